@@ -1,0 +1,217 @@
+// Command aiconfigd is the aiconfig gRPC service: serve, migrate, token.
+// Wiring only; behaviour lives under internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/server"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+const usage = `aiconfigd — AI configuration service
+
+Usage:
+  aiconfigd serve [--migrate] [--listen ADDR] [--database-url URL]
+  aiconfigd migrate up|down|version [--database-url URL]
+  aiconfigd token create --role admin|service|account [--account ID] --name NAME [--database-url URL]
+
+Environment (flags override):
+  AICONFIG_DATABASE_URL   PostgreSQL connection URL (required)
+  AICONFIG_LISTEN         gRPC listen address (default 127.0.0.1:50051)
+  AICONFIG_LOG_LEVEL      debug|info|warn|error (default info)
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "aiconfigd:", err)
+		os.Exit(1)
+	}
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("missing command")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "migrate":
+		return migrateCmd(args[1:], stdout)
+	case "token":
+		return tokenCmd(args[1:], stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func newFlags(name string) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	dbURL := fs.String("database-url", os.Getenv("AICONFIG_DATABASE_URL"), "PostgreSQL URL (env AICONFIG_DATABASE_URL)")
+	return fs, dbURL
+}
+
+func requireURL(u string) error {
+	if u == "" {
+		return errors.New("no database: set AICONFIG_DATABASE_URL or --database-url")
+	}
+	return nil
+}
+
+func newLogger(w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(env("AICONFIG_LOG_LEVEL", "info"))); err != nil {
+		return nil, fmt.Errorf("AICONFIG_LOG_LEVEL: %w", err)
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+}
+
+func serve(args []string, stderr io.Writer) error {
+	fs, dbURL := newFlags("serve")
+	listen := fs.String("listen", env("AICONFIG_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env AICONFIG_LISTEN)")
+	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := requireURL(*dbURL); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	if *migrateFirst {
+		if err := store.MigrateUp(*dbURL); err != nil {
+			return err
+		}
+	}
+	st, err := store.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	srv, err := server.New(st, log)
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv.Health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	log.Info("serving", "listen", lis.Addr().String(), "schema_version", store.ExpectedVersion())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.GRPC.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful stop: report NOT_SERVING so balancers drain us, let in-flight
+	// calls finish, and give up on stragglers after a bound.
+	log.Info("shutting down")
+	srv.Health.Shutdown()
+	done := make(chan struct{})
+	go func() { srv.GRPC.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		srv.GRPC.Stop()
+	}
+	return nil
+}
+
+func migrateCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("migrate needs up, down or version")
+	}
+	fs, dbURL := newFlags("migrate")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := requireURL(*dbURL); err != nil {
+		return err
+	}
+	switch args[0] {
+	case "up":
+		return store.MigrateUp(*dbURL)
+	case "down":
+		return store.MigrateDown(*dbURL)
+	case "version":
+		v, dirty, err := store.SchemaVersion(*dbURL)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "version %d (dirty=%t, this binary expects %d)\n", v, dirty, store.ExpectedVersion())
+		return nil
+	}
+	return fmt.Errorf("unknown migrate command %q (want up, down or version)", args[0])
+}
+
+func tokenCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		return errors.New("usage: aiconfigd token create --role R [--account ID] --name N")
+	}
+	fs, dbURL := newFlags("token create")
+	roleName := fs.String("role", "", "admin, service or account")
+	account := fs.String("account", "", "account id (role account only)")
+	name := fs.String("name", "", "a name that says who holds the token")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := requireURL(*dbURL); err != nil {
+		return err
+	}
+	role, err := domain.ParseRole(strings.TrimPrefix(strings.ToLower(*roleName), "role_"))
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	_, secret, err := access.IssueToken(ctx, st, *name, role, *account)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, secret) // the secret alone, so scripts can capture it
+	return nil
+}

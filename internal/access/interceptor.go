@@ -1,0 +1,178 @@
+package access
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// Store is what access needs from the database.
+type Store interface {
+	Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error)
+	GetAccount(ctx context.Context, id string) (domain.Account, error)
+}
+
+type principalKey struct{}
+
+// WithPrincipal stores the caller in a context.
+func WithPrincipal(ctx context.Context, p domain.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the authenticated caller.
+func PrincipalFrom(ctx context.Context) (domain.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(domain.Principal)
+	return p, ok
+}
+
+// Public reports whether a method needs no token: health and reflection.
+func Public(fullMethod string) bool {
+	return strings.HasPrefix(fullMethod, "/grpc.health.v1.") || strings.HasPrefix(fullMethod, "/grpc.reflection.")
+}
+
+// Guard authenticates and authorizes every call.
+type Guard struct {
+	rules Rules
+	store Store
+}
+
+// NewGuard loads the rules from the proto descriptors.
+func NewGuard(store Store) (*Guard, error) {
+	rules, err := LoadRules()
+	if err != nil {
+		return nil, err
+	}
+	return &Guard{rules: rules, store: store}, nil
+}
+
+// Authenticate turns the bearer token into a principal.
+func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
+	secret, err := auth.AuthFromMD(ctx, "bearer")
+	if err != nil || secret == "" {
+		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing,
+			Message: "missing bearer token: send metadata 'authorization: Bearer <token>'"}
+	}
+	p, ok, err := g.store.Authenticate(ctx, HashSecret(secret))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenInvalid,
+			Message: "the bearer token is unknown or revoked"}
+	}
+	return WithPrincipal(ctx, p), nil
+}
+
+// Authorize applies the method's rule to the principal and request. For an
+// ACCOUNT principal that left the account empty, it fills in its own.
+func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Message) error {
+	rule, ok := g.rules[fullMethod]
+	if !ok {
+		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
+			Message: fmt.Sprintf("%s declares no access rule and is refused", fullMethod)}
+	}
+	p, _ := PrincipalFrom(ctx)
+	if !slices.Contains(rule.Roles, p.Role) {
+		names := make([]string, len(rule.Roles))
+		for i, r := range rule.Roles {
+			names[i] = "ROLE_" + strings.ToUpper(r.String())
+		}
+		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRoleNotAllowed,
+			Message:  fmt.Sprintf("role ROLE_%s may not call %s; allowed: %s", strings.ToUpper(p.Role.String()), fullMethod, strings.Join(names, ", ")),
+			Metadata: map[string]string{"role": "ROLE_" + strings.ToUpper(p.Role.String()), "allowed_roles": strings.Join(names, ",")}}
+	}
+	if len(rule.AccountField) == 0 {
+		return nil
+	}
+	target := rule.TargetAccount(req)
+	if p.Role == domain.RoleAccount {
+		switch target {
+		case "":
+			target = p.AccountID
+			rule.setTargetAccount(req, target)
+		case p.AccountID:
+		default:
+			return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonAccountScope,
+				Message:  fmt.Sprintf("this token is bound to account %q and cannot act on account %q", p.AccountID, target),
+				Metadata: map[string]string{"token_account_id": p.AccountID, "account_id": target}}
+		}
+	}
+	if rule.MinPlan == domain.PlanUnknown {
+		return nil
+	}
+	if target == "" {
+		return domain.InvalidField(fieldPath(rule), "is required")
+	}
+	a, err := g.store.GetAccount(ctx, target)
+	if err != nil {
+		return err
+	}
+	if a.Plan < rule.MinPlan {
+		cur, req := planName(a.Plan), planName(rule.MinPlan)
+		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonPlanUpgradeRequired,
+			Message:  fmt.Sprintf("account %q is on %s; this needs %s or higher", target, cur, req),
+			Metadata: map[string]string{"current_plan": cur, "required_plan": req, "account_id": target}}
+	}
+	return nil
+}
+
+func planName(p domain.Plan) string { return "PLAN_" + strings.ToUpper(p.String()) }
+
+func fieldPath(r Rule) string {
+	parts := make([]string, len(r.AccountField))
+	for i, n := range r.AccountField {
+		parts[i] = string(n)
+	}
+	return strings.Join(parts, ".")
+}
+
+// UnaryInterceptor authenticates (except public methods) and authorizes.
+func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if Public(info.FullMethod) {
+			return handler(ctx, req)
+		}
+		ctx, err := g.Authenticate(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if p, ok := PrincipalFrom(ctx); ok {
+			logging.AddFields(ctx, logging.Fields{"principal.name", p.Name, "principal.role", p.Role.String()})
+		}
+		msg, ok := req.(proto.Message)
+		if !ok {
+			return nil, fmt.Errorf("request of %s is not a proto message", info.FullMethod)
+		}
+		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
+			return nil, err
+		}
+		return handler(ctx, req)
+	}
+}
+
+// StreamInterceptor lets public streams (reflection, health watch) through
+// and refuses every other stream until one declares how its rule applies:
+// deny by default.
+func (g *Guard) StreamInterceptor() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if Public(info.FullMethod) {
+			return handler(srv, ss)
+		}
+		if _, err := g.Authenticate(ss.Context()); err != nil {
+			return err
+		}
+		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
+			Message: fmt.Sprintf("%s is a stream without an enforced access rule and is refused", info.FullMethod)}
+	}
+}
+
+// Rules returns the loaded rules (for tests and documentation).
+func (g *Guard) Rules() Rules { return g.rules }

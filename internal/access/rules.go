@@ -1,0 +1,133 @@
+package access
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	aiconfigv1 "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// Rule is one RPC's access rule, read from its proto method option.
+type Rule struct {
+	Method       string // "/aiconfig.v1.ConfigService/GetModelConfig"
+	Roles        []domain.Role
+	AccountField []protoreflect.Name // path into the request; empty when the RPC targets no account
+	MinPlan      domain.Plan         // PlanUnknown: no plan gate
+}
+
+// Rules maps full method names to rules.
+type Rules map[string]Rule
+
+// LoadRules reads the access option of every method of every service in
+// the aiconfig.v1 package. Methods without a rule are absent (and so
+// refused); malformed rules are an error, caught at start-up and in tests.
+func LoadRules() (Rules, error) {
+	rules := Rules{}
+	var errs []string
+	protoregistry.GlobalFiles.RangeFilesByPackage("aiconfig.v1", func(fd protoreflect.FileDescriptor) bool {
+		for i := 0; i < fd.Services().Len(); i++ {
+			sd := fd.Services().Get(i)
+			for j := 0; j < sd.Methods().Len(); j++ {
+				md := sd.Methods().Get(j)
+				r, ok, err := ruleOf(md)
+				if err != nil {
+					errs = append(errs, err.Error())
+				}
+				if ok {
+					rules[r.Method] = r
+				}
+			}
+		}
+		return true
+	})
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("bad access rules: %s", strings.Join(errs, "; "))
+	}
+	return rules, nil
+}
+
+// MethodName is the gRPC full method name of a method descriptor.
+func MethodName(md protoreflect.MethodDescriptor) string {
+	return "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
+}
+
+func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
+	opts := md.Options()
+	if opts == nil || !proto.HasExtension(opts, aiconfigv1.E_Access) {
+		return Rule{}, false, nil
+	}
+	pb := proto.GetExtension(opts, aiconfigv1.E_Access).(*aiconfigv1.AccessRule)
+	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan())}
+	for _, role := range pb.GetRoles() {
+		r.Roles = append(r.Roles, domain.Role(role))
+	}
+	if f := pb.GetAccountField(); f != "" {
+		for _, part := range strings.Split(f, ".") {
+			r.AccountField = append(r.AccountField, protoreflect.Name(part))
+		}
+		if _, err := accountField(md.Input(), r.AccountField); err != nil {
+			return r, false, fmt.Errorf("%s: %w", r.Method, err)
+		}
+	}
+	if len(r.AccountField) == 0 && r.MinPlan != domain.PlanUnknown {
+		return r, false, fmt.Errorf("%s: min_plan needs account_field", r.Method)
+	}
+	if len(r.AccountField) == 0 && slices.Contains(r.Roles, domain.RoleAccount) && !pb.GetAccountUnscoped() {
+		return r, false, fmt.Errorf("%s: ROLE_ACCOUNT needs account_field, or account_unscoped for an RPC that reads no account's data", r.Method)
+	}
+	return r, true, nil
+}
+
+// accountField resolves a path to the string field that holds the account
+// id, checking every step but the last is a singular message field.
+func accountField(md protoreflect.MessageDescriptor, path []protoreflect.Name) ([]protoreflect.FieldDescriptor, error) {
+	var fds []protoreflect.FieldDescriptor
+	for i, name := range path {
+		fd := md.Fields().ByName(name)
+		if fd == nil || fd.IsList() || fd.IsMap() {
+			return nil, fmt.Errorf("account_field: %s has no singular field %q", md.FullName(), name)
+		}
+		fds = append(fds, fd)
+		if i == len(path)-1 {
+			if fd.Kind() != protoreflect.StringKind {
+				return nil, fmt.Errorf("account_field: %s is not a string", fd.FullName())
+			}
+			break
+		}
+		if fd.Kind() != protoreflect.MessageKind {
+			return nil, fmt.Errorf("account_field: %s is not a message", fd.FullName())
+		}
+		md = fd.Message()
+	}
+	return fds, nil
+}
+
+// TargetAccount reads the account id a request names under the rule.
+func (r Rule) TargetAccount(req proto.Message) string {
+	m := req.ProtoReflect()
+	fds, _ := accountField(m.Descriptor(), r.AccountField)
+	for _, fd := range fds[:len(fds)-1] {
+		if !m.Has(fd) {
+			return ""
+		}
+		m = m.Get(fd).Message()
+	}
+	return m.Get(fds[len(fds)-1]).String()
+}
+
+// setTargetAccount writes the account id into the request, creating
+// intermediate messages as needed.
+func (r Rule) setTargetAccount(req proto.Message, id string) {
+	m := req.ProtoReflect()
+	fds, _ := accountField(m.Descriptor(), r.AccountField)
+	for _, fd := range fds[:len(fds)-1] {
+		m = m.Mutable(fd).Message()
+	}
+	m.Set(fds[len(fds)-1], protoreflect.ValueOfString(id))
+}

@@ -1,0 +1,223 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// ConfigServer implements aiconfig.v1.ConfigService.
+type ConfigServer struct {
+	pb.UnimplementedConfigServiceServer
+	Store *store.Store
+}
+
+func checkIntegration(field string, i pb.Integration) (domain.Integration, error) {
+	d := domain.Integration(i)
+	if !d.Valid() {
+		return d, domain.InvalidField(field, "must be INTEGRATION_OPENAI, INTEGRATION_ANTHROPIC, INTEGRATION_DALLE or INTEGRATION_RUNWARE")
+	}
+	return d, nil
+}
+
+// GetModelConfig resolves one account's configuration for one function.
+func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	snap, err := s.Store.LoadSnapshot(ctx, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	integ, err := resolve.IntegrationFor(req.GetFunction(), snap.Global)
+	if err != nil {
+		return nil, err
+	}
+	in := resolve.ModelInput{Function: req.GetFunction(), Global: snap.Global, Catalog: resolve.NewCatalog(snap.Models), Account: snap.Account}
+	if o, ok := snap.Overrides[integ]; ok {
+		in.Override = &o
+	}
+	if p, ok := access.PrincipalFrom(ctx); ok {
+		in.Caller = p.Role
+	}
+	mc, err := resolve.ResolveModelConfig(in)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ModelConfig{
+		Function: mc.Function, Integration: pb.Integration(mc.Integration), Model: mc.Model,
+		ApiKey: mc.APIKey, ApiKeySet: mc.APIKeySet,
+		Temperature: mc.Params.Temperature, MaxTokens: mc.Params.MaxTokens,
+		ImageSize: mc.Params.ImageSize, ImageQuality: mc.Params.ImageQuality, ImageStyle: mc.Params.ImageStyle,
+		Sources: map[string]pb.Source{}, Plan: pb.Plan(mc.Plan), OverridesSuppressed: mc.OverridesSuppressed, Revision: mc.Revision,
+	}
+	for k, v := range mc.Sources {
+		out.Sources[k] = pb.Source(v)
+	}
+	for _, a := range mc.Adjustments {
+		out.Adjustments = append(out.Adjustments, &pb.Adjustment{Field: a.Field, Requested: a.Requested, Applied: a.Applied, Reason: a.Reason})
+	}
+	return out, nil
+}
+
+// GetGlobalSettings returns the platform defaults with key hints only.
+func (s *ConfigServer) GetGlobalSettings(ctx context.Context, _ *pb.GetGlobalSettingsRequest) (*pb.GlobalSettings, error) {
+	g, err := s.Store.GetGlobal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return globalToPB(g), nil
+}
+
+// UpdateGlobalSettings applies an AIP-134 partial update.
+func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateGlobalSettingsRequest) (*pb.GlobalSettings, error) {
+	in := req.GetSettings()
+	patch := resolve.GlobalPatch{Defaults: map[domain.Integration]resolve.DefaultsPatch{}, Paths: maskPaths(req.GetUpdateMask())}
+	for integ, d := range map[domain.Integration]*pb.IntegrationDefaults{
+		domain.OpenAI: in.GetOpenai(), domain.Anthropic: in.GetAnthropic(), domain.DallE: in.GetDalle(), domain.Runware: in.GetRunware(),
+	} {
+		patch.Defaults[integ] = resolve.DefaultsPatch{APIKey: nonEmpty(d.GetApiKey()), Params: domain.Params{
+			Model: nonEmpty(d.GetModel()), Temperature: d.Temperature, MaxTokens: d.MaxTokens,
+			ImageSize: d.ImageSize, ImageQuality: d.ImageQuality, ImageStyle: d.ImageStyle,
+		}}
+	}
+	if i := in.GetTextIntegration(); i != pb.Integration_INTEGRATION_UNSPECIFIED {
+		d := domain.Integration(i)
+		patch.TextIntegration = &d
+	}
+	if i := in.GetImageIntegration(); i != pb.Integration_INTEGRATION_UNSPECIFIED {
+		d := domain.Integration(i)
+		patch.ImageIntegration = &d
+	}
+	g, err := s.Store.UpdateGlobal(ctx, req.ExpectedRevision, func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error) {
+		next, _, err := resolve.ApplyGlobalPatch(cur, patch, resolve.NewCatalog(models))
+		return next, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return globalToPB(g), nil
+}
+
+// ListModels lists the catalog, optionally one integration's.
+func (s *ConfigServer) ListModels(ctx context.Context, req *pb.ListModelsRequest) (*pb.ListModelsResponse, error) {
+	var filter domain.Integration
+	if req.GetIntegration() != pb.Integration_INTEGRATION_UNSPECIFIED {
+		var err error
+		if filter, err = checkIntegration("integration", req.GetIntegration()); err != nil {
+			return nil, err
+		}
+	}
+	models, err := s.Store.ListModels(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListModelsResponse{}
+	for _, m := range models {
+		if (filter == domain.IntegrationUnknown || m.Integration == filter) && (m.Enabled || req.GetIncludeDisabled()) {
+			out.Models = append(out.Models, modelToPB(m))
+		}
+	}
+	return out, nil
+}
+
+// UpsertModel creates or replaces a catalog entry, refusing a change that
+// would leave a global default invalid.
+func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelRequest) (*pb.Model, error) {
+	m := modelFromPB(req.GetModel())
+	if err := resolve.ValidateModel(m); err != nil {
+		return nil, err
+	}
+	saved, err := s.Store.UpsertModel(ctx, m, req.ExpectedRevision, func(g domain.GlobalSettings, after []domain.Model) error {
+		if err := resolve.ValidateGlobal(g, resolve.NewCatalog(after), nil); err != nil {
+			return &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonModelInUse,
+				Message: fmt.Sprintf("this change would make the global defaults invalid (%v); change the global settings first", err),
+				Metadata: map[string]string{"model": m.ID, "integration": m.Integration.String()}}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return modelToPB(saved), nil
+}
+
+// GetIntegrationOverride returns one override.
+func (s *ConfigServer) GetIntegrationOverride(ctx context.Context, req *pb.GetIntegrationOverrideRequest) (*pb.IntegrationOverride, error) {
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	integ, err := checkIntegration("integration", req.GetIntegration())
+	if err != nil {
+		return nil, err
+	}
+	o, a, err := s.Store.GetOverride(ctx, req.GetAccountId(), integ)
+	if err != nil {
+		return nil, err
+	}
+	return overrideToPB(o, a), nil
+}
+
+// ListIntegrationOverrides returns an account's overrides.
+func (s *ConfigServer) ListIntegrationOverrides(ctx context.Context, req *pb.ListIntegrationOverridesRequest) (*pb.ListIntegrationOverridesResponse, error) {
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	list, a, err := s.Store.ListOverrides(ctx, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListIntegrationOverridesResponse{}
+	for _, o := range list {
+		out.Overrides = append(out.Overrides, overrideToPB(o, a))
+	}
+	return out, nil
+}
+
+// UpsertIntegrationOverride creates or updates an override (AIP-134 mask).
+func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.UpsertIntegrationOverrideRequest) (*pb.IntegrationOverride, error) {
+	in := req.GetOverride()
+	if err := resolve.CheckAccountID("override.account_id", in.GetAccountId()); err != nil {
+		return nil, err
+	}
+	integ, err := checkIntegration("override.integration", in.GetIntegration())
+	if err != nil {
+		return nil, err
+	}
+	patch := resolve.OverridePatch{Paths: maskPaths(req.GetUpdateMask()), Params: domain.Params{
+		Model: in.Model, Temperature: in.Temperature, MaxTokens: in.MaxTokens,
+		ImageSize: in.ImageSize, ImageQuality: in.ImageQuality, ImageStyle: in.ImageStyle,
+	}}
+	o, a, err := s.Store.UpsertOverride(ctx, in.GetAccountId(), integ, req.ExpectedRevision,
+		func(cur domain.Params, g domain.GlobalSettings, models []domain.Model) (domain.Params, error) {
+			next, err := resolve.ApplyOverridePatch(cur, patch, integ)
+			if err != nil {
+				return next, err
+			}
+			return next, resolve.ValidateOverride(domain.Override{Integration: integ, Params: next}, g, resolve.NewCatalog(models))
+		})
+	if err != nil {
+		return nil, err
+	}
+	return overrideToPB(o, a), nil
+}
+
+// DeleteIntegrationOverride removes an override.
+func (s *ConfigServer) DeleteIntegrationOverride(ctx context.Context, req *pb.DeleteIntegrationOverrideRequest) (*pb.DeleteIntegrationOverrideResponse, error) {
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	integ, err := checkIntegration("integration", req.GetIntegration())
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Store.DeleteOverride(ctx, req.GetAccountId(), integ, req.ExpectedRevision); err != nil {
+		return nil, err
+	}
+	return &pb.DeleteIntegrationOverrideResponse{}, nil
+}

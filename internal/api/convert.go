@@ -1,0 +1,138 @@
+// Package api holds the thin gRPC handlers: decode the request, call the
+// store with the pure rules from internal/resolve, encode the answer.
+// Access rules are enforced before a handler runs (internal/access).
+package api
+
+import (
+	"encoding/base64"
+
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+func accountToPB(a domain.Account) *pb.Account {
+	return &pb.Account{Id: a.ID, Name: a.Name, Plan: pb.Plan(a.Plan), Revision: a.Revision}
+}
+
+func tokenToPB(t domain.Token) *pb.Token {
+	out := &pb.Token{Id: t.ID, Name: t.Name, Role: pb.Role(t.Role), AccountId: t.AccountID, CreateTime: timestamppb.New(t.CreatedAt)}
+	if t.RevokedAt != nil {
+		out.RevokeTime = timestamppb.New(*t.RevokedAt)
+	}
+	return out
+}
+
+func modelToPB(m domain.Model) *pb.Model {
+	return &pb.Model{
+		Integration: pb.Integration(m.Integration), Model: m.ID, DisplayName: m.DisplayName, Enabled: m.Enabled,
+		MaxOutputTokens: m.MaxOutputTokens, MinTemperature: m.MinTemperature, MaxTemperature: m.MaxTemperature,
+		ImageSizes: m.ImageSizes, ImageQualities: m.ImageQualities, ImageStyles: m.ImageStyles, Revision: m.Revision,
+	}
+}
+
+func modelFromPB(m *pb.Model) domain.Model {
+	return domain.Model{
+		Integration: domain.Integration(m.GetIntegration()), ID: m.GetModel(), DisplayName: m.GetDisplayName(), Enabled: m.GetEnabled(),
+		MaxOutputTokens: m.MaxOutputTokens, MinTemperature: m.MinTemperature, MaxTemperature: m.MaxTemperature,
+		ImageSizes: m.GetImageSizes(), ImageQualities: m.GetImageQualities(), ImageStyles: m.GetImageStyles(),
+	}
+}
+
+func overrideToPB(o domain.Override, a domain.Account) *pb.IntegrationOverride {
+	p := o.Params
+	return &pb.IntegrationOverride{
+		AccountId: o.AccountID, Integration: pb.Integration(o.Integration),
+		Model: p.Model, Temperature: p.Temperature, MaxTokens: p.MaxTokens,
+		ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle,
+		Revision: o.Revision, Plan: pb.Plan(a.Plan), OverridesSuppressed: !a.Plan.AppliesOverrides(),
+	}
+}
+
+// apiKeyHint shows the last four characters of a key long enough that
+// four characters reveal nothing useful.
+func apiKeyHint(key string) string {
+	if len(key) < 12 {
+		return ""
+	}
+	return "…" + key[len(key)-4:]
+}
+
+func defaultsToPB(d domain.Defaults) *pb.IntegrationDefaults {
+	p := d.Params
+	return &pb.IntegrationDefaults{
+		ApiKeySet: d.APIKey != "", ApiKeyHint: apiKeyHint(d.APIKey),
+		Model: deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
+		ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle,
+	}
+}
+
+func globalToPB(g domain.GlobalSettings) *pb.GlobalSettings {
+	return &pb.GlobalSettings{
+		Openai: defaultsToPB(g.Defaults[domain.OpenAI]), Anthropic: defaultsToPB(g.Defaults[domain.Anthropic]),
+		Dalle: defaultsToPB(g.Defaults[domain.DallE]), Runware: defaultsToPB(g.Defaults[domain.Runware]),
+		TextIntegration: pb.Integration(g.TextIntegration), ImageIntegration: pb.Integration(g.ImageIntegration),
+		Revision: g.Revision,
+	}
+}
+
+// maskPaths returns nil for a missing or empty mask: AIP-134 treats both
+// as "the fields present in the request".
+func maskPaths(m *fieldmaskpb.FieldMask) []string {
+	if len(m.GetPaths()) == 0 {
+		return nil
+	}
+	return m.GetPaths()
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
+// Pagination (AIP-158): the page token is the last id of the previous
+// page, opaque to clients.
+const (
+	defaultPageSize = 100
+	maxPageSize     = 1000
+)
+
+func pageParams(size int32, token string) (after string, limit int, err error) {
+	if size < 0 {
+		return "", 0, domain.InvalidField("page_size", "must not be negative")
+	}
+	limit = int(size)
+	if limit == 0 {
+		limit = defaultPageSize
+	}
+	limit = min(limit, maxPageSize)
+	if token != "" {
+		b, derr := base64.RawURLEncoding.DecodeString(token)
+		if derr != nil || len(b) == 0 {
+			return "", 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+		}
+		after = string(b)
+	}
+	return after, limit, nil
+}
+
+// pageOf trims a result fetched with limit+1 rows and returns the next token.
+func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string) {
+	if len(items) <= limit {
+		return items, ""
+	}
+	items = items[:limit]
+	return items, base64.RawURLEncoding.EncodeToString([]byte(id(items[limit-1])))
+}

@@ -1,0 +1,155 @@
+package resolve
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// OverridePatch is an UpsertIntegrationOverride request in domain terms.
+// Paths is nil when the request had no update_mask: then every set field
+// of Params changes. With a mask, each listed path takes the request's
+// value, and an unset value clears the field back to the global default.
+type OverridePatch struct {
+	Params domain.Params
+	Paths  []string
+}
+
+// ApplyOverridePatch merges a patch into the stored parameters.
+func ApplyOverridePatch(cur domain.Params, patch OverridePatch, integ domain.Integration) (domain.Params, error) {
+	var c domain.Collector
+	allowed := domain.FieldsFor(integ.Kind())
+	paths := patch.Paths
+	if paths == nil {
+		checkKindFields(&c, "override.", integ, patch.Params)
+		for _, f := range allowed {
+			if patch.Params.IsSet(f) {
+				paths = append(paths, f)
+			}
+		}
+	} else {
+		for _, p := range paths {
+			switch {
+			case slices.Contains(allowed, p):
+			case slices.Contains(domain.ParamFields, p):
+				c.Add("update_mask", "path %q does not apply to %s, %s; its fields are %s", p, integ, kindName(integ.Kind()), strings.Join(allowed, ", "))
+			default:
+				c.Add("update_mask", "unknown path %q; allowed paths: %s", p, strings.Join(allowed, ", "))
+			}
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return domain.Params{}, err
+	}
+	out := cur
+	for _, p := range paths {
+		out.CopyField(p, patch.Params)
+	}
+	return out, nil
+}
+
+// DefaultsPatch is one provider's part of an UpdateGlobalSettings request.
+type DefaultsPatch struct {
+	APIKey *string
+	Params domain.Params
+}
+
+// GlobalPatch is an UpdateGlobalSettings request in domain terms; Paths is
+// nil without an update_mask, as for OverridePatch.
+type GlobalPatch struct {
+	Defaults         map[domain.Integration]DefaultsPatch
+	TextIntegration  *domain.Integration
+	ImageIntegration *domain.Integration
+	Paths            []string
+}
+
+// globalPaths lists every updatable leaf path, e.g. "openai.api_key".
+func globalPaths() []string {
+	paths := []string{"text_integration", "image_integration"}
+	for _, integ := range domain.Integrations {
+		paths = append(paths, integ.String()+"."+domain.FieldAPIKey)
+		for _, f := range domain.FieldsFor(integ.Kind()) {
+			paths = append(paths, integ.String()+"."+f)
+		}
+	}
+	return paths
+}
+
+// ApplyGlobalPatch merges a patch into the current settings, validates the
+// result against the catalog and returns it with the paths it changed.
+func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat Catalog) (domain.GlobalSettings, []string, error) {
+	var c domain.Collector
+	valid := globalPaths()
+	paths := patch.Paths
+	if paths == nil {
+		for _, integ := range domain.Integrations {
+			d := patch.Defaults[integ]
+			checkKindFields(&c, "settings."+integ.String()+".", integ, d.Params)
+			if d.APIKey != nil {
+				paths = append(paths, integ.String()+"."+domain.FieldAPIKey)
+			}
+			for _, f := range domain.FieldsFor(integ.Kind()) {
+				if d.Params.IsSet(f) {
+					paths = append(paths, integ.String()+"."+f)
+				}
+			}
+		}
+		if patch.TextIntegration != nil {
+			paths = append(paths, "text_integration")
+		}
+		if patch.ImageIntegration != nil {
+			paths = append(paths, "image_integration")
+		}
+	} else {
+		for _, p := range paths {
+			if !slices.Contains(valid, p) {
+				c.Add("update_mask", "unknown path %q; paths look like openai.model, openai.api_key, dalle.image_size, text_integration", p)
+			}
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return domain.GlobalSettings{}, nil, err
+	}
+
+	out := cur
+	out.Defaults = map[domain.Integration]domain.Defaults{}
+	for k, v := range cur.Defaults {
+		out.Defaults[k] = v
+	}
+	for _, p := range paths {
+		switch p {
+		case "text_integration":
+			if patch.TextIntegration == nil {
+				c.Add("settings.text_integration", "is required")
+			} else {
+				out.TextIntegration = *patch.TextIntegration
+			}
+		case "image_integration":
+			if patch.ImageIntegration == nil {
+				c.Add("settings.image_integration", "is required")
+			} else {
+				out.ImageIntegration = *patch.ImageIntegration
+			}
+		default:
+			name, field, _ := strings.Cut(p, ".")
+			integ, _ := domain.ParseIntegration(name)
+			d := out.Defaults[integ]
+			src := patch.Defaults[integ]
+			if field == domain.FieldAPIKey {
+				d.APIKey = deref(src.APIKey) // unset in a masked path clears the key
+				CheckAPIKey(&c, "settings."+p, d.APIKey)
+			} else {
+				d.Params.CopyField(field, src.Params)
+			}
+			out.Defaults[integ] = d
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return domain.GlobalSettings{}, nil, err
+	}
+	if err := ValidateGlobal(out, cat, paths); err != nil {
+		return domain.GlobalSettings{}, nil, err
+	}
+	return out, paths, nil
+}

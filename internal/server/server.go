@@ -1,0 +1,69 @@
+// Package server assembles the gRPC server: the interceptor chain, the
+// services, health and reflection.
+package server
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
+	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/api"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// Server is a ready-to-serve gRPC server and its health service.
+type Server struct {
+	GRPC   *grpc.Server
+	Health *health.Server
+}
+
+// New builds the server. The chain, outermost first: recovery (a panic
+// becomes INTERNAL), logging (one line per call with the final code),
+// error mapping (domain errors to status + details), then access
+// (authentication, then the proto-declared rule).
+func New(st *store.Store, log *slog.Logger, opts ...grpc.ServerOption) (*Server, error) {
+	guard, err := access.NewGuard(st)
+	if err != nil {
+		return nil, err
+	}
+	logger := logging.LoggerFunc(func(ctx context.Context, lvl logging.Level, msg string, fields ...any) {
+		log.Log(ctx, slog.Level(lvl), msg, fields...)
+	})
+	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
+	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
+		log.ErrorContext(ctx, "panic in handler", "panic", p)
+		return status.Error(codes.Internal, "internal error; the server log has the details")
+	})
+	opts = append(opts,
+		grpc.ChainUnaryInterceptor(
+			recovery.UnaryServerInterceptor(panicked),
+			logging.UnaryServerInterceptor(logger, logOpts...),
+			unaryErrors(log),
+			guard.UnaryInterceptor(),
+		),
+		grpc.ChainStreamInterceptor(
+			recovery.StreamServerInterceptor(panicked),
+			logging.StreamServerInterceptor(logger, logOpts...),
+			streamErrors(log),
+			guard.StreamInterceptor(),
+		),
+	)
+	s := grpc.NewServer(opts...)
+	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st})
+	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
+	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(s, hs)
+	reflection.Register(s)
+	return &Server{GRPC: s, Health: hs}, nil
+}

@@ -1,0 +1,103 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+const modelCols = `integration, model, display_name, enabled, max_output_tokens, min_temperature, max_temperature,
+	image_sizes, image_qualities, image_styles, revision`
+
+func scanModel(row pgx.Row) (domain.Model, error) {
+	var m domain.Model
+	var integ string
+	err := row.Scan(&integ, &m.ID, &m.DisplayName, &m.Enabled, &m.MaxOutputTokens, &m.MinTemperature, &m.MaxTemperature,
+		&m.ImageSizes, &m.ImageQualities, &m.ImageStyles, &m.Revision)
+	if err != nil {
+		return m, err
+	}
+	m.Integration, err = domain.ParseIntegration(integ)
+	return m, err
+}
+
+func listModels(ctx context.Context, q pgx.Tx) ([]domain.Model, error) {
+	rows, err := q.Query(ctx, `SELECT `+modelCols+` FROM models ORDER BY integration, model`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Model, error) { return scanModel(r) })
+}
+
+// ListModels returns the whole catalog.
+func (s *Store) ListModels(ctx context.Context) ([]domain.Model, error) {
+	var out []domain.Model
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		out, err = listModels(ctx, tx)
+		return err
+	})
+	return out, mapErr(err)
+}
+
+// CatalogCheck decides whether a catalog change may be stored, given the
+// global settings and the whole catalog as it would be.
+type CatalogCheck func(g domain.GlobalSettings, after []domain.Model) error
+
+// UpsertModel creates or replaces a catalog entry. It holds the global
+// settings row lock so check sees defaults that cannot change under it.
+func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64, check CatalogCheck) (domain.Model, error) {
+	var out domain.Model
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		g, err := loadGlobal(ctx, tx, forUpdate)
+		if err != nil {
+			return err
+		}
+		models, err := listModels(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var cur int64
+		after := make([]domain.Model, 0, len(models)+1)
+		for _, x := range models {
+			if x.Integration == m.Integration && x.ID == m.ID {
+				cur = x.Revision
+				continue
+			}
+			after = append(after, x)
+		}
+		if expected != nil && *expected != cur {
+			return domain.RevisionMismatch(fmt.Sprintf("model %s/%s", m.Integration, m.ID), *expected, cur)
+		}
+		if err := check(g, append(after, m)); err != nil {
+			return err
+		}
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		out, err = scanModel(tx.QueryRow(ctx, `
+			INSERT INTO models (`+modelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+			ON CONFLICT (integration, model) DO UPDATE SET display_name = EXCLUDED.display_name, enabled = EXCLUDED.enabled,
+				max_output_tokens = EXCLUDED.max_output_tokens, min_temperature = EXCLUDED.min_temperature,
+				max_temperature = EXCLUDED.max_temperature, image_sizes = EXCLUDED.image_sizes,
+				image_qualities = EXCLUDED.image_qualities, image_styles = EXCLUDED.image_styles, revision = EXCLUDED.revision
+			RETURNING `+modelCols,
+			m.Integration.String(), m.ID, m.DisplayName, m.Enabled, m.MaxOutputTokens, m.MinTemperature, m.MaxTemperature,
+			nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), rev))
+		return err
+	})
+	return out, err
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+var errNoGlobal = errors.New("global settings row is missing: the schema was not migrated")

@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+const overrideCols = `account_id, integration, model, temperature, max_tokens, image_size, image_quality, image_style, revision`
+
+func scanOverride(row pgx.Row) (domain.Override, error) {
+	var o domain.Override
+	var integ string
+	p := &o.Params
+	if err := row.Scan(&o.AccountID, &integ, &p.Model, &p.Temperature, &p.MaxTokens, &p.ImageSize, &p.ImageQuality, &p.ImageStyle, &o.Revision); err != nil {
+		return o, err
+	}
+	var err error
+	o.Integration, err = domain.ParseIntegration(integ)
+	return o, err
+}
+
+func listOverrides(ctx context.Context, tx pgx.Tx, accountID string) ([]domain.Override, error) {
+	rows, err := tx.Query(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 ORDER BY integration`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Override, error) { return scanOverride(r) })
+}
+
+// lockAccount locks an account row for a write to its data and moves its
+// config_revision to rev, so readers see the change in the revision.
+func lockAccount(ctx context.Context, tx pgx.Tx, accountID string, rev int64) (domain.Account, error) {
+	a, err := scanAccount(tx.QueryRow(ctx, `UPDATE accounts SET config_revision = $2 WHERE id = $1 RETURNING `+accountCols, accountID, rev))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, domain.AccountNotFound(accountID)
+	}
+	return a, err
+}
+
+func overrideNotFound(accountID string, integ domain.Integration) error {
+	e := domain.NotFound(domain.ReasonOverrideNotFound, "account %q has no override for %s", accountID, integ)
+	e.Metadata = map[string]string{"account_id": accountID, "integration": integ.String()}
+	return e
+}
+
+// GetOverride loads one override and its account.
+func (s *Store) GetOverride(ctx context.Context, accountID string, integ domain.Integration) (domain.Override, domain.Account, error) {
+	a, err := s.GetAccount(ctx, accountID)
+	if err != nil {
+		return domain.Override{}, a, err
+	}
+	o, err := scanOverride(s.pool.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
+		accountID, integ.String()))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return o, a, overrideNotFound(accountID, integ)
+	}
+	return o, a, mapErr(err)
+}
+
+// ListOverrides loads an account and all its overrides.
+func (s *Store) ListOverrides(ctx context.Context, accountID string) ([]domain.Override, domain.Account, error) {
+	var out []domain.Override
+	var a domain.Account
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.AccountNotFound(accountID)
+		}
+		if err != nil {
+			return err
+		}
+		out, err = listOverrides(ctx, tx, accountID)
+		return err
+	})
+	return out, a, mapErr(err)
+}
+
+// OverrideChange computes an override's new parameters from its current
+// ones (zero Params when there is none yet) and the global layer.
+type OverrideChange func(cur domain.Params, g domain.GlobalSettings, models []domain.Model) (domain.Params, error)
+
+// UpsertOverride applies change to one override under the account's row
+// lock, so concurrent writes to one account serialize and none is lost.
+func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ domain.Integration, expected *int64, change OverrideChange) (domain.Override, domain.Account, error) {
+	var out domain.Override
+	var a domain.Account
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if a, err = lockAccount(ctx, tx, accountID, rev); err != nil {
+			return err
+		}
+		cur, err := scanOverride(tx.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
+			accountID, integ.String()))
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if expected != nil && *expected != cur.Revision {
+			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
+		}
+		g, err := loadGlobal(ctx, tx, forShare)
+		if err != nil {
+			return err
+		}
+		models, err := listModels(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next, err := change(cur.Params, g, models)
+		if err != nil {
+			return err
+		}
+		p := next
+		out, err = scanOverride(tx.QueryRow(ctx, `
+			INSERT INTO integration_overrides (`+overrideCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (account_id, integration) DO UPDATE SET model = EXCLUDED.model, temperature = EXCLUDED.temperature,
+				max_tokens = EXCLUDED.max_tokens, image_size = EXCLUDED.image_size, image_quality = EXCLUDED.image_quality,
+				image_style = EXCLUDED.image_style, revision = EXCLUDED.revision, updated_at = now()
+			RETURNING `+overrideCols,
+			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, rev))
+		return err
+	})
+	return out, a, err
+}
+
+// DeleteOverride removes one override.
+func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ domain.Integration, expected *int64) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := lockAccount(ctx, tx, accountID, rev); err != nil {
+			return err
+		}
+		var cur int64
+		err = tx.QueryRow(ctx, `DELETE FROM integration_overrides WHERE account_id = $1 AND integration = $2 RETURNING revision`,
+			accountID, integ.String()).Scan(&cur)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return overrideNotFound(accountID, integ)
+		}
+		if err != nil {
+			return err
+		}
+		if expected != nil && *expected != cur {
+			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// Row-lock modes for the singleton: writers to the global layer (settings,
+// catalog) take forUpdate; writers that validate against it take forShare
+// so the layer cannot change under their check.
+const (
+	noLock    = ""
+	forShare  = " FOR SHARE"
+	forUpdate = " FOR UPDATE"
+)
+
+// loadGlobal reads the singleton and its four provider rows.
+func loadGlobal(ctx context.Context, tx pgx.Tx, lock string) (domain.GlobalSettings, error) {
+	g := domain.GlobalSettings{Defaults: map[domain.Integration]domain.Defaults{}}
+	q := `SELECT text_integration, image_integration, revision FROM global_settings WHERE id = 1` + lock
+	var text, image string
+	err := tx.QueryRow(ctx, q).Scan(&text, &image, &g.Revision)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return g, errNoGlobal
+	}
+	if err != nil {
+		return g, err
+	}
+	if g.TextIntegration, err = domain.ParseIntegration(text); err != nil {
+		return g, err
+	}
+	if g.ImageIntegration, err = domain.ParseIntegration(image); err != nil {
+		return g, err
+	}
+	rows, err := tx.Query(ctx, `SELECT integration, api_key, model, temperature, max_tokens, image_size, image_quality, image_style
+		FROM global_integration_defaults`)
+	if err != nil {
+		return g, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d domain.Defaults
+		var integ string
+		if err := rows.Scan(&integ, &d.APIKey, &d.Params.Model, &d.Params.Temperature, &d.Params.MaxTokens,
+			&d.Params.ImageSize, &d.Params.ImageQuality, &d.Params.ImageStyle); err != nil {
+			return g, err
+		}
+		if d.Integration, err = domain.ParseIntegration(integ); err != nil {
+			return g, err
+		}
+		g.Defaults[d.Integration] = d
+	}
+	return g, rows.Err()
+}
+
+// GetGlobal reads the global settings.
+func (s *Store) GetGlobal(ctx context.Context) (domain.GlobalSettings, error) {
+	var g domain.GlobalSettings
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
+		g, err = loadGlobal(ctx, tx, noLock)
+		return err
+	})
+	return g, mapErr(err)
+}
+
+// GlobalChange computes new settings from the current ones and the catalog.
+type GlobalChange func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error)
+
+// UpdateGlobal applies change under the singleton's row lock.
+func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change GlobalChange) (domain.GlobalSettings, error) {
+	var out domain.GlobalSettings
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		cur, err := loadGlobal(ctx, tx, forUpdate)
+		if err != nil {
+			return err
+		}
+		if expected != nil && *expected != cur.Revision {
+			return domain.RevisionMismatch("global settings", *expected, cur.Revision)
+		}
+		models, err := listModels(ctx, tx)
+		if err != nil {
+			return err
+		}
+		next, err := change(cur, models)
+		if err != nil {
+			return err
+		}
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
+			next.TextIntegration.String(), next.ImageIntegration.String(), rev); err != nil {
+			return err
+		}
+		for _, integ := range domain.Integrations {
+			d := next.Defaults[integ]
+			p := d.Params
+			if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key = $2, model = $3, temperature = $4, max_tokens = $5,
+				image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
+				integ.String(), d.APIKey, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle); err != nil {
+				return err
+			}
+		}
+		next.Revision = rev
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// Snapshot is everything GetModelConfig resolves from, read consistently.
+type Snapshot struct {
+	Global    domain.GlobalSettings
+	Models    []domain.Model
+	Account   domain.Account
+	Overrides map[domain.Integration]domain.Override
+}
+
+// LoadSnapshot reads the global layer and one account's data in one
+// repeatable-read transaction, so the pieces agree with each other.
+func (s *Store) LoadSnapshot(ctx context.Context, accountID string) (Snapshot, error) {
+	var snap Snapshot
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.AccountNotFound(accountID)
+		}
+		if err != nil {
+			return err
+		}
+		snap.Account = a
+		if snap.Global, err = loadGlobal(ctx, tx, noLock); err != nil {
+			return err
+		}
+		if snap.Models, err = listModels(ctx, tx); err != nil {
+			return err
+		}
+		ovs, err := listOverrides(ctx, tx, accountID)
+		if err != nil {
+			return err
+		}
+		snap.Overrides = map[domain.Integration]domain.Override{}
+		for _, o := range ovs {
+			snap.Overrides[o.Integration] = o
+		}
+		return nil
+	})
+	return snap, mapErr(err)
+}

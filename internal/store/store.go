@@ -1,0 +1,112 @@
+// Package store is the only code that talks to PostgreSQL. One file per
+// aggregate; every multi-row write runs in one transaction that also takes
+// the resource's new revision from revision_seq. Errors leave this package
+// as *domain.Error (or wrapped internal errors that never carry SQL text to
+// a caller).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// Store wraps a pgx pool.
+type Store struct {
+	pool *pgxpool.Pool
+}
+
+// Open connects a pool to databaseURL and checks that it answers.
+func Open(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", redact(err))
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &Store{pool: pool}, nil
+}
+
+// Close releases the pool.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)) }
+
+// inTx runs fn in a transaction and maps its error.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	return mapErr(pgx.BeginFunc(ctx, s.pool, fn))
+}
+
+// nextRevision takes a fresh revision from the shared sequence.
+func nextRevision(ctx context.Context, q pgx.Tx) (int64, error) {
+	var rev int64
+	err := q.QueryRow(ctx, `SELECT nextval('revision_seq')`).Scan(&rev)
+	return rev, err
+}
+
+// PostgreSQL error codes the store maps (Flipt's storage/sql/errors.go does the same).
+const (
+	pgForeignKeyViolation   = "23503"
+	pgUniqueViolation       = "23505"
+	pgCheckViolation        = "23514"
+	pgSerializationFailure  = "40001"
+	pgDeadlockDetected      = "40P01"
+	pgAdminShutdown         = "57P01"
+	pgCannotConnectNow      = "57P03"
+	pgConnectionExceptionPf = "08"
+)
+
+// mapErr turns driver errors into domain errors: unreachable database →
+// UNAVAILABLE, lost concurrency races → ABORTED, constraint violations the
+// validation should have caught → INVALID_ARGUMENT without SQL text.
+func mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return de
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == pgSerializationFailure || pgErr.Code == pgDeadlockDetected:
+			return &domain.Error{Code: domain.CodeAborted, Reason: domain.ReasonRevisionMismatch,
+				Message: "a concurrent write changed this resource; read it again and retry"}
+		case pgErr.Code == pgCheckViolation || pgErr.Code == pgForeignKeyViolation || pgErr.Code == pgUniqueViolation:
+			return &domain.Error{Code: domain.CodeInvalid, Reason: domain.ReasonValidationFailed,
+				Message: "the request breaks a data invariant (" + pgErr.ConstraintName + ")"}
+		case pgErr.Code == pgAdminShutdown || pgErr.Code == pgCannotConnectNow || pgErr.Code[:2] == pgConnectionExceptionPf:
+			return domain.Unavailable()
+		}
+		return fmt.Errorf("database error %s", pgErr.Code)
+	}
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed) {
+		return domain.Unavailable()
+	}
+	return err
+}
+
+// redact keeps a connection string's password out of an error message.
+func redact(err error) error {
+	return errors.New("invalid connection string (details withheld: it may hold a password)")
+}

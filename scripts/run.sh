@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# make run: database (AICONFIG_DATABASE_URL, else found or started by
+# scripts/pg.sh), migrations, a dev admin token on stderr, then serve.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export AICONFIG_DATABASE_URL=${AICONFIG_DATABASE_URL:-$(scripts/pg.sh aiconfig)}
+bin/aiconfigd migrate up
+token=$(bin/aiconfigd token create --role admin --name "dev-admin-$(date +%Y%m%d-%H%M%S)")
+cat >&2 <<MSG
+aiconfigd: dev admin token (shown once; keep it out of shell history in production):
+  export TOKEN=$token
+MSG
+exec bin/aiconfigd serve
