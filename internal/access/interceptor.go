@@ -3,7 +3,6 @@ package access
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
@@ -80,7 +79,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Mess
 			Message: fmt.Sprintf("%s declares no access rule and is refused", fullMethod)}
 	}
 	p, _ := PrincipalFrom(ctx)
-	if !slices.Contains(rule.Roles, p.Role) {
+	if !rule.Allows(p.Role) {
 		names := make([]string, len(rule.Roles))
 		for i, r := range rule.Roles {
 			names[i] = "ROLE_" + strings.ToUpper(r.String())
@@ -97,7 +96,7 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Mess
 		switch target {
 		case "":
 			target = p.AccountID
-			rule.setTargetAccount(req, target)
+			rule.SetTargetAccount(req, target)
 		case p.AccountID:
 		default:
 			return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonAccountScope,

@@ -121,9 +121,12 @@ func (r Rule) TargetAccount(req proto.Message) string {
 	return m.Get(fds[len(fds)-1]).String()
 }
 
-// setTargetAccount writes the account id into the request, creating
+// Allows reports whether the role may call the RPC.
+func (r Rule) Allows(role domain.Role) bool { return slices.Contains(r.Roles, role) }
+
+// SetTargetAccount writes the account id into the request, creating
 // intermediate messages as needed.
-func (r Rule) setTargetAccount(req proto.Message, id string) {
+func (r Rule) SetTargetAccount(req proto.Message, id string) {
 	m := req.ProtoReflect()
 	fds, _ := accountField(m.Descriptor(), r.AccountField)
 	for _, fd := range fds[:len(fds)-1] {

@@ -84,14 +84,6 @@ func kindName(k domain.Kind) string {
 	return "a text provider"
 }
 
-func reasonFor(c *domain.Collector, modelField string) string {
-	for _, v := range c.Violations {
-		if v.Field == modelField {
-			return domain.ReasonModelNotAllowed
-		}
-	}
-	return domain.ReasonValidationFailed
-}
 
 // Identifier patterns; migrations/0001_core.up.sql states the same as CHECKs.
 var (
@@ -192,6 +184,7 @@ func ValidateGlobal(g domain.GlobalSettings, cat Catalog, explicit []string) err
 	if g.ImageIntegration.Kind() != domain.KindImage || !g.ImageIntegration.Valid() {
 		c.Add("settings.image_integration", "must be INTEGRATION_DALLE or INTEGRATION_RUNWARE")
 	}
+	reason := domain.ReasonValidationFailed
 	for _, integ := range domain.Integrations {
 		d := g.Defaults[integ]
 		prefix := "settings." + integ.String() + "."
@@ -202,17 +195,12 @@ func ValidateGlobal(g domain.GlobalSettings, cat Catalog, explicit []string) err
 		}
 		m, ok := checkModel(&c, prefix+domain.FieldModel, integ, *d.Params.Model, cat)
 		if !ok {
+			reason = domain.ReasonModelNotAllowed
 			continue
 		}
 		checkParams(&c, prefix, d.Params, m, func(f string) bool {
 			return slices.Contains(explicit, integ.String()+"."+f)
 		})
-	}
-	reason := domain.ReasonValidationFailed
-	for _, v := range c.Violations {
-		if strings.HasSuffix(v.Field, "."+domain.FieldModel) {
-			reason = domain.ReasonModelNotAllowed
-		}
 	}
 	return c.Err(reason)
 }
@@ -242,8 +230,12 @@ func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat Catalog) e
 		modelID = *o.Params.Model
 	}
 	var m domain.Model
+	reason := domain.ReasonValidationFailed
 	if o.Params.Model != nil {
-		m, _ = checkModel(&c, prefix+domain.FieldModel, o.Integration, modelID, cat)
+		var ok bool
+		if m, ok = checkModel(&c, prefix+domain.FieldModel, o.Integration, modelID, cat); !ok {
+			reason = domain.ReasonModelNotAllowed
+		}
 	} else {
 		m, _ = cat.Lookup(o.Integration, modelID)
 	}
@@ -252,7 +244,7 @@ func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat Catalog) e
 	} else if t := o.Params.Temperature; t != nil && (math.IsNaN(*t) || math.IsInf(*t, 0)) {
 		c.Add(prefix+domain.FieldTemperature, "must be a finite number")
 	}
-	return c.Err(reasonFor(&c, prefix+domain.FieldModel))
+	return c.Err(reason)
 }
 
 // FormatPlan names a plan as the API spells it, for messages.

@@ -1,0 +1,61 @@
+package testsrv
+
+import (
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Failure is a decoded error status.
+type Failure struct {
+	Code       codes.Code
+	Message    string
+	Info       *errdetails.ErrorInfo
+	Violations map[string]string // field → description
+}
+
+// Decode reads code, ErrorInfo and BadRequest details from an error.
+func Decode(err error) Failure {
+	st, _ := status.FromError(err)
+	f := Failure{Code: st.Code(), Message: st.Message(), Violations: map[string]string{}}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			f.Info = d
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				f.Violations[v.GetField()] = v.GetDescription()
+			}
+		}
+	}
+	return f
+}
+
+// WantError fails the test unless err has the code and ErrorInfo reason
+// (domain "aiconfig"), and returns the decoded failure.
+func WantError(t testing.TB, err error, code codes.Code, reason string) Failure {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got success, want %s %s", code, reason)
+	}
+	f := Decode(err)
+	if f.Code != code {
+		t.Fatalf("code = %s (%s), want %s %s", f.Code, f.Message, code, reason)
+	}
+	if f.Info == nil || f.Info.GetReason() != reason || f.Info.GetDomain() != "aiconfig" {
+		t.Fatalf("error info = %v (%s), want reason %s in domain aiconfig", f.Info, f.Message, reason)
+	}
+	return f
+}
+
+// WantViolation is WantError for INVALID_ARGUMENT that also names field.
+func WantViolation(t testing.TB, err error, reason, field string) Failure {
+	t.Helper()
+	f := WantError(t, err, codes.InvalidArgument, reason)
+	if _, ok := f.Violations[field]; !ok {
+		t.Fatalf("violations %v do not name %q (%s)", f.Violations, field, f.Message)
+	}
+	return f
+}
