@@ -81,6 +81,9 @@ func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateG
 	for integ, d := range map[domain.Integration]*pb.IntegrationDefaults{
 		domain.OpenAI: in.GetOpenai(), domain.Anthropic: in.GetAnthropic(), domain.DallE: in.GetDalle(), domain.Runware: in.GetRunware(),
 	} {
+		if d == nil {
+			d = &pb.IntegrationDefaults{}
+		}
 		patch.Defaults[integ] = resolve.DefaultsPatch{APIKey: nonEmpty(d.GetApiKey()), Params: domain.Params{
 			Model: nonEmpty(d.GetModel()), Temperature: d.Temperature, MaxTokens: d.MaxTokens,
 			ImageSize: d.ImageSize, ImageQuality: d.ImageQuality, ImageStyle: d.ImageStyle,
@@ -182,6 +185,9 @@ func (s *ConfigServer) ListIntegrationOverrides(ctx context.Context, req *pb.Lis
 // UpsertIntegrationOverride creates or updates an override (AIP-134 mask).
 func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.UpsertIntegrationOverrideRequest) (*pb.IntegrationOverride, error) {
 	in := req.GetOverride()
+	if in == nil {
+		in = &pb.IntegrationOverride{}
+	}
 	if err := resolve.CheckAccountID("override.account_id", in.GetAccountId()); err != nil {
 		return nil, err
 	}

@@ -34,6 +34,9 @@ func modelToPB(m domain.Model) *pb.Model {
 }
 
 func modelFromPB(m *pb.Model) domain.Model {
+	if m == nil {
+		m = &pb.Model{}
+	}
 	return domain.Model{
 		Integration: domain.Integration(m.GetIntegration()), ID: m.GetModel(), DisplayName: m.GetDisplayName(), Enabled: m.GetEnabled(),
 		MaxOutputTokens: m.MaxOutputTokens, MinTemperature: m.MinTemperature, MaxTemperature: m.MaxTemperature,

@@ -11,7 +11,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/testsrv"
@@ -56,21 +55,10 @@ func TestAccessMatrix(t *testing.T) {
 	env := testsrv.Start(t)
 	env.Account(t, "own", domain.PlanStarter)
 	env.Account(t, "other", domain.PlanStarter)
-	revoked := env.Token(t, domain.RoleAdmin, "")
-	list, err := env.Tokens.ListTokens(testsrv.Ctx(env.Token(t, domain.RoleAdmin, "")), &pb.ListTokensRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tok := range list.GetTokens() { // the first admin token is the one to revoke
-		if _, err := env.Store.RevokeToken(context.Background(), tok.GetId()); err != nil {
-			t.Fatal(err)
-		}
-		break
-	}
 	callers := []caller{
 		{name: "no token", token: ""},
 		{name: "unknown token", token: "aic_not-a-real-token"},
-		{name: "revoked token", token: revoked},
+		{name: "revoked token", token: env.RevokedToken(t)},
 		{name: "admin", token: env.Token(t, domain.RoleAdmin, ""), role: domain.RoleAdmin, target: "own"},
 		{name: "service", token: env.Token(t, domain.RoleService, ""), role: domain.RoleService, target: "own"},
 		{name: "account own", token: env.Token(t, domain.RoleAccount, "own"), role: domain.RoleAccount, target: "own"},
@@ -111,8 +99,13 @@ func TestAccessMatrix(t *testing.T) {
 				default:
 					// Through the access layer: the handler may still reject the
 					// otherwise empty request, but never as an access failure.
-					if f := testsrv.Decode(err); err != nil && (f.Code == codes.Unauthenticated || f.Code == codes.PermissionDenied) {
+					// An empty request is bad input at worst, never INTERNAL.
+					f := testsrv.Decode(err)
+					switch f.Code {
+					case codes.Unauthenticated, codes.PermissionDenied:
 						t.Fatalf("allowed caller refused: %s %v %s", f.Code, f.Info, f.Message)
+					case codes.Internal, codes.Unknown:
+						t.Fatalf("empty request gave %s: %s", f.Code, f.Message)
 					}
 				}
 			})

@@ -73,6 +73,19 @@ func (e *Env) Token(t testing.TB, role domain.Role, accountID string) string {
 	return secret
 }
 
+// RevokedToken issues an admin token and revokes it at once.
+func (e *Env) RevokedToken(t testing.TB) string {
+	t.Helper()
+	tok, secret, err := access.IssueToken(context.Background(), e.Store, "test-revoked", domain.RoleAdmin, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Store.RevokeToken(context.Background(), tok.ID); err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
 // Account creates or updates an account directly in the store.
 func (e *Env) Account(t testing.TB, id string, plan domain.Plan) {
 	t.Helper()
