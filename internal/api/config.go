@@ -139,7 +139,7 @@ func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelReque
 	saved, err := s.Store.UpsertModel(ctx, m, req.ExpectedRevision, func(g domain.GlobalSettings, after []domain.Model) error {
 		if err := resolve.ValidateGlobal(g, resolve.NewCatalog(after), nil); err != nil {
 			return &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonModelInUse,
-				Message: fmt.Sprintf("this change would make the global defaults invalid (%v); change the global settings first", err),
+				Message:  fmt.Sprintf("this change would make the global defaults invalid (%v); change the global settings first", err),
 				Metadata: map[string]string{"model": m.ID, "integration": m.Integration.String()}}
 		}
 		return nil

@@ -241,4 +241,3 @@ func TestUnknownFunction(t *testing.T) {
 		}
 	}
 }
-

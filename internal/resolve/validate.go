@@ -84,7 +84,6 @@ func kindName(k domain.Kind) string {
 	return "a text provider"
 }
 
-
 // Identifier patterns; migrations/0001_core.up.sql states the same as CHECKs.
 var (
 	idPattern      = regexp.MustCompile(`^[A-Za-z0-9._:@-]{1,128}$`)
