@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Finds or starts PostgreSQL and prints a connection URL for database $1
 # (default: postgres), creating that database if it is missing.
+# `pg.sh --drop NAME` drops database NAME instead.
 #   1. PostgreSQL on 127.0.0.1:5432 if it answers;
 #   2. else a private cluster under .data/pg on 127.0.0.1:55432, created
 #      with the installed binaries (as the postgres user when run as root:
 #      initdb refuses root). AICONFIG_PG_PRIVATE=1 skips step 1.
 set -euo pipefail
+drop=""
+if [ "${1:-}" = --drop ]; then drop=$2; set -- postgres; fi
 db=${1:-postgres}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -40,6 +43,7 @@ else
 fi
 
 psql=("$bindir/psql" -h "$host" -p "$port" -U postgres -d postgres -X -q -t -A)
+if [ -n "$drop" ]; then "${psql[@]}" -c "DROP DATABASE IF EXISTS \"$drop\" WITH (FORCE)" >/dev/null; exit 0; fi
 if [ "$db" != postgres ] && [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
   "${psql[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null
 fi

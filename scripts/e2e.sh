@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs the README's grpcurl session, verbatim, against a real server on a
+# fresh database, and checks what it printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:$(go env GOPATH)/bin
+
+db=aiconfig_e2e_$$
+export AICONFIG_DATABASE_URL=$(scripts/pg.sh "$db")
+port=$((20000 + $$ % 20000))
+export ADDR=127.0.0.1:$port
+log=$(mktemp); out=$(mktemp)
+cleanup() {
+  [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  scripts/pg.sh --drop "$db" || true
+  rm -f "$log" "$out"
+}
+trap cleanup EXIT
+
+bin/aiconfigd migrate up
+export TOKEN=$(bin/aiconfigd token create --role admin --name e2e-admin)
+AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
+pid=$!
+for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The session exactly as the README shows it.
+sed -n '/<!-- e2e:start -->/,/<!-- e2e:end -->/p' README.md | sed '1,2d;$d' | sed '$d' > "$out.sh"
+bash -euo pipefail "$out.sh" > "$out" 2>&1 || { cat "$out"; echo "e2e: the README session failed"; exit 1; }
+rm -f "$out.sh"
+
+fail=0
+expect() { grep -q -- "$1" "$out" || { echo "e2e: expected output to contain: $1"; fail=1; }; }
+expect 'aiconfig.v1.ConfigService'
+expect '"apiKeyHint": "…cdef"'
+expect '"model": "gpt-4.1"'
+expect '"temperature": "SOURCE_ACCOUNT"'
+expect '"apiKey": "sk-demo-0123456789abcdef"'
+expect '"overridesSuppressed": true'
+expect 'PLAN_UPGRADE_REQUIRED'
+# The key reaches only the worker's GetModelConfig: once in all the output.
+[ "$(grep -c 'sk-demo-0123456789abcdef' "$out")" = 1 ] || { echo "e2e: the API key was printed more than once"; fail=1; }
+if grep -q 'sk-demo-0123456789abcdef' "$log" || grep -q "$TOKEN" "$log"; then echo "e2e: the server log holds a secret"; fail=1; fi
+[ $fail = 0 ] || { cat "$out"; exit 1; }
+kill -TERM "$pid"; wait "$pid"; pid=""
+grep -q '"msg":"shutting down"' "$log" || { echo "e2e: no graceful shutdown"; cat "$log"; exit 1; }
+echo "e2e: README session passed (1 passed, 0 failed)"
