@@ -15,13 +15,8 @@ import (
 // TestMigrationsRoundTrip: down then up again works, and a schema behind
 // the binary is refused with MIGRATIONS_PENDING (what `serve` checks).
 func TestMigrationsRoundTrip(t *testing.T) {
-	url := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, url := openStore(t)
 	if err := st.CheckSchema(ctx); err != nil {
 		t.Fatalf("migrated schema refused: %v", err)
 	}
@@ -49,13 +44,8 @@ func TestMigrationsRoundTrip(t *testing.T) {
 // TestSchemaInvariants: the constraints hold even for writes that bypass
 // the service's validation.
 func TestSchemaInvariants(t *testing.T) {
-	url := pgtest.NewDatabase(t)
 	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	url := pgtest.NewDatabase(t)
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -78,4 +68,15 @@ func TestSchemaInvariants(t *testing.T) {
 		}
 		_ = tx.Rollback(ctx)
 	}
+}
+
+func openStore(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	return st, url
 }
