@@ -221,6 +221,10 @@ func TestFieldMaskClearsOneField(t *testing.T) {
 		c.GetMaxTokens() != 9000 || c.GetSources()["max_tokens"] != pb.Source_SOURCE_ACCOUNT {
 		t.Fatalf("config = %v", c)
 	}
+	list, err := env.Config.ListIntegrationOverrides(admin, &pb.ListIntegrationOverridesRequest{AccountId: "acct"})
+	if err != nil || len(list.GetOverrides()) != 1 || list.GetOverrides()[0].Temperature != nil || list.GetOverrides()[0].GetPlan() != pb.Plan_PLAN_GROWTH {
+		t.Fatalf("list = %v, %v", list, err)
+	}
 	// Without a mask, present fields change and the rest stay.
 	o, err = env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", oai, &pb.IntegrationOverride{MaxTokens: proto.Int32(100)}))
 	if err != nil || o.GetModel() != "gpt-4.1" || o.GetMaxTokens() != 100 || o.Temperature != nil {

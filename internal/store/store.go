@@ -27,7 +27,8 @@ type Store struct {
 func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse database URL: %w", redact(err))
+		// The parse error may quote the URL, password included.
+		return nil, errors.New("invalid database URL (details withheld: they may include a password)")
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -104,9 +105,4 @@ func mapErr(err error) error {
 		return domain.Unavailable()
 	}
 	return err
-}
-
-// redact keeps a connection string's password out of an error message.
-func redact(err error) error {
-	return errors.New("invalid connection string (details withheld: it may hold a password)")
 }
