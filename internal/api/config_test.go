@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -385,4 +386,36 @@ func TestConcurrentUpserts(t *testing.T) {
 		t.Fatalf("final row rev=%d max_tokens=%d, want the last OK write rev=%d max_tokens=%d", final.GetRevision(), final.GetMaxTokens(), last.rev, last.tokens)
 	}
 	t.Logf("50 writers: %d OK, %d ABORTED", len(oks), aborted)
+}
+
+// TestStoreUnavailable: with the database refusing connections, calls fail
+// as UNAVAILABLE STORE_UNAVAILABLE (not INTERNAL), and the service recovers
+// by itself once it accepts them again.
+func TestStoreUnavailable(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_STARTER)
+	ctx := context.Background()
+	super, err := pgx.Connect(ctx, env.ServerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close(ctx)
+	db := env.DatabaseName()
+	exec := func(sql string) {
+		if _, err := super.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`)
+	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
+	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`)
+
+	_, err = env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"})
+	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
+
+	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS true`)
+	if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
+		t.Fatalf("after the database returned: %v", err)
+	}
 }

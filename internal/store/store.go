@@ -85,6 +85,12 @@ func mapErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	// Connection failures first: a refused connection can wrap a PgError.
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed) {
+		return domain.Unavailable()
+	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {
 		switch {
@@ -98,11 +104,6 @@ func mapErr(err error) error {
 			return domain.Unavailable()
 		}
 		return fmt.Errorf("database error %s", pgErr.Code)
-	}
-	var connErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed) {
-		return domain.Unavailable()
 	}
 	return err
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	neturl "net/url"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -24,6 +26,7 @@ import (
 // Env is a running server and clients for it.
 type Env struct {
 	DatabaseURL string
+	ServerURL   string // the test server's admin database, for fault injection
 	Store       *store.Store
 	Server      *server.Server
 	Conn        *grpc.ClientConn
@@ -59,7 +62,7 @@ func Start(t testing.TB) *Env {
 		srv.GRPC.Stop()
 		st.Close()
 	})
-	return &Env{DatabaseURL: url, Store: st, Server: srv, Conn: conn,
+	return &Env{DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn)}
 }
 
@@ -97,4 +100,10 @@ func (e *Env) Account(t testing.TB, id string, plan domain.Plan) {
 // Ctx is a context whose calls carry the bearer token.
 func Ctx(token string) context.Context {
 	return metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+}
+
+// DatabaseName is the name of this test's database.
+func (e *Env) DatabaseName() string {
+	u, _ := neturl.Parse(e.DatabaseURL)
+	return strings.TrimPrefix(u.Path, "/")
 }
