@@ -172,6 +172,3 @@ func (g *Guard) StreamInterceptor() grpc.StreamServerInterceptor {
 			Message: fmt.Sprintf("%s is a stream without an enforced access rule and is refused", info.FullMethod)}
 	}
 }
-
-// Rules returns the loaded rules (for tests and documentation).
-func (g *Guard) Rules() Rules { return g.rules }

@@ -38,19 +38,6 @@ func (c Catalog) Lookup(i domain.Integration, id string) (domain.Model, bool) {
 // Revision is the newest revision of any entry.
 func (c Catalog) Revision() int64 { return c.revision }
 
-// With returns a copy of the catalog with m added or replaced.
-func (c Catalog) With(m domain.Model) Catalog {
-	var all []domain.Model
-	for _, byID := range c.models {
-		for _, x := range byID {
-			if x.Integration != m.Integration || x.ID != m.ID {
-				all = append(all, x)
-			}
-		}
-	}
-	return NewCatalog(append(all, m))
-}
-
 // EnabledIDs lists the enabled model ids of one integration, sorted.
 func (c Catalog) EnabledIDs(i domain.Integration) []string {
 	var ids []string

@@ -245,11 +245,3 @@ func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat Catalog) e
 	}
 	return c.Err(reason)
 }
-
-// FormatPlan names a plan as the API spells it, for messages.
-func FormatPlan(p domain.Plan) string {
-	if !p.Valid() {
-		return "PLAN_UNSPECIFIED"
-	}
-	return "PLAN_" + strings.ToUpper(p.String())
-}
