@@ -29,6 +29,7 @@ const (
 	ReasonRuleMissing         = "ACCESS_RULE_MISSING"
 	ReasonAccountNotFound     = "ACCOUNT_NOT_FOUND"
 	ReasonOverrideNotFound    = "OVERRIDE_NOT_FOUND"
+	ReasonPromptTypeNotFound  = "PROMPT_TYPE_NOT_FOUND"
 	ReasonTokenNotFound       = "TOKEN_NOT_FOUND"
 	ReasonValidationFailed    = "VALIDATION_FAILED"
 	ReasonUnknownFunction     = "UNKNOWN_FUNCTION"

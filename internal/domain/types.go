@@ -294,3 +294,44 @@ type Principal struct {
 	Role      Role
 	AccountID string // ACCOUNT role only
 }
+
+// GlobalPrompt is the platform default for one prompt type.
+type GlobalPrompt struct {
+	PromptType  string
+	Text        string
+	Description string
+	Variables   []string
+	Revision    int64
+}
+
+// AccountPrompt is an account's stored prompt for one type.
+type AccountPrompt struct {
+	AccountID     string
+	PromptType    string
+	PromptValue   string
+	DefaultPrompt string
+	IsCustomized  bool
+	Revision      int64
+}
+
+// PromptHistoryEntry is one recorded prompt change.
+type PromptHistoryEntry struct {
+	ID         int64
+	AccountID  string // empty for a global prompt
+	PromptType string
+	Action     string
+	ActorName  string
+	ActorRole  Role
+	OldText    string
+	NewText    string
+	Revision   int64
+	CreatedAt  time.Time
+}
+
+// Prompt history actions.
+const (
+	ActionCustomize    = "customize"
+	ActionReset        = "reset"
+	ActionBulkReset    = "bulk_reset"
+	ActionUpsertGlobal = "upsert_global"
+)

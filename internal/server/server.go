@@ -62,6 +62,7 @@ func New(st *store.Store, log *slog.Logger, opts ...grpc.ServerOption) (*Server,
 	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st})
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
+	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)

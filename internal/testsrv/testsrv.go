@@ -33,6 +33,7 @@ type Env struct {
 	Config      pb.ConfigServiceClient
 	Accounts    pb.AccountServiceClient
 	Tokens      pb.TokenServiceClient
+	Prompts     pb.PromptServiceClient
 }
 
 // Start serves on 127.0.0.1 over a fresh migrated database.
@@ -63,7 +64,7 @@ func Start(t testing.TB) *Env {
 		st.Close()
 	})
 	return &Env{DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
-		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn)}
+		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn)}
 }
 
 // Token issues a token directly in the store and returns its secret.

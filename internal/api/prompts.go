@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// PromptServer implements aiconfig.v1.PromptService.
+type PromptServer struct {
+	pb.UnimplementedPromptServiceServer
+	Store *store.Store
+}
+
+func globalPromptToPB(p domain.GlobalPrompt) *pb.GlobalPrompt {
+	return &pb.GlobalPrompt{PromptType: p.PromptType, Text: p.Text, Description: p.Description, Variables: p.Variables, Revision: p.Revision}
+}
+
+func accountPromptToPB(p domain.AccountPrompt) *pb.AccountPrompt {
+	return &pb.AccountPrompt{AccountId: p.AccountID, PromptType: p.PromptType, PromptValue: p.PromptValue,
+		DefaultPrompt: p.DefaultPrompt, IsCustomized: p.IsCustomized, Revision: p.Revision}
+}
+
+func effectiveToPB(e resolve.EffectivePrompt) *pb.EffectivePrompt {
+	return &pb.EffectivePrompt{PromptType: e.PromptType, Text: e.Text, Source: pb.Source(e.Source), IsCustomized: e.IsCustomized,
+		DefaultChanged: e.DefaultChanged, GlobalRevision: e.GlobalRevision, Plan: pb.Plan(e.Plan), Revision: e.Revision,
+		Variables: e.Variables, OverridesSuppressed: e.OverridesSuppressed}
+}
+
+// resolveOne loads and resolves one account's prompt of one type.
+func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType string) (resolve.EffectivePrompt, error) {
+	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
+		return resolve.EffectivePrompt{}, err
+	}
+	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
+		return resolve.EffectivePrompt{}, err
+	}
+	snap, err := s.Store.LoadPromptSnapshot(ctx, accountID, promptType)
+	if err != nil {
+		return resolve.EffectivePrompt{}, err
+	}
+	var stored *domain.AccountPrompt
+	if p, ok := snap.Stored[promptType]; ok {
+		stored = &p
+	}
+	return resolve.ResolvePrompt(snap.Globals[0], snap.Account, stored), nil
+}
+
+// GetEffectivePrompt returns the text an account uses for one prompt type.
+func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffectivePromptRequest) (*pb.EffectivePrompt, error) {
+	e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
+	if err != nil {
+		return nil, err
+	}
+	return effectiveToPB(e), nil
+}
+
+// ListEffectivePrompts resolves every prompt type for an account.
+func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEffectivePromptsRequest) (*pb.ListEffectivePromptsResponse, error) {
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	snap, err := s.Store.LoadPromptSnapshot(ctx, req.GetAccountId(), "")
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListEffectivePromptsResponse{}
+	for _, g := range snap.Globals {
+		var stored *domain.AccountPrompt
+		if p, ok := snap.Stored[g.PromptType]; ok {
+			stored = &p
+		}
+		out.Prompts = append(out.Prompts, effectiveToPB(resolve.ResolvePrompt(g, snap.Account, stored)))
+	}
+	return out, nil
+}
+
+func (s *PromptServer) changePrompt(ctx context.Context, accountID, promptType, action string, expected *int64, change store.PromptChange) (*pb.AccountPrompt, error) {
+	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
+		return nil, err
+	}
+	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
+		return nil, err
+	}
+	actor, _ := access.PrincipalFrom(ctx)
+	p, err := s.Store.ChangeAccountPrompt(ctx, accountID, promptType, action, expected, actor, change)
+	if err != nil {
+		return nil, err
+	}
+	p.AccountID, p.PromptType = accountID, promptType
+	return accountPromptToPB(p), nil
+}
+
+// CustomizePrompt sets an account's own text (plan >= Starter, enforced by the rule).
+func (s *PromptServer) CustomizePrompt(ctx context.Context, req *pb.CustomizePromptRequest) (*pb.AccountPrompt, error) {
+	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), domain.ActionCustomize, req.ExpectedRevision,
+		func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (domain.AccountPrompt, bool, error) {
+			next, err := resolve.CustomizePrompt(g, cur, req.GetText())
+			return next, err == nil, err
+		})
+}
+
+// ResetPrompt returns an account prompt to the live global text. An
+// account that never stored one has nothing to reset: no write.
+func (s *PromptServer) ResetPrompt(ctx context.Context, req *pb.ResetPromptRequest) (*pb.AccountPrompt, error) {
+	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), domain.ActionReset, req.ExpectedRevision,
+		func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (domain.AccountPrompt, bool, error) {
+			next := resolve.ResetPrompt(g)
+			if cur == nil {
+				return next, false, nil
+			}
+			return next, true, nil
+		})
+}
+
+// RenderPrompt fills the effective text's variables.
+func (s *PromptServer) RenderPrompt(ctx context.Context, req *pb.RenderPromptRequest) (*pb.RenderPromptResponse, error) {
+	e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
+	if err != nil {
+		return nil, err
+	}
+	text, err := resolve.Render(e.Text, e.Variables, req.GetVariables())
+	if err != nil {
+		return nil, err
+	}
+	return &pb.RenderPromptResponse{Text: text, Source: pb.Source(e.Source), PromptType: e.PromptType, GlobalRevision: e.GlobalRevision}, nil
+}
+
+// GetGlobalPrompt returns one global prompt.
+func (s *PromptServer) GetGlobalPrompt(ctx context.Context, req *pb.GetGlobalPromptRequest) (*pb.GlobalPrompt, error) {
+	if err := resolve.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
+		return nil, err
+	}
+	p, err := s.Store.GetGlobalPrompt(ctx, req.GetPromptType())
+	if err != nil {
+		return nil, err
+	}
+	return globalPromptToPB(p), nil
+}
+
+// ListGlobalPrompts lists the global prompts.
+func (s *PromptServer) ListGlobalPrompts(ctx context.Context, _ *pb.ListGlobalPromptsRequest) (*pb.ListGlobalPromptsResponse, error) {
+	list, err := s.Store.ListGlobalPrompts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListGlobalPromptsResponse{}
+	for _, p := range list {
+		out.Prompts = append(out.Prompts, globalPromptToPB(p))
+	}
+	return out, nil
+}
+
+// UpsertGlobalPrompt creates or replaces a global prompt.
+func (s *PromptServer) UpsertGlobalPrompt(ctx context.Context, req *pb.UpsertGlobalPromptRequest) (*pb.GlobalPrompt, error) {
+	in := req.GetPrompt()
+	p := domain.GlobalPrompt{PromptType: in.GetPromptType(), Text: in.GetText(), Description: in.GetDescription(), Variables: in.GetVariables()}
+	if err := resolve.ValidateGlobalPrompt(p); err != nil {
+		return nil, err
+	}
+	actor, _ := access.PrincipalFrom(ctx)
+	saved, err := s.Store.UpsertGlobalPrompt(ctx, p, req.ExpectedRevision, actor)
+	if err != nil {
+		return nil, err
+	}
+	return globalPromptToPB(saved), nil
+}
+
+// BulkResetPrompts resets the selected account prompts to the global text.
+func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPromptsRequest) (*pb.BulkResetPromptsResponse, error) {
+	var c domain.Collector
+	if len(req.GetAccountIds()) == 0 && len(req.GetPromptTypes()) == 0 {
+		c.Add("account_ids", "give account_ids, prompt_types or both; resetting every account takes an explicit list of prompt_types")
+	}
+	for i, id := range req.GetAccountIds() {
+		if err := resolve.CheckAccountID("account_ids["+strconv.Itoa(i)+"]", id); err != nil {
+			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		}
+	}
+	for i, t := range req.GetPromptTypes() {
+		if err := resolve.CheckPromptType("prompt_types["+strconv.Itoa(i)+"]", t); err != nil {
+			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return nil, err
+	}
+	actor, _ := access.PrincipalFrom(ctx)
+	n, err := s.Store.BulkResetPrompts(ctx, req.GetAccountIds(), req.GetPromptTypes(), actor)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.BulkResetPromptsResponse{ResetCount: int32(n)}, nil
+}
+
+// ListPromptHistory pages through prompt changes, newest first.
+func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPromptHistoryRequest) (*pb.ListPromptHistoryResponse, error) {
+	if id := req.GetAccountId(); id != "" {
+		if err := resolve.CheckAccountID("account_id", id); err != nil {
+			return nil, err
+		}
+	}
+	if t := req.GetPromptType(); t != "" {
+		if err := resolve.CheckPromptType("prompt_type", t); err != nil {
+			return nil, err
+		}
+	}
+	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	var before int64
+	if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+		}
+	}
+	list, err := s.Store.ListPromptHistory(ctx, req.GetAccountId(), req.GetPromptType(), before, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	list, next := pageOf(list, limit, func(e domain.PromptHistoryEntry) string { return strconv.FormatInt(e.ID, 10) })
+	out := &pb.ListPromptHistoryResponse{NextPageToken: next}
+	for _, e := range list {
+		out.Entries = append(out.Entries, &pb.PromptHistoryEntry{Id: e.ID, AccountId: e.AccountID, PromptType: e.PromptType, Action: e.Action,
+			ActorName: e.ActorName, ActorRole: pb.Role(e.ActorRole), OldText: e.OldText, NewText: e.NewText, Revision: e.Revision,
+			CreateTime: timestamppb.New(e.CreatedAt)})
+	}
+	return out, nil
+}
