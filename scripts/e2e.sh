@@ -23,13 +23,14 @@ AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
 pid=$!
 for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
 
-# The session exactly as the README shows it.
-sed -n '/<!-- e2e:start -->/,/<!-- e2e:end -->/p' README.md | sed '1,2d;$d' | sed '$d' > "$out.sh"
+# The sessions exactly as the README shows them: the bash blocks between
+# e2e:start and e2e:end markers, in order.
+awk '/<!-- e2e:start -->/ {on=1; next} /<!-- e2e:end -->/ {on=0} on && !/^```/' README.md > "$out.sh"
 bash -euo pipefail "$out.sh" > "$out" 2>&1 || { cat "$out"; echo "e2e: the README session failed"; exit 1; }
 rm -f "$out.sh"
 
 fail=0
-expect() { grep -q -- "$1" "$out" || { echo "e2e: expected output to contain: $1"; fail=1; }; }
+expect() { grep -qF -- "$1" "$out" || { echo "e2e: expected output to contain: $1"; fail=1; }; }
 expect 'aiconfig.v1.ConfigService'
 expect '"apiKeyHint": "…cdef"'
 expect '"model": "gpt-4.1"'
@@ -37,6 +38,10 @@ expect '"temperature": "SOURCE_ACCOUNT"'
 expect '"apiKey": "sk-demo-0123456789abcdef"'
 expect '"overridesSuppressed": true'
 expect 'PLAN_UPGRADE_REQUIRED'
+# grpcurl prints JSON with <, > and & escaped; the value itself came back as given.
+expect '"text": "Group by search intent: seo audit\nlink building \u003cb\u003e\u0026\u003c/b\u003e"'
+expect '"action": "customize"'
+expect '"action": "reset"'
 # The key reaches only the worker's GetModelConfig: once in all the output.
 [ "$(grep -c 'sk-demo-0123456789abcdef' "$out")" = 1 ] || { echo "e2e: the API key was printed more than once"; fail=1; }
 if grep -q 'sk-demo-0123456789abcdef' "$log" || grep -q "$TOKEN" "$log"; then echo "e2e: the server log holds a secret"; fail=1; fi
