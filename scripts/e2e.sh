@@ -17,6 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
 bin/aiconfigd migrate up
 export TOKEN=$(bin/aiconfigd token create --role admin --name e2e-admin)
 AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &

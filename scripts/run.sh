@@ -4,6 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export AICONFIG_DATABASE_URL=${AICONFIG_DATABASE_URL:-$(scripts/pg.sh aiconfig)}
+# A dev secret key, made once and reused, so stored API keys stay readable
+# across restarts. Production sets AICONFIG_SECRET_KEY(_FILE) itself.
+if [ -z "${AICONFIG_SECRET_KEY:-}${AICONFIG_SECRET_KEY_FILE:-}" ]; then
+  mkdir -p .data
+  [ -s .data/secret.key ] || (umask 077 && head -c 32 /dev/urandom | base64 > .data/secret.key)
+  export AICONFIG_SECRET_KEY_FILE=$PWD/.data/secret.key
+fi
 bin/aiconfigd migrate up
 token=$(bin/aiconfigd token create --role admin --name "dev-admin-$(date +%Y%m%d-%H%M%S)")
 cat >&2 <<MSG

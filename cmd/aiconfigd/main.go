@@ -20,6 +20,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
 )
@@ -30,11 +31,15 @@ Usage:
   aiconfigd serve [--migrate] [--listen ADDR] [--database-url URL]
   aiconfigd migrate up|down|version [--database-url URL]
   aiconfigd token create --role admin|service|account [--account ID] --name NAME [--database-url URL]
+  aiconfigd secrets rotate [--database-url URL]
 
 Environment (flags override):
   AICONFIG_DATABASE_URL   PostgreSQL connection URL (required)
   AICONFIG_LISTEN         gRPC listen address (default 127.0.0.1:50051)
   AICONFIG_LOG_LEVEL      debug|info|warn|error (default info)
+  AICONFIG_SECRET_KEY     base64 of 32 random bytes that encrypts stored API keys
+                          (or AICONFIG_SECRET_KEY_FILE: a file holding it)
+  AICONFIG_PREVIOUS_SECRET_KEYS  comma-separated older keys, still used to decrypt
 `
 
 func main() {
@@ -63,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return migrateCmd(args[1:], stdout)
 	case "token":
 		return tokenCmd(args[1:], stdout)
+	case "secrets":
+		return secretsCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -109,8 +116,12 @@ func serve(args []string, stderr io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
 	if *migrateFirst {
-		if err := store.MigrateUp(*dbURL); err != nil {
+		if err := store.MigrateUp(*dbURL, keys); err != nil {
 			return err
 		}
 	}
@@ -122,7 +133,14 @@ func serve(args []string, stderr io.Writer) error {
 	if err := st.CheckSchema(ctx); err != nil {
 		return err
 	}
-	srv, err := server.New(st, log)
+	// Refuse to start rather than fail a worker's first call later.
+	if err := st.CheckKeys(ctx, keys); err != nil {
+		return err
+	}
+	if keys == nil {
+		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
+	}
+	srv, err := server.New(st, keys, log)
 	if err != nil {
 		return err
 	}
@@ -167,7 +185,11 @@ func migrateCmd(args []string, stdout io.Writer) error {
 	}
 	switch args[0] {
 	case "up":
-		return store.MigrateUp(*dbURL)
+		keys, err := secret.FromEnv()
+		if err != nil {
+			return err
+		}
+		return store.MigrateUp(*dbURL, keys)
 	case "down":
 		return store.MigrateDown(*dbURL)
 	case "version":
@@ -213,5 +235,37 @@ func tokenCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, secret) // the secret alone, so scripts can capture it
+	return nil
+}
+
+func secretsCmd(args []string, stdout io.Writer) error {
+	if len(args) == 0 || args[0] != "rotate" {
+		return errors.New("usage: aiconfigd secrets rotate (with the new key in AICONFIG_SECRET_KEY and the old one in AICONFIG_PREVIOUS_SECRET_KEYS)")
+	}
+	fs, dbURL := newFlags("secrets rotate")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := requireURL(*dbURL); err != nil {
+		return err
+	}
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if err := st.CheckSchema(ctx); err != nil {
+		return err
+	}
+	n, err := st.RotateKeys(ctx, keys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "re-sealed %d API keys under key %s\n", n, keys.ActiveID())
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
 )
 
@@ -15,6 +16,9 @@ import (
 type ConfigServer struct {
 	pb.UnimplementedConfigServiceServer
 	Store *store.Store
+	// Secrets seals new API keys and opens them for SERVICE callers; nil
+	// when no secret key is configured (then no key can be set or read).
+	Secrets *secret.Keyring
 }
 
 func checkIntegration(field string, i pb.Integration) (domain.Integration, error) {
@@ -49,9 +53,18 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if err != nil {
 		return nil, err
 	}
+	var apiKey string
+	if mc.SealedAPIKey != "" {
+		// Opened here, at the last moment, and only for SERVICE callers.
+		if apiKey, err = s.Secrets.Open(mc.SealedAPIKey, domain.KeyAAD(mc.Integration)); err != nil {
+			return nil, &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonAPIKeyUnreadable,
+				Message:  fmt.Sprintf("the stored %s API key cannot be decrypted (%v); an operator must configure the right AICONFIG_SECRET_KEY", mc.Integration, err),
+				Metadata: map[string]string{"integration": mc.Integration.String()}}
+		}
+	}
 	out := &pb.ModelConfig{
 		Function: mc.Function, Integration: pb.Integration(mc.Integration), Model: mc.Model,
-		ApiKey: mc.APIKey, ApiKeySet: mc.APIKeySet,
+		ApiKey: apiKey, ApiKeySet: mc.APIKeySet,
 		Temperature: mc.Params.Temperature, MaxTokens: mc.Params.MaxTokens,
 		ImageSize: mc.Params.ImageSize, ImageQuality: mc.Params.ImageQuality, ImageStyle: mc.Params.ImageStyle,
 		Sources: map[string]pb.Source{}, Plan: pb.Plan(mc.Plan), OverridesSuppressed: mc.OverridesSuppressed, Revision: mc.Revision,
@@ -78,16 +91,24 @@ func (s *ConfigServer) GetGlobalSettings(ctx context.Context, _ *pb.GetGlobalSet
 func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateGlobalSettingsRequest) (*pb.GlobalSettings, error) {
 	in := req.GetSettings()
 	patch := resolve.GlobalPatch{Defaults: map[domain.Integration]resolve.DefaultsPatch{}, Paths: maskPaths(req.GetUpdateMask())}
+	var c domain.Collector
 	for integ, d := range map[domain.Integration]*pb.IntegrationDefaults{
 		domain.OpenAI: in.GetOpenai(), domain.Anthropic: in.GetAnthropic(), domain.DallE: in.GetDalle(), domain.Runware: in.GetRunware(),
 	} {
 		if d == nil {
 			d = &pb.IntegrationDefaults{}
 		}
-		patch.Defaults[integ] = resolve.DefaultsPatch{APIKey: nonEmpty(d.GetApiKey()), Params: domain.Params{
+		key, err := s.sealKey(&c, integ, d.GetApiKey())
+		if err != nil {
+			return nil, err
+		}
+		patch.Defaults[integ] = resolve.DefaultsPatch{APIKey: key, Params: domain.Params{
 			Model: nonEmpty(d.GetModel()), Temperature: d.Temperature, MaxTokens: d.MaxTokens,
 			ImageSize: d.ImageSize, ImageQuality: d.ImageQuality, ImageStyle: d.ImageStyle,
 		}}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return nil, err
 	}
 	if i := in.GetTextIntegration(); i != pb.Integration_INTEGRATION_UNSPECIFIED {
 		d := domain.Integration(i)
@@ -105,6 +126,24 @@ func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateG
 		return nil, err
 	}
 	return globalToPB(g), nil
+}
+
+// sealKey checks and seals a key given in a request; nil when none was given.
+func (s *ConfigServer) sealKey(c *domain.Collector, integ domain.Integration, key string) (*domain.SealedKey, error) {
+	if key == "" {
+		return nil, nil
+	}
+	before := len(c.Violations)
+	resolve.CheckAPIKey(c, "settings."+integ.String()+"."+domain.FieldAPIKey, key)
+	if len(c.Violations) > before {
+		return nil, nil
+	}
+	sealed, err := s.Secrets.Seal(key, domain.KeyAAD(integ))
+	if err != nil {
+		return nil, &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonSecretKeyMissing,
+			Message: "API keys cannot be stored: the server has no secret key to encrypt them (set AICONFIG_SECRET_KEY and restart)"}
+	}
+	return &domain.SealedKey{Sealed: sealed, Hint: secret.Hint(key)}, nil
 }
 
 // ListModels lists the catalog, optionally one integration's.

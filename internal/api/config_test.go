@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -417,5 +418,34 @@ func TestStoreUnavailable(t *testing.T) {
 	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS true`)
 	if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
 		t.Fatalf("after the database returned: %v", err)
+	}
+}
+
+// TestCopiedCiphertextRefused: a sealed key copied into another
+// integration's row does not open; the worker gets a loud
+// FAILED_PRECONDITION, never an empty or wrong key.
+func TestCopiedCiphertextRefused(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_STARTER)
+	service := testsrv.Ctx(env.Token(t, domain.RoleService, ""))
+	if _, err := env.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
+		Openai: &pb.IntegrationDefaults{ApiKey: "sk-openai-COPY-ME-123456"}, TextIntegration: pb.Integration_INTEGRATION_ANTHROPIC}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, env.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE global_integration_defaults a SET api_key_sealed = o.api_key_sealed, api_key_hint = o.api_key_hint
+		FROM global_integration_defaults o WHERE a.integration = 'anthropic' AND o.integration = 'openai'`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = env.Config.GetModelConfig(service, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"})
+	f := testsrv.WantError(t, err, codes.FailedPrecondition, domain.ReasonAPIKeyUnreadable)
+	if strings.Contains(f.Message, "COPY-ME") {
+		t.Fatalf("error leaks the key: %s", f.Message)
 	}
 }

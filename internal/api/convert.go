@@ -54,19 +54,10 @@ func overrideToPB(o domain.Override, a domain.Account) *pb.IntegrationOverride {
 	}
 }
 
-// apiKeyHint shows the last four characters of a key long enough that
-// four characters reveal nothing useful.
-func apiKeyHint(key string) string {
-	if len(key) < 12 {
-		return ""
-	}
-	return "…" + key[len(key)-4:]
-}
-
 func defaultsToPB(d domain.Defaults) *pb.IntegrationDefaults {
 	p := d.Params
 	return &pb.IntegrationDefaults{
-		ApiKeySet: d.APIKey != "", ApiKeyHint: apiKeyHint(d.APIKey),
+		ApiKeySet: d.APIKey.IsSet(), ApiKeyHint: d.APIKey.Hint,
 		Model: deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
 		ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle,
 	}

@@ -169,11 +169,11 @@ func TestPromptTemplateErrors(t *testing.T) {
 		return err
 	}
 	for name, tc := range map[string]struct{ text, mention string }{
-		"missing variable":   {"Cluster these keywords please.", "{{keywords}}"},
-		"unknown variable":   {"Cluster {{keyword}} and {{keywords}}", "{{keyword}}"},
-		"empty":              {"", "empty"},
-		"whitespace":         {"   \n\t", "empty"},
-		"64 KiB + 1 byte":    {"{{keywords}}" + strings.Repeat("x", 64<<10+1-len("{{keywords}}")), "64 KiB"},
+		"missing variable": {"Cluster these keywords please.", "{{keywords}}"},
+		"unknown variable": {"Cluster {{keyword}} and {{keywords}}", "{{keyword}}"},
+		"empty":            {"", "empty"},
+		"whitespace":       {"   \n\t", "empty"},
+		"64 KiB + 1 byte":  {"{{keywords}}" + strings.Repeat("x", 64<<10+1-len("{{keywords}}")), "64 KiB"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			// (Invalid UTF-8 cannot reach the server: proto3 strings refuse it

@@ -37,6 +37,8 @@ const (
 	ReasonRevisionMismatch    = "REVISION_MISMATCH"
 	ReasonAPIKeyNotConfigured = "API_KEY_NOT_CONFIGURED"
 	ReasonMigrationsPending   = "MIGRATIONS_PENDING"
+	ReasonAPIKeyUnreadable    = "API_KEY_UNREADABLE"
+	ReasonSecretKeyMissing    = "SECRET_KEY_NOT_CONFIGURED"
 	ReasonModelInUse          = "MODEL_IN_USE"
 	ReasonStoreUnavailable    = "STORE_UNAVAILABLE"
 )

@@ -254,10 +254,25 @@ func (p *Params) CopyField(field string, src Params) {
 	}
 }
 
+// SealedKey is a platform API key as stored: sealed by internal/secret,
+// with the hint reads may show. The plaintext exists only while a write is
+// sealed and when GetModelConfig answers a SERVICE caller.
+type SealedKey struct {
+	Sealed string
+	Hint   string
+}
+
+// IsSet reports whether a key is stored.
+func (k SealedKey) IsSet() bool { return k.Sealed != "" }
+
+// KeyAAD is the associated data binding a sealed key to its row, so a
+// ciphertext copied to another integration's row does not open.
+func KeyAAD(i Integration) string { return "global_integration_defaults/" + i.String() }
+
 // Defaults are the platform key and default parameters of one provider.
 type Defaults struct {
 	Integration Integration
-	APIKey      string
+	APIKey      SealedKey
 	Params      Params
 }
 

@@ -30,7 +30,7 @@ type migrator struct{}
 func (migrator) Hash() (string, error) { return common.HashDirs(migrations.FS, "*.sql", ".") }
 
 func (migrator) Migrate(_ context.Context, _ *sql.DB, conf pgtestdb.Config) error {
-	return store.MigrateUp(conf.URL())
+	return store.MigrateUp(conf.URL(), nil)
 }
 
 // Config is the pgtestdb configuration for the test server.

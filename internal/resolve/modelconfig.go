@@ -24,10 +24,12 @@ type Adjustment struct {
 
 // ModelConfig is the resolved configuration for one AI call.
 type ModelConfig struct {
-	Function            string
-	Integration         domain.Integration
-	Model               string
-	APIKey              string
+	Function    string
+	Integration domain.Integration
+	Model       string
+	// SealedAPIKey is set only for a caller entitled to the key (SERVICE);
+	// the API layer opens it just before answering.
+	SealedAPIKey        string
 	APIKeySet           bool
 	Params              domain.Params // Model is left nil; see the Model field
 	Sources             map[string]Source
@@ -115,7 +117,7 @@ func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
 	out.fitToModel(&eff, model, def.Params)
 	out.Params = eff
 
-	out.APIKeySet = def.APIKey != ""
+	out.APIKeySet = def.APIKey.IsSet()
 	if in.Caller == domain.RoleService {
 		if !out.APIKeySet {
 			return ModelConfig{}, &domain.Error{
@@ -125,7 +127,7 @@ func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
 				Metadata: map[string]string{"integration": integ.String()},
 			}
 		}
-		out.APIKey = def.APIKey
+		out.SealedAPIKey = def.APIKey.Sealed
 	}
 	return out, nil
 }

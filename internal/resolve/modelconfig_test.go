@@ -30,9 +30,9 @@ func testCatalog() Catalog {
 func testGlobal() domain.GlobalSettings {
 	return domain.GlobalSettings{
 		Defaults: map[domain.Integration]domain.Defaults{
-			domain.OpenAI:    {Integration: domain.OpenAI, APIKey: "sk-openai-test-key-0001", Params: domain.Params{Model: ptr("gpt-4o-mini"), Temperature: ptr(0.7), MaxTokens: ptr[int32](4000)}},
+			domain.OpenAI:    {Integration: domain.OpenAI, APIKey: domain.SealedKey{Sealed: "sealed-openai", Hint: "…0001"}, Params: domain.Params{Model: ptr("gpt-4o-mini"), Temperature: ptr(0.7), MaxTokens: ptr[int32](4000)}},
 			domain.Anthropic: {Integration: domain.Anthropic, Params: domain.Params{Model: ptr("claude-sonnet-4-5"), Temperature: ptr(0.7), MaxTokens: ptr[int32](4000)}},
-			domain.DallE:     {Integration: domain.DallE, APIKey: "sk-dalle-test-key-0002", Params: domain.Params{Model: ptr("dall-e-3"), ImageSize: ptr("1024x1024"), ImageQuality: ptr("standard"), ImageStyle: ptr("vivid")}},
+			domain.DallE:     {Integration: domain.DallE, APIKey: domain.SealedKey{Sealed: "sealed-dalle", Hint: "…0002"}, Params: domain.Params{Model: ptr("dall-e-3"), ImageSize: ptr("1024x1024"), ImageQuality: ptr("standard"), ImageStyle: ptr("vivid")}},
 			domain.Runware:   {Integration: domain.Runware, Params: domain.Params{Model: ptr("runware:101@1"), ImageSize: ptr("1024x1024")}},
 		},
 		TextIntegration: domain.OpenAI, ImageIntegration: domain.DallE, Revision: 20,
@@ -140,7 +140,7 @@ func TestResolveModelConfig(t *testing.T) {
 		},
 		{
 			name: "service caller receives the key", function: "generate_images", global: g, account: starter, caller: domain.RoleService,
-			want: want{integ: domain.DallE, model: "dall-e-3", params: domain.Params{ImageSize: ptr("1024x1024"), ImageQuality: ptr("standard"), ImageStyle: ptr("vivid")}, sources: imageSources(G, G, G, G), key: "sk-dalle-test-key-0002"},
+			want: want{integ: domain.DallE, model: "dall-e-3", params: domain.Params{ImageSize: ptr("1024x1024"), ImageQuality: ptr("standard"), ImageStyle: ptr("vivid")}, sources: imageSources(G, G, G, G), key: "sealed-dalle"},
 		},
 	}
 	for _, tc := range cases {
@@ -175,8 +175,8 @@ func TestResolveModelConfig(t *testing.T) {
 			if !reflect.DeepEqual(adjusted, tc.want.adjustments) {
 				t.Errorf("adjusted fields = %v, want %v (%+v)", adjusted, tc.want.adjustments, got.Adjustments)
 			}
-			if got.APIKey != tc.want.key {
-				t.Errorf("api key revealed = %q, want %q", got.APIKey, tc.want.key)
+			if got.SealedAPIKey != tc.want.key {
+				t.Errorf("api key revealed = %q, want %q", got.SealedAPIKey, tc.want.key)
 			}
 			if got.Plan != tc.account.Plan {
 				t.Errorf("plan = %v, want %v", got.Plan, tc.account.Plan)
@@ -212,8 +212,8 @@ func TestResolveModelConfigKeys(t *testing.T) {
 	acct := domain.Account{ID: "a1", Plan: domain.PlanGrowth}
 	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleAccount} {
 		got, err := ResolveModelConfig(ModelInput{Function: "generate_content", Global: g, Catalog: testCatalog(), Account: acct, Caller: role})
-		if err != nil || got.APIKey != "" || !got.APIKeySet {
-			t.Errorf("%s: key=%q set=%t err=%v; want no key, api_key_set", role, got.APIKey, got.APIKeySet, err)
+		if err != nil || got.SealedAPIKey != "" || !got.APIKeySet {
+			t.Errorf("%s: key=%q set=%t err=%v; want no key, api_key_set", role, got.SealedAPIKey, got.APIKeySet, err)
 		}
 	}
 	// Anthropic has no key: workers must not get an empty one.

@@ -50,8 +50,9 @@ func ApplyOverridePatch(cur domain.Params, patch OverridePatch, integ domain.Int
 }
 
 // DefaultsPatch is one provider's part of an UpdateGlobalSettings request.
+// The API layer checks (CheckAPIKey) and seals a new key before it gets here.
 type DefaultsPatch struct {
-	APIKey *string
+	APIKey *domain.SealedKey
 	Params domain.Params
 }
 
@@ -138,7 +139,6 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat Catalog)
 			src := patch.Defaults[integ]
 			if field == domain.FieldAPIKey {
 				d.APIKey = deref(src.APIKey) // unset in a masked path clears the key
-				CheckAPIKey(&c, "settings."+p, d.APIKey)
 			} else {
 				d.Params.CopyField(field, src.Params)
 			}

@@ -18,6 +18,7 @@ import (
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/api"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
 )
 
@@ -31,7 +32,7 @@ type Server struct {
 // becomes INTERNAL), logging (one line per call with the final code),
 // error mapping (domain errors to status + details), then access
 // (authentication, then the proto-declared rule).
-func New(st *store.Store, log *slog.Logger, opts ...grpc.ServerOption) (*Server, error) {
+func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.ServerOption) (*Server, error) {
 	guard, err := access.NewGuard(st)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func New(st *store.Store, log *slog.Logger, opts ...grpc.ServerOption) (*Server,
 		),
 	)
 	s := grpc.NewServer(opts...)
-	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st})
+	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Secrets: keys})
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
 	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st})

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/migrations"
 )
 
@@ -35,15 +36,45 @@ func newMigrate(databaseURL string) (*migrate.Migrate, error) {
 	return m, nil
 }
 
-// MigrateUp applies every pending migration.
-func MigrateUp(databaseURL string) error {
+// sealStep is the migration after which plaintext API keys are sealed in
+// Go (SQL has no key); the next migration drops the plaintext column.
+const sealStep = 3
+
+// MigrateUp applies every pending migration. Crossing sealStep, it seals
+// any plaintext API keys with keys, which may be nil when none are stored.
+func MigrateUp(databaseURL string, keys *secret.Keyring) error {
 	m, err := newMigrate(databaseURL)
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	v, dirty, err := m.Version()
+	if err != nil && !errors.Is(err, migrate.ErrNilVersion) {
+		return fmt.Errorf("migrate up: %w", err)
+	}
+	if !dirty && v <= sealStep {
+		if err := m.Migrate(sealStep); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+			return fmt.Errorf("migrate up: %w", err)
+		}
+		if err := sealPlaintextKeys(context.Background(), databaseURL, keys); err != nil {
+			return fmt.Errorf("migrate up: seal API keys: %w", err)
+		}
+	}
 	if err := m.Up(); err != nil && !errors.Is(err, migrate.ErrNoChange) {
 		return fmt.Errorf("migrate up: %w", err)
+	}
+	return nil
+}
+
+// MigrateTo moves the schema to exactly version (for tests of upgrades).
+func MigrateTo(databaseURL string, version uint) error {
+	m, err := newMigrate(databaseURL)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if err := m.Migrate(version); err != nil && !errors.Is(err, migrate.ErrNoChange) {
+		return fmt.Errorf("migrate to %d: %w", version, err)
 	}
 	return nil
 }

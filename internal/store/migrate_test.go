@@ -29,7 +29,7 @@ func TestMigrationsRoundTrip(t *testing.T) {
 	if err := st.CheckSchema(ctx); !errors.As(err, &de) || de.Reason != domain.ReasonMigrationsPending {
 		t.Fatalf("empty schema: err = %v, want MIGRATIONS_PENDING", err)
 	}
-	if err := store.MigrateUp(url); err != nil {
+	if err := store.MigrateUp(url, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.CheckSchema(ctx); err != nil {

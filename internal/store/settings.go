@@ -36,7 +36,7 @@ func loadGlobal(ctx context.Context, tx pgx.Tx, lock string) (domain.GlobalSetti
 	if g.ImageIntegration, err = domain.ParseIntegration(image); err != nil {
 		return g, err
 	}
-	rows, err := tx.Query(ctx, `SELECT integration, api_key, model, temperature, max_tokens, image_size, image_quality, image_style
+	rows, err := tx.Query(ctx, `SELECT integration, api_key_sealed, api_key_hint, model, temperature, max_tokens, image_size, image_quality, image_style
 		FROM global_integration_defaults`)
 	if err != nil {
 		return g, err
@@ -45,7 +45,7 @@ func loadGlobal(ctx context.Context, tx pgx.Tx, lock string) (domain.GlobalSetti
 	for rows.Next() {
 		var d domain.Defaults
 		var integ string
-		if err := rows.Scan(&integ, &d.APIKey, &d.Params.Model, &d.Params.Temperature, &d.Params.MaxTokens,
+		if err := rows.Scan(&integ, &d.APIKey.Sealed, &d.APIKey.Hint, &d.Params.Model, &d.Params.Temperature, &d.Params.MaxTokens,
 			&d.Params.ImageSize, &d.Params.ImageQuality, &d.Params.ImageStyle); err != nil {
 			return g, err
 		}
@@ -100,9 +100,9 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		for _, integ := range domain.Integrations {
 			d := next.Defaults[integ]
 			p := d.Params
-			if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key = $2, model = $3, temperature = $4, max_tokens = $5,
-				image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
-				integ.String(), d.APIKey, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2, api_key_hint = $9, model = $3,
+				temperature = $4, max_tokens = $5, image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
+				integ.String(), d.APIKey.Sealed, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, d.APIKey.Hint); err != nil {
 				return err
 			}
 		}

@@ -3,12 +3,13 @@
 package testsrv
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -19,12 +20,15 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/pgtest"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
 )
 
 // Env is a running server and clients for it.
 type Env struct {
+	Keys        *secret.Keyring
+	Logs        *SyncBuffer // everything the server logged
 	DatabaseURL string
 	ServerURL   string // the test server's admin database, for fault injection
 	Store       *store.Store
@@ -45,7 +49,12 @@ func Start(t testing.TB) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := server.New(st, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	keys, err := secret.NewKeyring(secret.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &SyncBuffer{}
+	srv, err := server.New(st, keys, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +72,7 @@ func Start(t testing.TB) *Env {
 		srv.GRPC.Stop()
 		st.Close()
 	})
-	return &Env{DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
+	return &Env{Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn)}
 }
 
@@ -107,4 +116,23 @@ func Ctx(token string) context.Context {
 func (e *Env) DatabaseName() string {
 	u, _ := neturl.Parse(e.DatabaseURL)
 	return strings.TrimPrefix(u.Path, "/")
+}
+
+// SyncBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
