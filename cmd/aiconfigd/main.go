@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"os/user"
 	"strings"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
@@ -221,7 +223,7 @@ func tokenCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	ctx := cliContext("token create")
 	st, err := store.Open(ctx, *dbURL)
 	if err != nil {
 		return err
@@ -236,6 +238,15 @@ func tokenCmd(args []string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, secret) // the secret alone, so scripts can capture it
 	return nil
+}
+
+// cliContext names the operator and command in the audit rows a command writes.
+func cliContext(command string) context.Context {
+	who := os.Getenv("USER")
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	return audit.WithCall(context.Background(), audit.Call{Actor: domain.Principal{Name: "cli:" + who}, RPC: "cli:" + command})
 }
 
 func secretsCmd(args []string, stdout io.Writer) error {
@@ -253,7 +264,7 @@ func secretsCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx := context.Background()
+	ctx := cliContext("secrets rotate")
 	st, err := store.Open(ctx, *dbURL)
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package access
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
@@ -17,6 +19,7 @@ import (
 type Store interface {
 	Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error)
 	GetAccount(ctx context.Context, id string) (domain.Account, error)
+	RecordDenied(ctx context.Context, reason, resource, accountID string) error
 }
 
 type principalKey struct{}
@@ -139,22 +142,47 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		if Public(info.FullMethod) {
 			return handler(ctx, req)
 		}
-		ctx, err := g.Authenticate(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if p, ok := PrincipalFrom(ctx); ok {
-			logging.AddFields(ctx, logging.Fields{"principal.name", p.Name, "principal.role", p.Role.String()})
-		}
 		msg, ok := req.(proto.Message)
 		if !ok {
 			return nil, fmt.Errorf("request of %s is not a proto message", info.FullMethod)
 		}
+		authed, err := g.Authenticate(ctx)
+		if err != nil {
+			g.recordDenied(ctx, info.FullMethod, msg, err)
+			return nil, err
+		}
+		ctx = authed
+		if p, ok := PrincipalFrom(ctx); ok {
+			logging.AddFields(ctx, logging.Fields{"principal.name", p.Name, "principal.role", p.Role.String()})
+			ctx = audit.WithActor(ctx, p)
+		}
 		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
+			g.recordDenied(ctx, info.FullMethod, msg, err)
 			return nil, err
 		}
 		return handler(ctx, req)
 	}
+}
+
+// recordDenied audits a refused write attempt (reads are not audited).
+func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Message, err error) {
+	var de *domain.Error
+	if !errors.As(err, &de) || (de.Code != domain.CodePermissionDenied && de.Code != domain.CodeUnauthenticated) {
+		return
+	}
+	rule, known := g.rules[method]
+	if known && !rule.Write {
+		return
+	}
+	account := ""
+	if known && len(rule.AccountField) > 0 {
+		account = rule.TargetAccount(req)
+	}
+	if _, ok := PrincipalFrom(ctx); !ok {
+		ctx = audit.WithActor(ctx, domain.Principal{Name: "anonymous"})
+	}
+	// Best effort: the refusal stands even if the database cannot record it.
+	_ = g.store.RecordDenied(ctx, de.Reason, "", account)
 }
 
 // StreamInterceptor lets public streams (reflection, health watch) through

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	aiconfigv1 "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -19,6 +20,9 @@ type Rule struct {
 	Roles        []domain.Role
 	AccountField []protoreflect.Name // path into the request; empty when the RPC targets no account
 	MinPlan      domain.Plan         // PlanUnknown: no plan gate
+	// Write is true unless the method is marked idempotency_level =
+	// NO_SIDE_EFFECTS; denied writes are audited.
+	Write bool
 }
 
 // Rules maps full method names to rules.
@@ -63,7 +67,8 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 		return Rule{}, false, nil
 	}
 	pb := proto.GetExtension(opts, aiconfigv1.E_Access).(*aiconfigv1.AccessRule)
-	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan())}
+	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan()),
+		Write: opts.(*descriptorpb.MethodOptions).GetIdempotencyLevel() != descriptorpb.MethodOptions_NO_SIDE_EFFECTS}
 	for _, role := range pb.GetRoles() {
 		r.Roles = append(r.Roles, domain.Role(role))
 	}

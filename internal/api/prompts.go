@@ -7,7 +7,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
-	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
@@ -89,8 +88,7 @@ func (s *PromptServer) changePrompt(ctx context.Context, accountID, promptType, 
 	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
 		return nil, err
 	}
-	actor, _ := access.PrincipalFrom(ctx)
-	p, err := s.Store.ChangeAccountPrompt(ctx, accountID, promptType, action, expected, actor, change)
+	p, err := s.Store.ChangeAccountPrompt(ctx, accountID, promptType, action, expected, change)
 	if err != nil {
 		return nil, err
 	}
@@ -165,8 +163,7 @@ func (s *PromptServer) UpsertGlobalPrompt(ctx context.Context, req *pb.UpsertGlo
 	if err := resolve.ValidateGlobalPrompt(p); err != nil {
 		return nil, err
 	}
-	actor, _ := access.PrincipalFrom(ctx)
-	saved, err := s.Store.UpsertGlobalPrompt(ctx, p, req.ExpectedRevision, actor)
+	saved, err := s.Store.UpsertGlobalPrompt(ctx, p, req.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +189,7 @@ func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPr
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
 		return nil, err
 	}
-	actor, _ := access.PrincipalFrom(ctx)
-	n, err := s.Store.BulkResetPrompts(ctx, req.GetAccountIds(), req.GetPromptTypes(), actor)
+	n, err := s.Store.BulkResetPrompts(ctx, req.GetAccountIds(), req.GetPromptTypes())
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@
 package domain
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -31,6 +32,9 @@ func (p Plan) String() string {
 	}
 	return fmt.Sprintf("plan(%d)", int(p))
 }
+
+// MarshalText writes the database name, for JSON.
+func (x Plan) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
 
 // Valid reports whether p is one of the four plans.
 func (p Plan) Valid() bool { _, ok := planNames[p]; return ok }
@@ -81,6 +85,9 @@ func (i Integration) String() string {
 	return fmt.Sprintf("integration(%d)", int(i))
 }
 
+// MarshalText writes the database name, for JSON.
+func (x Integration) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+
 // Valid reports whether i is a known provider.
 func (i Integration) Valid() bool { _, ok := integrationNames[i]; return ok }
 
@@ -122,6 +129,9 @@ func (r Role) String() string {
 	return fmt.Sprintf("role(%d)", int(r))
 }
 
+// MarshalText writes the database name, for JSON.
+func (x Role) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := roleNames[r]; return ok }
 
@@ -157,28 +167,28 @@ func FunctionNames() []string {
 
 // Account is a customer account.
 type Account struct {
-	ID       string
-	Name     string
-	Plan     Plan
-	Revision int64
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Plan     Plan   `json:"plan"`
+	Revision int64  `json:"revision"`
 	// ConfigRevision moves with every write to the account or its overrides.
-	ConfigRevision int64
+	ConfigRevision int64 `json:"config_revision"`
 }
 
 // Model is one catalog entry. A text model with no temperature range takes
 // no temperature; an image option with an empty list does not apply.
 type Model struct {
-	Integration     Integration
-	ID              string
-	DisplayName     string
-	Enabled         bool
-	MaxOutputTokens *int32
-	MinTemperature  *float64
-	MaxTemperature  *float64
-	ImageSizes      []string
-	ImageQualities  []string
-	ImageStyles     []string
-	Revision        int64
+	Integration     Integration `json:"integration"`
+	ID              string      `json:"model"`
+	DisplayName     string      `json:"display_name"`
+	Enabled         bool        `json:"enabled"`
+	MaxOutputTokens *int32      `json:"max_output_tokens,omitempty"`
+	MinTemperature  *float64    `json:"min_temperature,omitempty"`
+	MaxTemperature  *float64    `json:"max_temperature,omitempty"`
+	ImageSizes      []string    `json:"image_sizes,omitempty"`
+	ImageQualities  []string    `json:"image_qualities,omitempty"`
+	ImageStyles     []string    `json:"image_styles,omitempty"`
+	Revision        int64       `json:"revision"`
 }
 
 // TakesTemperature reports whether the model accepts a temperature.
@@ -187,12 +197,12 @@ func (m Model) TakesTemperature() bool { return m.MinTemperature != nil && m.Max
 // Params are the tunable fields shared by global defaults and overrides.
 // nil means unset.
 type Params struct {
-	Model        *string
-	Temperature  *float64
-	MaxTokens    *int32
-	ImageSize    *string
-	ImageQuality *string
-	ImageStyle   *string
+	Model        *string  `json:"model,omitempty"`
+	Temperature  *float64 `json:"temperature,omitempty"`
+	MaxTokens    *int32   `json:"max_tokens,omitempty"`
+	ImageSize    *string  `json:"image_size,omitempty"`
+	ImageQuality *string  `json:"image_quality,omitempty"`
+	ImageStyle   *string  `json:"image_style,omitempty"`
 }
 
 // Field names, as used in field masks, sources and violations.
@@ -265,41 +275,50 @@ type SealedKey struct {
 // IsSet reports whether a key is stored.
 func (k SealedKey) IsSet() bool { return k.Sealed != "" }
 
+// MarshalJSON shows only whether a key is set and its hint, so neither the
+// key nor its ciphertext can reach an audit row or a log through JSON.
+func (k SealedKey) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Set  bool   `json:"set"`
+		Hint string `json:"hint,omitempty"`
+	}{k.IsSet(), k.Hint})
+}
+
 // KeyAAD is the associated data binding a sealed key to its row, so a
 // ciphertext copied to another integration's row does not open.
 func KeyAAD(i Integration) string { return "global_integration_defaults/" + i.String() }
 
 // Defaults are the platform key and default parameters of one provider.
 type Defaults struct {
-	Integration Integration
-	APIKey      SealedKey
-	Params      Params
+	Integration Integration `json:"-"`
+	APIKey      SealedKey   `json:"api_key"`
+	Params      Params      `json:"params"`
 }
 
 // GlobalSettings is the platform-wide singleton.
 type GlobalSettings struct {
-	Defaults         map[Integration]Defaults
-	TextIntegration  Integration
-	ImageIntegration Integration
-	Revision         int64
+	Defaults         map[Integration]Defaults `json:"defaults"`
+	TextIntegration  Integration              `json:"text_integration"`
+	ImageIntegration Integration              `json:"image_integration"`
+	Revision         int64                    `json:"revision"`
 }
 
 // Override is an account's parameter choices for one provider.
 type Override struct {
-	AccountID   string
-	Integration Integration
-	Params      Params
-	Revision    int64
+	AccountID   string      `json:"account_id"`
+	Integration Integration `json:"integration"`
+	Params      Params      `json:"params"`
+	Revision    int64       `json:"revision"`
 }
 
 // Token is a bearer token's public record.
 type Token struct {
-	ID        string
-	Name      string
-	Role      Role
-	AccountID string
-	CreatedAt time.Time
-	RevokedAt *time.Time // nil while active
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role"`
+	AccountID string     `json:"account_id,omitempty"`
+	CreatedAt time.Time  `json:"create_time"`
+	RevokedAt *time.Time `json:"revoke_time,omitempty"` // nil while active
 }
 
 // Principal is the authenticated caller.
@@ -312,21 +331,21 @@ type Principal struct {
 
 // GlobalPrompt is the platform default for one prompt type.
 type GlobalPrompt struct {
-	PromptType  string
-	Text        string
-	Description string
-	Variables   []string
-	Revision    int64
+	PromptType  string   `json:"prompt_type"`
+	Text        string   `json:"text"`
+	Description string   `json:"description"`
+	Variables   []string `json:"variables"`
+	Revision    int64    `json:"revision"`
 }
 
 // AccountPrompt is an account's stored prompt for one type.
 type AccountPrompt struct {
-	AccountID     string
-	PromptType    string
-	PromptValue   string
-	DefaultPrompt string
-	IsCustomized  bool
-	Revision      int64
+	AccountID     string `json:"account_id"`
+	PromptType    string `json:"prompt_type"`
+	PromptValue   string `json:"prompt_value"`
+	DefaultPrompt string `json:"default_prompt"`
+	IsCustomized  bool   `json:"is_customized"`
+	Revision      int64  `json:"revision"`
 }
 
 // PromptHistoryEntry is one recorded prompt change.
@@ -350,3 +369,20 @@ const (
 	ActionBulkReset    = "bulk_reset"
 	ActionUpsertGlobal = "upsert_global"
 )
+
+// AuditEvent is one audit log row.
+type AuditEvent struct {
+	ID           int64
+	CreatedAt    time.Time
+	ActorTokenID string
+	ActorName    string
+	ActorRole    Role
+	RPC          string
+	Resource     string
+	AccountID    string
+	Outcome      string
+	Reason       string
+	Before       []byte // JSON, or nil
+	After        []byte // JSON, or nil
+	RequestID    string
+}

@@ -3,13 +3,9 @@ package server_test
 import (
 	"context"
 	"sort"
-	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -78,7 +74,7 @@ func TestAccessMatrix(t *testing.T) {
 		rule := rules[method]
 		for _, c := range callers {
 			t.Run(method+"/"+c.name, func(t *testing.T) {
-				req, resp := messages(t, method)
+				req, resp := testsrv.Messages(t, method)
 				if len(rule.AccountField) > 0 && c.target != "" {
 					rule.SetTargetAccount(req, c.target)
 				}
@@ -111,23 +107,4 @@ func TestAccessMatrix(t *testing.T) {
 			})
 		}
 	}
-}
-
-func messages(t *testing.T, method string) (proto.Message, proto.Message) {
-	t.Helper()
-	svc, m, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m))
-	in, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in.New().Interface(), out.New().Interface()
 }

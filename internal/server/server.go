@@ -30,7 +30,8 @@ type Server struct {
 
 // New builds the server. The chain, outermost first: recovery (a panic
 // becomes INTERNAL), logging (one line per call with the final code),
-// error mapping (domain errors to status + details), then access
+// request id (and the audit call the store records writes under), error
+// mapping (domain errors to status + details), then access
 // (authentication, then the proto-declared rule).
 func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.ServerOption) (*Server, error) {
 	guard, err := access.NewGuard(st)
@@ -49,12 +50,14 @@ func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.S
 		grpc.ChainUnaryInterceptor(
 			recovery.UnaryServerInterceptor(panicked),
 			logging.UnaryServerInterceptor(logger, logOpts...),
+			unaryRequestID(),
 			unaryErrors(log),
 			guard.UnaryInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
 			recovery.StreamServerInterceptor(panicked),
 			logging.StreamServerInterceptor(logger, logOpts...),
+			streamRequestID(),
 			streamErrors(log),
 			guard.StreamInterceptor(),
 		),
@@ -64,6 +67,7 @@ func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.S
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
 	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st})
+	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)

@@ -36,13 +36,16 @@ func (s *Store) GetAccount(ctx context.Context, id string) (domain.Account, erro
 func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *int64) (domain.Account, error) {
 	var out domain.Account
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var cur int64
-		err := tx.QueryRow(ctx, `SELECT revision FROM accounts WHERE id = $1 FOR UPDATE`, a.ID).Scan(&cur)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		var before *domain.Account
+		cur, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1 FOR UPDATE`, a.ID))
+		switch {
+		case err == nil:
+			before = &cur
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
-		if expected != nil && *expected != cur {
-			return domain.RevisionMismatch("account "+a.ID, *expected, cur)
+		if expected != nil && *expected != cur.Revision {
+			return domain.RevisionMismatch("account "+a.ID, *expected, cur.Revision)
 		}
 		rev, err := nextRevision(ctx, tx)
 		if err != nil {
@@ -62,7 +65,10 @@ func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *i
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.RevisionMismatch("account "+a.ID, 0, -1)
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "accounts/"+a.ID, a.ID, before, out)
 	})
 	return out, err
 }
@@ -80,18 +86,19 @@ func (s *Store) ListAccounts(ctx context.Context, after string, limit int) ([]do
 // DeleteAccount removes an account; its overrides and tokens go with it.
 func (s *Store) DeleteAccount(ctx context.Context, id string, expected *int64) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var cur int64
-		err := tx.QueryRow(ctx, `SELECT revision FROM accounts WHERE id = $1 FOR UPDATE`, id).Scan(&cur)
+		cur, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1 FOR UPDATE`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.AccountNotFound(id)
 		}
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur {
-			return domain.RevisionMismatch("account "+id, *expected, cur)
+		if expected != nil && *expected != cur.Revision {
+			return domain.RevisionMismatch("account "+id, *expected, cur.Revision)
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "accounts/"+id, id, cur, nil)
 	})
 }

@@ -60,14 +60,18 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		if err != nil {
 			return err
 		}
-		var cur int64
+		var before *domain.Model
 		after := make([]domain.Model, 0, len(models)+1)
 		for _, x := range models {
 			if x.Integration == m.Integration && x.ID == m.ID {
-				cur = x.Revision
+				before = &x
 				continue
 			}
 			after = append(after, x)
+		}
+		var cur int64
+		if before != nil {
+			cur = before.Revision
 		}
 		if expected != nil && *expected != cur {
 			return domain.RevisionMismatch(fmt.Sprintf("model %s/%s", m.Integration, m.ID), *expected, cur)
@@ -88,7 +92,10 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 			RETURNING `+modelCols,
 			m.Integration.String(), m.ID, m.DisplayName, m.Enabled, m.MaxOutputTokens, m.MinTemperature, m.MaxTemperature,
 			nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), rev))
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "models/"+m.Integration.String()+"/"+m.ID, "", before, out)
 	})
 	return out, err
 }

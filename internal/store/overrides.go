@@ -42,6 +42,10 @@ func lockAccount(ctx context.Context, tx pgx.Tx, accountID string, rev int64) (d
 	return a, err
 }
 
+func overrideResource(accountID string, integ domain.Integration) string {
+	return "accounts/" + accountID + "/overrides/" + integ.String()
+}
+
 func overrideNotFound(accountID string, integ domain.Integration) error {
 	e := domain.NotFound(domain.ReasonOverrideNotFound, "account %q has no override for %s", accountID, integ)
 	e.Metadata = map[string]string{"account_id": accountID, "integration": integ.String()}
@@ -97,9 +101,13 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 		if a, err = lockAccount(ctx, tx, accountID, rev); err != nil {
 			return err
 		}
+		var before *domain.Override
 		cur, err := scanOverride(tx.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
 			accountID, integ.String()))
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		switch {
+		case err == nil:
+			before = &cur
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {
@@ -125,7 +133,10 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 				image_style = EXCLUDED.image_style, revision = EXCLUDED.revision, updated_at = now()
 			RETURNING `+overrideCols,
 			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, rev))
-		return err
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, before, out)
 	})
 	return out, a, err
 }
@@ -140,18 +151,17 @@ func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ doma
 		if _, err := lockAccount(ctx, tx, accountID, rev); err != nil {
 			return err
 		}
-		var cur int64
-		err = tx.QueryRow(ctx, `DELETE FROM integration_overrides WHERE account_id = $1 AND integration = $2 RETURNING revision`,
-			accountID, integ.String()).Scan(&cur)
+		cur, err := scanOverride(tx.QueryRow(ctx, `DELETE FROM integration_overrides WHERE account_id = $1 AND integration = $2 RETURNING `+overrideCols,
+			accountID, integ.String()))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return overrideNotFound(accountID, integ)
 		}
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur {
-			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur)
+		if expected != nil && *expected != cur.Revision {
+			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
 		}
-		return nil
+		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, cur, nil)
 	})
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/igny8/aiconfig/internal/audit"
+
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
@@ -50,18 +52,24 @@ func (s *Store) GetGlobalPrompt(ctx context.Context, promptType string) (domain.
 	return p, mapErr(err)
 }
 
-func appendHistory(ctx context.Context, tx pgx.Tx, accountID *string, promptType, action string, actor domain.Principal, oldText, newText string, rev int64) error {
+// appendHistory records a prompt change; the actor is the audit call's.
+func appendHistory(ctx context.Context, tx pgx.Tx, accountID *string, promptType, action, oldText, newText string, rev int64) error {
+	actor := audit.From(ctx).Actor
 	_, err := tx.Exec(ctx, `INSERT INTO prompt_history (account_id, prompt_type, action, actor_name, actor_role, old_text, new_text, revision)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, accountID, promptType, action, actor.Name, actor.Role.String(), oldText, newText, rev)
 	return err
 }
 
 // UpsertGlobalPrompt creates or replaces a global prompt and records it.
-func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, expected *int64, actor domain.Principal) (domain.GlobalPrompt, error) {
+func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, expected *int64) (domain.GlobalPrompt, error) {
 	var out domain.GlobalPrompt
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var before *domain.GlobalPrompt
 		cur, err := scanGlobalPrompt(tx.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1 FOR UPDATE`, p.PromptType))
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		switch {
+		case err == nil:
+			before = &cur
+		case !errors.Is(err, pgx.ErrNoRows):
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {
@@ -79,7 +87,10 @@ func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, e
 		if err != nil {
 			return err
 		}
-		return appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, actor, cur.Text, out.Text, rev)
+		if err := appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, cur.Text, out.Text, rev); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "global_prompts/"+p.PromptType, "", before, out)
 	})
 	return out, err
 }
@@ -135,7 +146,7 @@ type PromptChange func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (next d
 
 // ChangeAccountPrompt applies change under the account's row lock and
 // records the write in the history, in the same transaction.
-func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, action string, expected *int64, actor domain.Principal, change PromptChange) (domain.AccountPrompt, error) {
+func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, action string, expected *int64, change PromptChange) (domain.AccountPrompt, error) {
 	var out domain.AccountPrompt
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rev, err := nextRevision(ctx, tx)
@@ -185,7 +196,10 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 		if cur != nil {
 			old = cur.PromptValue
 		}
-		return appendHistory(ctx, tx, &accountID, promptType, action, actor, old, out.PromptValue, rev)
+		if err := appendHistory(ctx, tx, &accountID, promptType, action, old, out.PromptValue, rev); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "accounts/"+accountID+"/prompts/"+promptType, accountID, cur, out)
 	})
 	return out, err
 }
@@ -194,8 +208,9 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 // the live global text (customized, or left on an old global), recording
 // each in the history. Empty filters select everything they could; the
 // caller decides whether that is allowed.
-func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []string, actor domain.Principal) (int, error) {
+func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []string) (int, error) {
 	var n int
+	actor := audit.From(ctx).Actor
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		rev, err := nextRevision(ctx, tx)
 		if err != nil {
@@ -209,7 +224,7 @@ func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []
 			ORDER BY id FOR UPDATE`, nonNil(accountIDs), nonNil(promptTypes)); err != nil {
 			return err
 		}
-		return tx.QueryRow(ctx, `
+		err = tx.QueryRow(ctx, `
 			WITH old AS (
 				SELECT ap.account_id, ap.prompt_type, ap.prompt_value
 				FROM account_prompts ap JOIN global_prompts g USING (prompt_type)
@@ -231,6 +246,11 @@ func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []
 			)
 			SELECT count(*) FROM reset`,
 			nonNil(accountIDs), nonNil(promptTypes), rev, actor.Name, actor.Role.String()).Scan(&n)
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "account_prompts", "", nil, map[string]any{
+			"account_ids": nonNil(accountIDs), "prompt_types": nonNil(promptTypes), "reset_count": n})
 	})
 	return n, err
 }

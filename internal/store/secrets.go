@@ -119,7 +119,7 @@ func (s *Store) RotateKeys(ctx context.Context, keys *secret.Keyring) (int, erro
 			}
 			n++
 		}
-		return nil
+		return recordAudit(ctx, tx, "global_settings", "", nil, map[string]any{"resealed_keys": n, "active_key_id": keys.ActiveID()})
 	})
 	return n, err
 }

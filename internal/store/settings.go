@@ -108,7 +108,7 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		}
 		next.Revision = rev
 		out = next
-		return nil
+		return recordAudit(ctx, tx, "global_settings", "", cur, next)
 	})
 	return out, err
 }

@@ -30,13 +30,20 @@ func (s *Store) CreateToken(ctx context.Context, t domain.Token, secretHash []by
 	if t.AccountID != "" {
 		account = t.AccountID
 	}
-	out, err := scanToken(s.pool.QueryRow(ctx, `INSERT INTO tokens (id, name, role, account_id, secret_hash) VALUES ($1, $2, $3, $4, $5)
-		RETURNING `+tokenCols, t.ID, t.Name, t.Role.String(), account, secretHash))
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
-		return out, domain.AccountNotFound(t.AccountID)
-	}
-	return out, mapErr(err)
+	var out domain.Token
+	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
+		out, err = scanToken(tx.QueryRow(ctx, `INSERT INTO tokens (id, name, role, account_id, secret_hash) VALUES ($1, $2, $3, $4, $5)
+			RETURNING `+tokenCols, t.ID, t.Name, t.Role.String(), account, secretHash))
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
+			return domain.AccountNotFound(t.AccountID)
+		}
+		if err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "tokens/"+out.ID, out.AccountID, nil, out)
+	})
+	return out, err
 }
 
 // Authenticate finds the active token whose secret hashes to secretHash.
@@ -68,10 +75,20 @@ func (s *Store) ListTokens(ctx context.Context, after string, limit int, include
 
 // RevokeToken marks a token revoked; revoking twice keeps the first time.
 func (s *Store) RevokeToken(ctx context.Context, id string) (domain.Token, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING `+tokenCols,
-		id, time.Now()))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return t, domain.NotFound(domain.ReasonTokenNotFound, "token %q does not exist", id)
-	}
-	return t, mapErr(err)
+	var out domain.Token
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		before, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1 FOR UPDATE`, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.NotFound(domain.ReasonTokenNotFound, "token %q does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		if out, err = scanToken(tx.QueryRow(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING `+tokenCols,
+			id, time.Now())); err != nil {
+			return err
+		}
+		return recordAudit(ctx, tx, "tokens/"+id, out.AccountID, before, out)
+	})
+	return out, err
 }

@@ -1,7 +1,12 @@
 package testsrv
 
 import (
+	"strings"
 	"testing"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -58,4 +63,24 @@ func WantViolation(t testing.TB, err error, reason, field string) Failure {
 		t.Fatalf("violations %v do not name %q (%s)", f.Violations, field, f.Message)
 	}
 	return f
+}
+
+// Messages returns empty request and response messages of a full method name.
+func Messages(t testing.TB, method string) (proto.Message, proto.Message) {
+	t.Helper()
+	svc, m, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m))
+	in, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in.New().Interface(), out.New().Interface()
 }

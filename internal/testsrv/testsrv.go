@@ -38,6 +38,7 @@ type Env struct {
 	Accounts    pb.AccountServiceClient
 	Tokens      pb.TokenServiceClient
 	Prompts     pb.PromptServiceClient
+	Audit       pb.AuditServiceClient
 }
 
 // Start serves on 127.0.0.1 over a fresh migrated database.
@@ -73,7 +74,7 @@ func Start(t testing.TB) *Env {
 		st.Close()
 	})
 	return &Env{Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
-		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn)}
+		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn)}
 }
 
 // Token issues a token directly in the store and returns its secret.

@@ -406,15 +406,15 @@ const file_aiconfig_v1_account_proto_rawDesc = "" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x120\n" +
 	"\x11expected_revision\x18\x02 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"\x17\n" +
-	"\x15DeleteAccountResponse2\xf8\x02\n" +
+	"\x15DeleteAccountResponse2\xfe\x02\n" +
 	"\x0eAccountService\x12R\n" +
 	"\rUpsertAccount\x12!.aiconfig.v1.UpsertAccountRequest\x1a\x14.aiconfig.v1.Account\"\b\x8a\xb5\x18\x04\n" +
-	"\x02\x01\x02\x12Q\n" +
+	"\x02\x01\x02\x12T\n" +
 	"\n" +
-	"GetAccount\x12\x1e.aiconfig.v1.GetAccountRequest\x1a\x14.aiconfig.v1.Account\"\r\x8a\xb5\x18\t\n" +
-	"\x03\x01\x02\x03\x12\x02id\x12]\n" +
-	"\fListAccounts\x12 .aiconfig.v1.ListAccountsRequest\x1a!.aiconfig.v1.ListAccountsResponse\"\b\x8a\xb5\x18\x04\n" +
-	"\x02\x01\x02\x12`\n" +
+	"GetAccount\x12\x1e.aiconfig.v1.GetAccountRequest\x1a\x14.aiconfig.v1.Account\"\x10\x8a\xb5\x18\t\n" +
+	"\x03\x01\x02\x03\x12\x02id\x90\x02\x01\x12`\n" +
+	"\fListAccounts\x12 .aiconfig.v1.ListAccountsRequest\x1a!.aiconfig.v1.ListAccountsResponse\"\v\x8a\xb5\x18\x04\n" +
+	"\x02\x01\x02\x90\x02\x01\x12`\n" +
 	"\rDeleteAccount\x12!.aiconfig.v1.DeleteAccountRequest\x1a\".aiconfig.v1.DeleteAccountResponse\"\b\x8a\xb5\x18\x04\n" +
 	"\x02\x01\x02B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 

@@ -1468,26 +1468,27 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\vintegration\x18\x02 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\vintegration\x120\n" +
 	"\x11expected_revision\x18\x03 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"#\n" +
-	"!DeleteIntegrationOverrideResponse2\x9e\b\n" +
-	"\rConfigService\x12e\n" +
-	"\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x15\x8a\xb5\x18\x11\n" +
+	"!DeleteIntegrationOverrideResponse2\xae\b\n" +
+	"\rConfigService\x12h\n" +
+	"\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12`\n" +
-	"\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12f\n" +
+	"account_id\x90\x02\x01\x12c\n" +
+	"\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\n" +
+	"\x8a\xb5\x18\x03\n" +
+	"\x01\x01\x90\x02\x01\x12f\n" +
 	"\x14UpdateGlobalSettings\x12(.aiconfig.v1.UpdateGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12Z\n" +
+	"\x01\x01\x12]\n" +
 	"\n" +
-	"ListModels\x12\x1e.aiconfig.v1.ListModelsRequest\x1a\x1f.aiconfig.v1.ListModelsResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x02\x03 \x01\x12K\n" +
+	"ListModels\x12\x1e.aiconfig.v1.ListModelsRequest\x1a\x1f.aiconfig.v1.ListModelsResponse\"\x0e\x8a\xb5\x18\a\n" +
+	"\x03\x01\x02\x03 \x01\x90\x02\x01\x12K\n" +
 	"\vUpsertModel\x12\x1f.aiconfig.v1.UpsertModelRequest\x1a\x12.aiconfig.v1.Model\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12}\n" +
-	"\x16GetIntegrationOverride\x12*.aiconfig.v1.GetIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\x15\x8a\xb5\x18\x11\n" +
+	"\x01\x01\x12\x80\x01\n" +
+	"\x16GetIntegrationOverride\x12*.aiconfig.v1.GetIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12\x8e\x01\n" +
-	"\x18ListIntegrationOverrides\x12,.aiconfig.v1.ListIntegrationOverridesRequest\x1a-.aiconfig.v1.ListIntegrationOverridesResponse\"\x15\x8a\xb5\x18\x11\n" +
+	"account_id\x90\x02\x01\x12\x91\x01\n" +
+	"\x18ListIntegrationOverrides\x12,.aiconfig.v1.ListIntegrationOverridesRequest\x1a-.aiconfig.v1.ListIntegrationOverridesResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12\x8e\x01\n" +
+	"account_id\x90\x02\x01\x12\x8e\x01\n" +
 	"\x19UpsertIntegrationOverride\x12-.aiconfig.v1.UpsertIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\" \x8a\xb5\x18\x1c\n" +
 	"\x03\x01\x02\x03\x12\x13override.account_id\x18\x02\x12\x91\x01\n" +
 	"\x19DeleteIntegrationOverride\x12-.aiconfig.v1.DeleteIntegrationOverrideRequest\x1a..aiconfig.v1.DeleteIntegrationOverrideResponse\"\x15\x8a\xb5\x18\x11\n" +

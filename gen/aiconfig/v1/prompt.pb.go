@@ -1337,34 +1337,34 @@ const file_aiconfig_v1_prompt_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"~\n" +
 	"\x19ListPromptHistoryResponse\x129\n" +
 	"\aentries\x18\x01 \x03(\v2\x1f.aiconfig.v1.PromptHistoryEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xdb\b\n" +
-	"\rPromptService\x12q\n" +
-	"\x12GetEffectivePrompt\x12&.aiconfig.v1.GetEffectivePromptRequest\x1a\x1c.aiconfig.v1.EffectivePrompt\"\x15\x8a\xb5\x18\x11\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xed\b\n" +
+	"\rPromptService\x12t\n" +
+	"\x12GetEffectivePrompt\x12&.aiconfig.v1.GetEffectivePromptRequest\x1a\x1c.aiconfig.v1.EffectivePrompt\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12\x82\x01\n" +
-	"\x14ListEffectivePrompts\x12(.aiconfig.v1.ListEffectivePromptsRequest\x1a).aiconfig.v1.ListEffectivePromptsResponse\"\x15\x8a\xb5\x18\x11\n" +
+	"account_id\x90\x02\x01\x12\x85\x01\n" +
+	"\x14ListEffectivePrompts\x12(.aiconfig.v1.ListEffectivePromptsRequest\x1a).aiconfig.v1.ListEffectivePromptsResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12k\n" +
+	"account_id\x90\x02\x01\x12k\n" +
 	"\x0fCustomizePrompt\x12#.aiconfig.v1.CustomizePromptRequest\x1a\x1a.aiconfig.v1.AccountPrompt\"\x17\x8a\xb5\x18\x13\n" +
 	"\x03\x01\x02\x03\x12\n" +
 	"account_id\x18\x02\x12a\n" +
 	"\vResetPrompt\x12\x1f.aiconfig.v1.ResetPromptRequest\x1a\x1a.aiconfig.v1.AccountPrompt\"\x15\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12j\n" +
-	"\fRenderPrompt\x12 .aiconfig.v1.RenderPromptRequest\x1a!.aiconfig.v1.RenderPromptResponse\"\x15\x8a\xb5\x18\x11\n" +
+	"account_id\x12m\n" +
+	"\fRenderPrompt\x12 .aiconfig.v1.RenderPromptRequest\x1a!.aiconfig.v1.RenderPromptResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x12^\n" +
-	"\x0fGetGlobalPrompt\x12#.aiconfig.v1.GetGlobalPromptRequest\x1a\x19.aiconfig.v1.GlobalPrompt\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x02\x03 \x01\x12o\n" +
-	"\x11ListGlobalPrompts\x12%.aiconfig.v1.ListGlobalPromptsRequest\x1a&.aiconfig.v1.ListGlobalPromptsResponse\"\v\x8a\xb5\x18\a\n" +
-	"\x03\x01\x02\x03 \x01\x12`\n" +
+	"account_id\x90\x02\x01\x12a\n" +
+	"\x0fGetGlobalPrompt\x12#.aiconfig.v1.GetGlobalPromptRequest\x1a\x19.aiconfig.v1.GlobalPrompt\"\x0e\x8a\xb5\x18\a\n" +
+	"\x03\x01\x02\x03 \x01\x90\x02\x01\x12r\n" +
+	"\x11ListGlobalPrompts\x12%.aiconfig.v1.ListGlobalPromptsRequest\x1a&.aiconfig.v1.ListGlobalPromptsResponse\"\x0e\x8a\xb5\x18\a\n" +
+	"\x03\x01\x02\x03 \x01\x90\x02\x01\x12`\n" +
 	"\x12UpsertGlobalPrompt\x12&.aiconfig.v1.UpsertGlobalPromptRequest\x1a\x19.aiconfig.v1.GlobalPrompt\"\a\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x12h\n" +
 	"\x10BulkResetPrompts\x12$.aiconfig.v1.BulkResetPromptsRequest\x1a%.aiconfig.v1.BulkResetPromptsResponse\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12y\n" +
-	"\x11ListPromptHistory\x12%.aiconfig.v1.ListPromptHistoryRequest\x1a&.aiconfig.v1.ListPromptHistoryResponse\"\x15\x8a\xb5\x18\x11\n" +
+	"\x01\x01\x12|\n" +
+	"\x11ListPromptHistory\x12%.aiconfig.v1.ListPromptHistoryRequest\x1a&.aiconfig.v1.ListPromptHistoryResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_idB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
+	"account_id\x90\x02\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (
 	file_aiconfig_v1_prompt_proto_rawDescOnce sync.Once

@@ -411,13 +411,14 @@ const file_aiconfig_v1_token_proto_rawDesc = "" +
 	"\x06tokens\x18\x01 \x03(\v2\x12.aiconfig.v1.TokenR\x06tokens\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n" +
 	"\x12RevokeTokenRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id2\x8e\x02\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id2\x91\x02\n" +
 	"\fTokenService\x12Y\n" +
 	"\vCreateToken\x12\x1f.aiconfig.v1.CreateTokenRequest\x1a .aiconfig.v1.CreateTokenResponse\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12V\n" +
+	"\x01\x01\x12Y\n" +
 	"\n" +
-	"ListTokens\x12\x1e.aiconfig.v1.ListTokensRequest\x1a\x1f.aiconfig.v1.ListTokensResponse\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01\x12K\n" +
+	"ListTokens\x12\x1e.aiconfig.v1.ListTokensRequest\x1a\x1f.aiconfig.v1.ListTokensResponse\"\n" +
+	"\x8a\xb5\x18\x03\n" +
+	"\x01\x01\x90\x02\x01\x12K\n" +
 	"\vRevokeToken\x12\x1f.aiconfig.v1.RevokeTokenRequest\x1a\x12.aiconfig.v1.Token\"\a\x8a\xb5\x18\x03\n" +
 	"\x01\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 

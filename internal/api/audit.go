@@ -1,0 +1,68 @@
+package api
+
+import (
+	"context"
+	"strconv"
+
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// AuditServer implements aiconfig.v1.AuditService.
+type AuditServer struct {
+	pb.UnimplementedAuditServiceServer
+	Store *store.Store
+}
+
+func jsonStruct(b []byte) *structpb.Struct {
+	if len(b) == 0 {
+		return nil
+	}
+	s := &structpb.Struct{}
+	if err := s.UnmarshalJSON(b); err != nil {
+		return nil
+	}
+	return s
+}
+
+// ListAuditEvents pages through the audit log, newest first.
+func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
+	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	var before int64
+	if after != "" {
+		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+			return nil, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+		}
+	}
+	f := store.AuditFilter{AccountID: req.GetAccountId(), Resource: req.GetResource(), ActorName: req.GetActorName()}
+	if req.StartTime != nil {
+		f.Start = req.GetStartTime().AsTime()
+	}
+	if req.EndTime != nil {
+		f.End = req.GetEndTime().AsTime()
+	}
+	if !f.Start.IsZero() && !f.End.IsZero() && !f.End.After(f.Start) {
+		return nil, domain.InvalidField("end_time", "must be after start_time")
+	}
+	list, err := s.Store.ListAuditEvents(ctx, f, before, limit+1)
+	if err != nil {
+		return nil, err
+	}
+	list, next := pageOf(list, limit, func(e domain.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
+	out := &pb.ListAuditEventsResponse{NextPageToken: next}
+	for _, e := range list {
+		out.Events = append(out.Events, &pb.AuditEvent{
+			Id: e.ID, CreateTime: timestamppb.New(e.CreatedAt), ActorTokenId: e.ActorTokenID, ActorName: e.ActorName,
+			ActorRole: pb.Role(e.ActorRole), Rpc: e.RPC, Resource: e.Resource, AccountId: e.AccountID, Outcome: e.Outcome,
+			Reason: e.Reason, Before: jsonStruct(e.Before), After: jsonStruct(e.After), RequestId: e.RequestID,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/igny8/aiconfig/internal/audit"
+	"github.com/igny8/aiconfig/internal/domain"
+)
+
+// Audit outcomes.
+const (
+	OutcomeOK     = "ok"
+	OutcomeDenied = "denied"
+)
+
+func toJSON(v any) ([]byte, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+// recordAudit appends the audit row of a write inside the write's own
+// transaction. before/after are domain values (nil for none); their JSON
+// form never holds a secret (domain.SealedKey marshals as its hint).
+func recordAudit(ctx context.Context, tx pgx.Tx, resource, accountID string, before, after any) error {
+	b, err := toJSON(before)
+	if err != nil {
+		return err
+	}
+	a, err := toJSON(after)
+	if err != nil {
+		return err
+	}
+	return insertAudit(ctx, tx, audit.From(ctx), resource, accountID, OutcomeOK, "", b, a)
+}
+
+// execer is what a transaction and the pool share.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+func insertAudit(ctx context.Context, q execer, c audit.Call, resource, accountID, outcome, reason string, before, after []byte) error {
+	var acct any
+	if accountID != "" {
+		acct = accountID
+	}
+	_, err := q.Exec(ctx, `INSERT INTO audit_events (actor_token_id, actor_name, actor_role, rpc, resource, account_id, outcome, reason, before, after, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.Actor.TokenID, c.Actor.Name, roleName(c.Actor.Role), c.RPC, resource, acct, outcome, reason, before, after, c.RequestID)
+	return err
+}
+
+func roleName(r domain.Role) string {
+	if !r.Valid() {
+		return ""
+	}
+	return r.String()
+}
+
+// RecordDenied appends the audit row of a refused write attempt.
+func (s *Store) RecordDenied(ctx context.Context, reason, resource, accountID string) error {
+	return mapErr(insertAudit(ctx, s.pool, audit.From(ctx), resource, accountID, OutcomeDenied, reason, nil, nil))
+}
+
+// AuditFilter selects audit events; zero fields match anything.
+type AuditFilter struct {
+	AccountID string
+	Resource  string // exact, or a prefix when it ends in "/"
+	ActorName string
+	Start     time.Time
+	End       time.Time
+}
+
+// ListAuditEvents returns up to limit events with id < before (0: from
+// the newest), newest first.
+func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, before int64, limit int) ([]domain.AuditEvent, error) {
+	var start, end *time.Time
+	if !f.Start.IsZero() {
+		start = &f.Start
+	}
+	if !f.End.IsZero() {
+		end = &f.End
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT id, created_at, actor_token_id, actor_name, actor_role, rpc, resource, COALESCE(account_id, ''), outcome, reason,
+			before, after, request_id
+		FROM audit_events
+		WHERE ($1 = '' OR account_id = $1)
+			AND ($2 = '' OR resource = $2 OR (right($2, 1) = '/' AND starts_with(resource, $2)))
+			AND ($3 = '' OR actor_name = $3)
+			AND ($4::timestamptz IS NULL OR created_at >= $4)
+			AND ($5::timestamptz IS NULL OR created_at < $5)
+			AND ($6 = 0 OR id < $6)
+		ORDER BY id DESC LIMIT $7`, f.AccountID, f.Resource, f.ActorName, start, end, before, limit)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AuditEvent, error) {
+		var e domain.AuditEvent
+		var role string
+		err := r.Scan(&e.ID, &e.CreatedAt, &e.ActorTokenID, &e.ActorName, &role, &e.RPC, &e.Resource, &e.AccountID, &e.Outcome,
+			&e.Reason, &e.Before, &e.After, &e.RequestID)
+		e.ActorRole, _ = domain.ParseRole(role)
+		return e, err
+	})
+	return out, mapErr(err)
+}
