@@ -49,4 +49,22 @@ if grep -q 'sk-demo-0123456789abcdef' "$log" || grep -q "$TOKEN" "$log"; then ec
 [ $fail = 0 ] || { cat "$out"; exit 1; }
 kill -TERM "$pid"; wait "$pid"; pid=""
 grep -q '"msg":"shutting down"' "$log" || { echo "e2e: no graceful shutdown"; cat "$log"; exit 1; }
+
+# Secret key rotation with the real binary: rotate, then serve with the new
+# key alone and check a worker still receives the key; a wrong key stops serve.
+old_key=$AICONFIG_SECRET_KEY
+export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64) AICONFIG_PREVIOUS_SECRET_KEYS=$old_key
+bin/aiconfigd secrets rotate | grep -q '^re-sealed 1 API keys' || { echo "e2e: rotate did not re-seal the key"; exit 1; }
+unset AICONFIG_PREVIOUS_SECRET_KEYS
+AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
+pid=$!
+for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
+grpcurl -plaintext -H "authorization: Bearer $(bin/aiconfigd token create --role service --name e2e-worker)" \
+  -d '{"account_id": "acme", "function": "generate_content"}' "$ADDR" aiconfig.v1.ConfigService/GetModelConfig \
+  | grep -qF '"apiKey": "sk-demo-0123456789abcdef"' || { echo "e2e: key unreadable after rotation"; exit 1; }
+kill -TERM "$pid"; wait "$pid"; pid=""
+if AICONFIG_SECRET_KEY=$old_key AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log"; then
+  echo "e2e: serve started with the retired key"; exit 1
+fi
+grep -q 'cannot be opened' "$log" || { echo "e2e: no clear error for a wrong key"; cat "$log"; exit 1; }
 echo "e2e: README session passed (1 passed, 0 failed)"
