@@ -21,6 +21,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/audit"
+	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
@@ -105,6 +106,8 @@ func serve(args []string, stderr io.Writer) error {
 	fs, dbURL := newFlags("serve")
 	listen := fs.String("listen", env("AICONFIG_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env AICONFIG_LISTEN)")
 	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
+	cacheMode := fs.String("cache", env("AICONFIG_CACHE", "on"), "on: serve hot-path reads from memory; off: from the database (env AICONFIG_CACHE)")
+	cacheAccounts := fs.Int("cache-accounts", 100000, "accounts kept in memory at most")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -142,7 +145,15 @@ func serve(args []string, stderr io.Writer) error {
 	if keys == nil {
 		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
 	}
-	srv, err := server.New(st, keys, log)
+	if *cacheMode != "on" && *cacheMode != "off" {
+		return fmt.Errorf("--cache (AICONFIG_CACHE) must be on or off, not %q", *cacheMode)
+	}
+	c := cache.New(st, cache.Options{Disabled: *cacheMode == "off", MaxAccounts: *cacheAccounts})
+	if c.Enabled() {
+		st.OnChange(c.Invalidate)
+		go (&cache.Listener{Cache: c, Source: st, Log: log}).Run(ctx)
+	}
+	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/secret"
@@ -16,6 +17,8 @@ import (
 type ConfigServer struct {
 	pb.UnimplementedConfigServiceServer
 	Store *store.Store
+	// Cache serves GetModelConfig from memory (or from the database when disabled).
+	Cache *cache.Cache
 	// Secrets seals new API keys and opens them for SERVICE callers; nil
 	// when no secret key is configured (then no key can be set or read).
 	Secrets *secret.Keyring
@@ -34,16 +37,20 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
 		return nil, err
 	}
-	snap, err := s.Store.LoadSnapshot(ctx, req.GetAccountId())
+	acct, err := s.Cache.Account(ctx, req.GetAccountId())
 	if err != nil {
 		return nil, err
 	}
-	integ, err := resolve.IntegrationFor(req.GetFunction(), snap.Global)
+	g, err := s.Cache.Global(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in := resolve.ModelInput{Function: req.GetFunction(), Global: snap.Global, Catalog: resolve.NewCatalog(snap.Models), Account: snap.Account}
-	if o, ok := snap.Overrides[integ]; ok {
+	integ, err := resolve.IntegrationFor(req.GetFunction(), g.Settings)
+	if err != nil {
+		return nil, err
+	}
+	in := resolve.ModelInput{Function: req.GetFunction(), Global: g.Settings, Catalog: g.Catalog, Account: acct.Account}
+	if o, ok := acct.Overrides[integ]; ok {
 		in.Override = &o
 	}
 	if p, ok := access.PrincipalFrom(ctx); ok {

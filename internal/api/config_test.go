@@ -389,13 +389,21 @@ func TestConcurrentUpserts(t *testing.T) {
 	t.Logf("50 writers: %d OK, %d ABORTED", len(oks), aborted)
 }
 
-// TestStoreUnavailable: with the database refusing connections, calls fail
-// as UNAVAILABLE STORE_UNAVAILABLE (not INTERNAL), and the service recovers
-// by itself once it accepts them again.
+// TestStoreUnavailable: with the database refusing connections, cached
+// reads keep working, writes and uncached reads fail as UNAVAILABLE
+// STORE_UNAVAILABLE (not INTERNAL), and the service recovers by itself
+// once the database accepts connections again.
 func TestStoreUnavailable(t *testing.T) {
 	env := testsrv.Start(t)
 	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
 	setPlan(t, env, admin, "acct", pb.Plan_PLAN_STARTER)
+	setPlan(t, env, admin, "cold", pb.Plan_PLAN_STARTER)
+	read := func(account string) (*pb.ModelConfig, error) {
+		return env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: account, Function: "generate_content"})
+	}
+	if _, err := read("acct"); err != nil { // now cached
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	super, err := pgx.Connect(ctx, env.ServerURL)
 	if err != nil {
@@ -412,12 +420,23 @@ func TestStoreUnavailable(t *testing.T) {
 	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
 	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`)
 
-	_, err = env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"})
+	if c, err := read("acct"); err != nil || c.GetModel() != "gpt-4o-mini" {
+		t.Fatalf("cached read during the outage: %v, %v", c, err)
+	}
+	_, err = read("cold")
+	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
+	_, err = env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI, &pb.IntegrationOverride{Model: proto.String("gpt-4.1")}))
 	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
 
 	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS true`)
-	if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
-		t.Fatalf("after the database returned: %v", err)
+	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI, &pb.IntegrationOverride{Model: proto.String("gpt-4.1")})); err != nil {
+		t.Fatalf("write after the database returned: %v", err)
+	}
+	if c, err := read("acct"); err != nil || c.GetModel() != "gpt-4.1" {
+		t.Fatalf("read after recovery: %v, %v", c, err)
+	}
+	if _, err := read("cold"); err != nil {
+		t.Fatalf("uncached read after recovery: %v", err)
 	}
 }
 

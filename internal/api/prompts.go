@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
@@ -16,6 +17,8 @@ import (
 type PromptServer struct {
 	pb.UnimplementedPromptServiceServer
 	Store *store.Store
+	// Cache serves the effective-prompt reads.
+	Cache *cache.Cache
 }
 
 func globalPromptToPB(p domain.GlobalPrompt) *pb.GlobalPrompt {
@@ -41,15 +44,23 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
 		return resolve.EffectivePrompt{}, err
 	}
-	snap, err := s.Store.LoadPromptSnapshot(ctx, accountID, promptType)
+	acct, err := s.Cache.Account(ctx, accountID)
 	if err != nil {
 		return resolve.EffectivePrompt{}, err
 	}
+	g, err := s.Cache.Global(ctx)
+	if err != nil {
+		return resolve.EffectivePrompt{}, err
+	}
+	global, ok := g.Prompts[promptType]
+	if !ok {
+		return resolve.EffectivePrompt{}, store.PromptTypeNotFound(promptType)
+	}
 	var stored *domain.AccountPrompt
-	if p, ok := snap.Stored[promptType]; ok {
+	if p, ok := acct.Prompts[promptType]; ok {
 		stored = &p
 	}
-	return resolve.ResolvePrompt(snap.Globals[0], snap.Account, stored), nil
+	return resolve.ResolvePrompt(global, acct.Account, stored), nil
 }
 
 // GetEffectivePrompt returns the text an account uses for one prompt type.
@@ -66,17 +77,21 @@ func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEff
 	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
 		return nil, err
 	}
-	snap, err := s.Store.LoadPromptSnapshot(ctx, req.GetAccountId(), "")
+	acct, err := s.Cache.Account(ctx, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.Cache.Global(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.ListEffectivePromptsResponse{}
-	for _, g := range snap.Globals {
+	for _, global := range g.PromptList {
 		var stored *domain.AccountPrompt
-		if p, ok := snap.Stored[g.PromptType]; ok {
+		if p, ok := acct.Prompts[global.PromptType]; ok {
 			stored = &p
 		}
-		out.Prompts = append(out.Prompts, effectiveToPB(resolve.ResolvePrompt(g, snap.Account, stored)))
+		out.Prompts = append(out.Prompts, effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
 	}
 	return out, nil
 }

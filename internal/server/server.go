@@ -18,9 +18,29 @@ import (
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/api"
+	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
 )
+
+// Deps are what the server is built from.
+type Deps struct {
+	Store *store.Store
+	Keys  *secret.Keyring // nil: no secret key configured
+	Cache *cache.Cache    // hot-path reads and token checks
+	Log   *slog.Logger
+}
+
+// guardStore gives the access layer cached token and plan lookups, and
+// the store for recording denied writes.
+type guardStore struct {
+	*cache.Cache
+	st *store.Store
+}
+
+func (g guardStore) RecordDenied(ctx context.Context, reason, resource, accountID string) error {
+	return g.st.RecordDenied(ctx, reason, resource, accountID)
+}
 
 // Server is a ready-to-serve gRPC server and its health service.
 type Server struct {
@@ -33,8 +53,9 @@ type Server struct {
 // request id (and the audit call the store records writes under), error
 // mapping (domain errors to status + details), then access
 // (authentication, then the proto-declared rule).
-func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.ServerOption) (*Server, error) {
-	guard, err := access.NewGuard(st)
+func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
+	st, log := d.Store, d.Log
+	guard, err := access.NewGuard(guardStore{d.Cache, st})
 	if err != nil {
 		return nil, err
 	}
@@ -63,10 +84,10 @@ func New(st *store.Store, keys *secret.Keyring, log *slog.Logger, opts ...grpc.S
 		),
 	)
 	s := grpc.NewServer(opts...)
-	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Secrets: keys})
+	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys})
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
-	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st})
+	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache})
 	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)

@@ -68,6 +68,9 @@ func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *i
 		if err != nil {
 			return err
 		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: a.ID}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "accounts/"+a.ID, a.ID, before, out)
 	})
 	return out, err
@@ -97,6 +100,17 @@ func (s *Store) DeleteAccount(ctx context.Context, id string, expected *int64) e
 			return domain.RevisionMismatch("account "+id, *expected, cur.Revision)
 		}
 		if _, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
+			return err
+		}
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		// Its tokens went with it (ON DELETE CASCADE).
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: id}); err != nil {
+			return err
+		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeTokens, Key: "-"}); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, "accounts/"+id, id, cur, nil)

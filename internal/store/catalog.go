@@ -95,6 +95,9 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		if err != nil {
 			return err
 		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "models/"+m.Integration.String()+"/"+m.ID, "", before, out)
 	})
 	return out, err

@@ -136,6 +136,9 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 		if err != nil {
 			return err
 		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, before, out)
 	})
 	return out, a, err
@@ -161,6 +164,9 @@ func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ doma
 		}
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
+		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
+			return err
 		}
 		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, cur, nil)
 	})

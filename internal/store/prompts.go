@@ -27,7 +27,8 @@ func scanAccountPrompt(row pgx.Row) (domain.AccountPrompt, error) {
 	return p, err
 }
 
-func promptTypeNotFound(promptType string) error {
+// PromptTypeNotFound is the NOT_FOUND for an unknown prompt type.
+func PromptTypeNotFound(promptType string) error {
 	e := domain.NotFound(domain.ReasonPromptTypeNotFound, "there is no prompt type %q; ListGlobalPrompts shows the types", promptType)
 	e.Metadata = map[string]string{"prompt_type": promptType}
 	return e
@@ -47,7 +48,7 @@ func (s *Store) ListGlobalPrompts(ctx context.Context) ([]domain.GlobalPrompt, e
 func (s *Store) GetGlobalPrompt(ctx context.Context, promptType string) (domain.GlobalPrompt, error) {
 	p, err := scanGlobalPrompt(s.pool.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1`, promptType))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return p, promptTypeNotFound(promptType)
+		return p, PromptTypeNotFound(promptType)
 	}
 	return p, mapErr(err)
 }
@@ -90,54 +91,12 @@ func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, e
 		if err := appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, cur.Text, out.Text, rev); err != nil {
 			return err
 		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "global_prompts/"+p.PromptType, "", before, out)
 	})
 	return out, err
-}
-
-// PromptSnapshot is what prompt resolution needs for one account.
-type PromptSnapshot struct {
-	Account domain.Account
-	Globals []domain.GlobalPrompt
-	Stored  map[string]domain.AccountPrompt
-}
-
-// LoadPromptSnapshot reads an account, the global prompts (one type, or
-// all when promptType is empty) and the account's stored prompts, in one
-// repeatable-read transaction.
-func (s *Store) LoadPromptSnapshot(ctx context.Context, accountID, promptType string) (PromptSnapshot, error) {
-	var snap PromptSnapshot
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return domain.AccountNotFound(accountID)
-		}
-		if err != nil {
-			return err
-		}
-		snap.Account = a
-		rows, err := tx.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE $1 = '' OR prompt_type = $1 ORDER BY prompt_type`, promptType)
-		if err != nil {
-			return err
-		}
-		if snap.Globals, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) }); err != nil {
-			return err
-		}
-		if promptType != "" && len(snap.Globals) == 0 {
-			return promptTypeNotFound(promptType)
-		}
-		rows, err = tx.Query(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1 AND ($2 = '' OR prompt_type = $2)`, accountID, promptType)
-		if err != nil {
-			return err
-		}
-		stored, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountPrompt, error) { return scanAccountPrompt(r) })
-		snap.Stored = map[string]domain.AccountPrompt{}
-		for _, p := range stored {
-			snap.Stored[p.PromptType] = p
-		}
-		return err
-	})
-	return snap, mapErr(err)
 }
 
 // PromptChange computes an account prompt's next state from the global
@@ -158,7 +117,7 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 		}
 		g, err := scanGlobalPrompt(tx.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1 FOR SHARE`, promptType))
 		if errors.Is(err, pgx.ErrNoRows) {
-			return promptTypeNotFound(promptType)
+			return PromptTypeNotFound(promptType)
 		}
 		if err != nil {
 			return err
@@ -197,6 +156,9 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 			old = cur.PromptValue
 		}
 		if err := appendHistory(ctx, tx, &accountID, promptType, action, old, out.PromptValue, rev); err != nil {
+			return err
+		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, "accounts/"+accountID+"/prompts/"+promptType, accountID, cur, out)
@@ -247,6 +209,9 @@ func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []
 			SELECT count(*) FROM reset`,
 			nonNil(accountIDs), nonNil(promptTypes), rev, actor.Name, actor.Role.String()).Scan(&n)
 		if err != nil {
+			return err
+		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAllAccounts, Key: "-"}); err != nil {
 			return err
 		}
 		return recordAudit(ctx, tx, "account_prompts", "", nil, map[string]any{

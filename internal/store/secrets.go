@@ -119,6 +119,13 @@ func (s *Store) RotateKeys(ctx context.Context, keys *secret.Keyring) (int, erro
 			}
 			n++
 		}
+		rev, err := nextRevision(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "global_settings", "", nil, map[string]any{"resealed_keys": n, "active_key_id": keys.ActiveID()})
 	})
 	return n, err

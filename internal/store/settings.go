@@ -108,23 +108,53 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		}
 		next.Revision = rev
 		out = next
+		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "global_settings", "", cur, next)
 	})
 	return out, err
 }
 
-// Snapshot is everything GetModelConfig resolves from, read consistently.
-type Snapshot struct {
-	Global    domain.GlobalSettings
-	Models    []domain.Model
-	Account   domain.Account
-	Overrides map[domain.Integration]domain.Override
+// GlobalLayer is the whole global layer, read consistently.
+type GlobalLayer struct {
+	Settings domain.GlobalSettings
+	Models   []domain.Model
+	Prompts  []domain.GlobalPrompt
 }
 
-// LoadSnapshot reads the global layer and one account's data in one
+// LoadGlobalLayer reads settings, catalog and global prompts in one
 // repeatable-read transaction, so the pieces agree with each other.
-func (s *Store) LoadSnapshot(ctx context.Context, accountID string) (Snapshot, error) {
-	var snap Snapshot
+func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
+	var l GlobalLayer
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+		if l.Settings, err = loadGlobal(ctx, tx, noLock); err != nil {
+			return err
+		}
+		if l.Models, err = listModels(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts ORDER BY prompt_type`)
+		if err != nil {
+			return err
+		}
+		l.Prompts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) })
+		return err
+	})
+	return l, mapErr(err)
+}
+
+// AccountData is one account with everything stored for it.
+type AccountData struct {
+	Account   domain.Account
+	Overrides map[domain.Integration]domain.Override
+	Prompts   map[string]domain.AccountPrompt
+}
+
+// LoadAccountData reads an account, its overrides and its prompts in one
+// repeatable-read transaction.
+func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountData, error) {
+	d := AccountData{Overrides: map[domain.Integration]domain.Override{}, Prompts: map[string]domain.AccountPrompt{}}
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -133,22 +163,34 @@ func (s *Store) LoadSnapshot(ctx context.Context, accountID string) (Snapshot, e
 		if err != nil {
 			return err
 		}
-		snap.Account = a
-		if snap.Global, err = loadGlobal(ctx, tx, noLock); err != nil {
-			return err
-		}
-		if snap.Models, err = listModels(ctx, tx); err != nil {
-			return err
-		}
+		d.Account = a
 		ovs, err := listOverrides(ctx, tx, accountID)
 		if err != nil {
 			return err
 		}
-		snap.Overrides = map[domain.Integration]domain.Override{}
 		for _, o := range ovs {
-			snap.Overrides[o.Integration] = o
+			d.Overrides[o.Integration] = o
 		}
-		return nil
+		rows, err := tx.Query(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1`, accountID)
+		if err != nil {
+			return err
+		}
+		prompts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountPrompt, error) { return scanAccountPrompt(r) })
+		for _, p := range prompts {
+			d.Prompts[p.PromptType] = p
+		}
+		return err
 	})
-	return snap, mapErr(err)
+	return d, mapErr(err)
+}
+
+// GlobalRevision is the newest revision of the global layer, for a cheap
+// periodic check that a replica has not missed a change.
+func (s *Store) GlobalRevision(ctx context.Context) (int64, error) {
+	var rev int64
+	err := s.pool.QueryRow(ctx, `SELECT greatest(
+		(SELECT revision FROM global_settings WHERE id = 1),
+		(SELECT COALESCE(max(revision), 0) FROM models),
+		(SELECT COALESCE(max(revision), 0) FROM global_prompts))`).Scan(&rev)
+	return rev, mapErr(err)
 }

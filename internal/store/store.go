@@ -20,7 +20,8 @@ import (
 
 // Store wraps a pgx pool.
 type Store struct {
-	pool *pgxpool.Pool
+	pool     *pgxpool.Pool
+	onChange func(Change)
 }
 
 // Open connects a pool to databaseURL and checks that it answers.
@@ -47,10 +48,21 @@ func (s *Store) Close() { s.pool.Close() }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)) }
 
-// inTx runs fn in a transaction and maps its error.
+// inTx runs fn in a transaction and maps its error. After a commit it
+// reports the changes fn announced to this replica's OnChange hook.
 func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	return mapErr(pgx.BeginFunc(ctx, s.pool, fn))
+	var changes []Change
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txn{Tx: tx, changes: &changes}) })
+	if err == nil && s.onChange != nil {
+		for _, c := range changes {
+			s.onChange(c)
+		}
+	}
+	return mapErr(err)
 }
+
+// Pool exposes the pool's connection config for the change listener.
+func (s *Store) ConnConfig() *pgx.ConnConfig { return s.pool.Config().ConnConfig.Copy() }
 
 // nextRevision takes a fresh revision from the shared sequence.
 func nextRevision(ctx context.Context, q pgx.Tx) (int64, error) {

@@ -88,6 +88,9 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (domain.Token, error
 			id, time.Now())); err != nil {
 			return err
 		}
+		if err := announce(ctx, tx, Change{Kind: ChangeTokens, Key: id}); err != nil {
+			return err
+		}
 		return recordAudit(ctx, tx, "tokens/"+id, out.AccountID, before, out)
 	})
 	return out, err

@@ -10,6 +10,7 @@ import (
 	neturl "net/url"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -18,6 +19,7 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/pgtest"
 	"github.com/igny8/aiconfig/internal/secret"
@@ -27,6 +29,8 @@ import (
 
 // Env is a running server and clients for it.
 type Env struct {
+	Cache       *cache.Cache
+	Listener    *cache.Listener
 	Keys        *secret.Keyring
 	Logs        *SyncBuffer // everything the server logged
 	DatabaseURL string
@@ -41,21 +45,36 @@ type Env struct {
 	Audit       pb.AuditServiceClient
 }
 
-// Start serves on 127.0.0.1 over a fresh migrated database.
+// Start serves on 127.0.0.1 over a fresh migrated database, with the
+// cache and its change listener running.
 func Start(t testing.TB) *Env {
 	t.Helper()
-	url := pgtest.NewDatabase(t)
+	return StartOn(t, pgtest.NewDatabase(t), nil)
+}
+
+// StartOn serves over an existing database, e.g. a second replica of
+// another Env's (pass its Keys so both read the same API keys).
+func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := secret.NewKeyring(secret.NewKey())
-	if err != nil {
-		t.Fatal(err)
+	if keys == nil {
+		if keys, err = secret.NewKeyring(secret.NewKey()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	logs := &SyncBuffer{}
-	srv, err := server.New(st, keys, slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := cache.New(st, cache.Options{})
+	st.OnChange(c.Invalidate)
+	lctx, stopListener := context.WithCancel(context.Background())
+	listener := &cache.Listener{Cache: c, Source: st, Log: log, Interval: 200 * time.Millisecond}
+	listenerDone := make(chan struct{})
+	go func() { listener.Run(lctx); close(listenerDone) }()
+	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,9 +90,17 @@ func Start(t testing.TB) *Env {
 	t.Cleanup(func() {
 		_ = conn.Close()
 		srv.GRPC.Stop()
+		stopListener()
+		<-listenerDone
 		st.Close()
 	})
-	return &Env{Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
+	for i := 0; !listener.Connected.Load(); i++ {
+		if i > 500 {
+			t.Fatal("change listener did not connect")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return &Env{Cache: c, Listener: listener, Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn)}
 }
 

@@ -1,0 +1,349 @@
+// Package cache keeps the hot path (GetModelConfig, GetEffectivePrompt and
+// token checks) in memory: the global layer whole, accounts and tokens in
+// bounded LRUs. PostgreSQL stays the truth: every write announces itself
+// (store.Change) to its own replica at once and to the others through
+// LISTEN/NOTIFY, and a stale entry is reloaded on its next use. When the
+// database cannot be reached, a stale entry is served rather than failing
+// the read; a token whose revocation may be pending is not.
+package cache
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// Loader reads the truth; *store.Store is one.
+type Loader interface {
+	LoadGlobalLayer(ctx context.Context) (store.GlobalLayer, error)
+	LoadAccountData(ctx context.Context, accountID string) (store.AccountData, error)
+	Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error)
+}
+
+// Global is the global layer prepared for resolution.
+type Global struct {
+	Settings domain.GlobalSettings
+	Catalog  resolve.Catalog
+	Prompts  map[string]domain.GlobalPrompt
+	// PromptList is Prompts in prompt-type order.
+	PromptList []domain.GlobalPrompt
+	// Revision is the newest revision in the layer.
+	Revision int64
+}
+
+func newGlobal(l store.GlobalLayer) *Global {
+	g := &Global{Settings: l.Settings, Catalog: resolve.NewCatalog(l.Models), Prompts: map[string]domain.GlobalPrompt{}, PromptList: l.Prompts}
+	g.Revision = max(l.Settings.Revision, g.Catalog.Revision())
+	for _, p := range l.Prompts {
+		g.Prompts[p.PromptType] = p
+		g.Revision = max(g.Revision, p.Revision)
+	}
+	return g
+}
+
+// Options configure a cache.
+type Options struct {
+	// Disabled makes every read go to the database (same code path), for
+	// comparison and debugging.
+	Disabled bool
+	// MaxAccounts bounds the account LRU (and so memory); default 100000.
+	MaxAccounts int
+	// MaxTokens bounds the token LRU; default 10000.
+	MaxTokens int
+	// LoadTimeout bounds one database load; default 5s.
+	LoadTimeout time.Duration
+}
+
+type globalEntry struct {
+	g     *Global
+	stale atomic.Bool
+}
+
+type accountEntry struct {
+	d     *store.AccountData
+	epoch uint64
+	stale atomic.Bool
+}
+
+type tokenEntry struct {
+	p          domain.Principal
+	tokenEpoch uint64 // must match: a token change may be a revocation
+	connEpoch  uint64 // may lag while the database is down
+}
+
+// Stats are counters for metrics.
+type Stats struct {
+	Hits, Misses, StaleServed, Invalidations, ListenerResets atomic.Uint64
+}
+
+// Cache is safe for concurrent use.
+type Cache struct {
+	load Loader
+	opts Options
+
+	global   atomic.Pointer[globalEntry]
+	accounts *lru.Cache[string, *accountEntry]
+	tokens   *lru.Cache[string, *tokenEntry]
+
+	// inval moves on every invalidation; a load that overlapped one is
+	// returned to its caller but not cached, so an old read cannot be
+	// stored after the change that outdated it.
+	inval      atomic.Uint64
+	acctEpoch  atomic.Uint64 // every account entry is stale when it moves
+	tokenEpoch atomic.Uint64
+	connEpoch  atomic.Uint64
+
+	flight singleflight.Group
+	hub    hub
+	Stats  Stats
+}
+
+// New builds a cache over loader.
+func New(loader Loader, opts Options) *Cache {
+	if opts.MaxAccounts <= 0 {
+		opts.MaxAccounts = 100000
+	}
+	if opts.MaxTokens <= 0 {
+		opts.MaxTokens = 10000
+	}
+	if opts.LoadTimeout <= 0 {
+		opts.LoadTimeout = 5 * time.Second
+	}
+	accounts, _ := lru.New[string, *accountEntry](opts.MaxAccounts)
+	tokens, _ := lru.New[string, *tokenEntry](opts.MaxTokens)
+	return &Cache{load: loader, opts: opts, accounts: accounts, tokens: tokens, hub: hub{accounts: map[string]chan struct{}{}}}
+}
+
+// Enabled reports whether reads are served from memory.
+func (c *Cache) Enabled() bool { return !c.opts.Disabled }
+
+func unavailable(err error) bool {
+	var de *domain.Error
+	return errors.As(err, &de) && de.Code == domain.CodeUnavailable
+}
+
+// loadCtx detaches a shared load from the first caller's cancellation:
+// other callers wait on the same load.
+func (c *Cache) loadCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), c.opts.LoadTimeout)
+}
+
+// Global returns the global layer.
+func (c *Cache) Global(ctx context.Context) (*Global, error) {
+	if c.opts.Disabled {
+		l, err := c.load.LoadGlobalLayer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newGlobal(l), nil
+	}
+	e := c.global.Load()
+	if e != nil && !e.stale.Load() {
+		c.Stats.Hits.Add(1)
+		return e.g, nil
+	}
+	c.Stats.Misses.Add(1)
+	// The flight key carries the invalidation count: a reader arriving
+	// after a change must not join a load that started before it.
+	seen := c.inval.Load()
+	v, err, _ := c.flight.Do("g/"+strconv.FormatUint(seen, 10), func() (any, error) {
+		lctx, cancel := c.loadCtx(ctx)
+		defer cancel()
+		l, err := c.load.LoadGlobalLayer(lctx)
+		if err != nil {
+			return nil, err
+		}
+		g := newGlobal(l)
+		if old := c.global.Load(); old != nil && old.g.Revision > g.Revision {
+			g = old.g // never step back (a stale read racing a newer one)
+		}
+		if c.inval.Load() == seen {
+			c.global.Store(&globalEntry{g: g})
+		}
+		return g, nil
+	})
+	if err != nil {
+		if e != nil && unavailable(err) {
+			c.Stats.StaleServed.Add(1)
+			return e.g, nil
+		}
+		return nil, err
+	}
+	return v.(*Global), nil
+}
+
+// Account returns an account's data.
+func (c *Cache) Account(ctx context.Context, id string) (*store.AccountData, error) {
+	if c.opts.Disabled {
+		d, err := c.load.LoadAccountData(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		return &d, nil
+	}
+	e, ok := c.accounts.Get(id)
+	if ok && !e.stale.Load() && e.epoch == c.acctEpoch.Load() {
+		c.Stats.Hits.Add(1)
+		return e.d, nil
+	}
+	c.Stats.Misses.Add(1)
+	seen, epoch := c.inval.Load(), c.acctEpoch.Load()
+	v, err, _ := c.flight.Do("a/"+strconv.FormatUint(seen, 10)+"/"+id, func() (any, error) {
+		lctx, cancel := c.loadCtx(ctx)
+		defer cancel()
+		d, err := c.load.LoadAccountData(lctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok && e.d.Account.ConfigRevision > d.Account.ConfigRevision {
+			d = *e.d // never step back
+		}
+		if c.inval.Load() == seen {
+			c.accounts.Add(id, &accountEntry{d: &d, epoch: epoch})
+		}
+		return &d, nil
+	})
+	if err != nil {
+		if ok && unavailable(err) {
+			c.Stats.StaleServed.Add(1)
+			return e.d, nil
+		}
+		return nil, err
+	}
+	return v.(*store.AccountData), nil
+}
+
+// GetAccount returns just the account (the access layer's plan gate).
+func (c *Cache) GetAccount(ctx context.Context, id string) (domain.Account, error) {
+	d, err := c.Account(ctx, id)
+	if err != nil {
+		return domain.Account{}, err
+	}
+	return d.Account, nil
+}
+
+// Authenticate finds the principal of a token hash. Unknown tokens are
+// not cached, so a new token works at once.
+func (c *Cache) Authenticate(ctx context.Context, hash []byte) (domain.Principal, bool, error) {
+	if c.opts.Disabled {
+		return c.load.Authenticate(ctx, hash)
+	}
+	key := string(hash)
+	e, ok := c.tokens.Get(key)
+	tokenEpoch, connEpoch := c.tokenEpoch.Load(), c.connEpoch.Load()
+	if ok && e.tokenEpoch == tokenEpoch && e.connEpoch == connEpoch {
+		c.Stats.Hits.Add(1)
+		return e.p, true, nil
+	}
+	c.Stats.Misses.Add(1)
+	p, found, err := c.load.Authenticate(ctx, hash)
+	switch {
+	case err != nil:
+		if ok && e.tokenEpoch == tokenEpoch && unavailable(err) {
+			c.Stats.StaleServed.Add(1)
+			return e.p, true, nil // no token change since: not a pending revocation
+		}
+		return p, false, err
+	case !found:
+		c.tokens.Remove(key)
+		return p, false, nil
+	}
+	if c.tokenEpoch.Load() == tokenEpoch {
+		c.tokens.Add(key, &tokenEntry{p: p, tokenEpoch: tokenEpoch, connEpoch: connEpoch})
+	}
+	return p, true, nil
+}
+
+// Invalidate applies a committed change.
+func (c *Cache) Invalidate(ch store.Change) {
+	if ch.Kind == store.ChangePing {
+		return // the listener's own liveness check
+	}
+	c.Stats.Invalidations.Add(1)
+	c.inval.Add(1)
+	switch ch.Kind {
+	case store.ChangeGlobal:
+		if e := c.global.Load(); e != nil {
+			e.stale.Store(true)
+		}
+		c.hub.all()
+	case store.ChangeAccount:
+		if e, ok := c.accounts.Peek(ch.Key); ok {
+			e.stale.Store(true)
+		}
+		c.hub.account(ch.Key)
+	case store.ChangeAllAccounts:
+		c.acctEpoch.Add(1)
+		c.hub.all()
+	case store.ChangeTokens:
+		c.tokenEpoch.Add(1)
+	default:
+		c.lost() // unknown kind from a newer replica: be safe
+	}
+}
+
+// lost marks everything for revalidation: the listener may have missed
+// changes. Entries are still served if the database cannot be reached.
+func (c *Cache) lost() {
+	c.Stats.ListenerResets.Add(1)
+	c.inval.Add(1)
+	c.acctEpoch.Add(1)
+	c.connEpoch.Add(1)
+	if e := c.global.Load(); e != nil {
+		e.stale.Store(true)
+	}
+	c.hub.all()
+}
+
+// Len is the number of cached accounts.
+func (c *Cache) Len() int { return c.accounts.Len() }
+
+// Changed returns a channel closed at the next change that may affect the
+// account (its own data, or the global layer). Take it before reading, so
+// no change between the read and the wait is missed.
+func (c *Cache) Changed(accountID string) <-chan struct{} { return c.hub.wait(accountID) }
+
+// hub wakes watchers.
+type hub struct {
+	mu       sync.Mutex
+	accounts map[string]chan struct{}
+}
+
+func (h *hub) wait(id string) <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ch, ok := h.accounts[id]
+	if !ok {
+		ch = make(chan struct{})
+		h.accounts[id] = ch
+	}
+	return ch
+}
+
+func (h *hub) account(id string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if ch, ok := h.accounts[id]; ok {
+		close(ch)
+		delete(h.accounts, id)
+	}
+}
+
+func (h *hub) all() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, ch := range h.accounts {
+		close(ch)
+		delete(h.accounts, id)
+	}
+}
