@@ -185,18 +185,52 @@ func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Messa
 	_ = g.store.RecordDenied(ctx, de.Reason, "", account)
 }
 
-// StreamInterceptor lets public streams (reflection, health watch) through
-// and refuses every other stream until one declares how its rule applies:
-// deny by default.
+// StreamInterceptor authenticates a stream when it opens and applies the
+// method's rule to its request message before the handler sees it. Only
+// server-streaming RPCs (one request) are allowed; public streams
+// (reflection, health watch) pass.
 func (g *Guard) StreamInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		if Public(info.FullMethod) {
 			return handler(srv, ss)
 		}
-		if _, err := g.Authenticate(ss.Context()); err != nil {
+		ctx, err := g.Authenticate(ss.Context())
+		if err != nil {
 			return err
 		}
-		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
-			Message: fmt.Sprintf("%s is a stream without an enforced access rule and is refused", info.FullMethod)}
+		if info.IsClientStream {
+			return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
+				Message: fmt.Sprintf("%s streams requests, which the access rules cannot check; refused", info.FullMethod)}
+		}
+		if p, ok := PrincipalFrom(ctx); ok {
+			ctx = audit.WithActor(ctx, p)
+		}
+		return handler(srv, &guardedStream{ServerStream: ss, ctx: ctx, guard: g, method: info.FullMethod})
 	}
+}
+
+// guardedStream authorizes the stream's single request as it is read.
+type guardedStream struct {
+	grpc.ServerStream
+	ctx    context.Context
+	guard  *Guard
+	method string
+	read   bool
+}
+
+func (s *guardedStream) Context() context.Context { return s.ctx }
+
+func (s *guardedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if s.read {
+		return &domain.Error{Code: domain.CodeInvalid, Reason: domain.ReasonValidationFailed, Message: "this RPC takes one request"}
+	}
+	s.read = true
+	msg, ok := m.(proto.Message)
+	if !ok {
+		return fmt.Errorf("request of %s is not a proto message", s.method)
+	}
+	return s.guard.Authorize(s.ctx, s.method, msg)
 }

@@ -245,7 +245,7 @@ func TestNothingLeaks(t *testing.T) {
 			if who != "" {
 				ctx = testsrv.Ctx(who)
 			}
-			err := env.Conn.Invoke(ctx, method, req, resp)
+			err := testsrv.Call(ctx, env.Conn, method, req, resp)
 			if err != nil {
 				resp = nil
 			}

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
@@ -34,10 +36,51 @@ func checkIntegration(field string, i pb.Integration) (domain.Integration, error
 
 // GetModelConfig resolves one account's configuration for one function.
 func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+	return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
+}
+
+// watchPoll is how often a watch re-reads when the cache (and so change
+// notification) is disabled.
+const watchPoll = time.Second
+
+// WatchModelConfig streams the configuration: now, then after every change
+// that moves its revision. Changes arrive through the cache, which hears
+// every replica's writes; a watch never sends an older revision than one
+// it already sent.
+func (s *ConfigServer) WatchModelConfig(req *pb.WatchModelConfigRequest, stream pb.ConfigService_WatchModelConfigServer) error {
+	ctx := stream.Context()
+	last := int64(-1)
+	for {
+		changed := s.Cache.Changed(req.GetAccountId()) // before reading: no change slips between
+		cfg, err := s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
+		var de *domain.Error
+		switch {
+		case err == nil && cfg.GetRevision() > last:
+			if err := stream.Send(cfg); err != nil {
+				return err
+			}
+			last = cfg.GetRevision()
+		case err != nil && (last < 0 || !errors.As(err, &de) || de.Code != domain.CodeUnavailable):
+			return err // bad request, or the account is gone
+		}
+		var poll <-chan time.Time
+		if !s.Cache.Enabled() {
+			poll = time.After(watchPoll)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-changed:
+		case <-poll:
+		}
+	}
+}
+
+func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function string) (*pb.ModelConfig, error) {
+	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
 		return nil, err
 	}
-	acct, err := s.Cache.Account(ctx, req.GetAccountId())
+	acct, err := s.Cache.Account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -45,11 +88,11 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if err != nil {
 		return nil, err
 	}
-	integ, err := resolve.IntegrationFor(req.GetFunction(), g.Settings)
+	integ, err := resolve.IntegrationFor(function, g.Settings)
 	if err != nil {
 		return nil, err
 	}
-	in := resolve.ModelInput{Function: req.GetFunction(), Global: g.Settings, Catalog: g.Catalog, Account: acct.Account}
+	in := resolve.ModelInput{Function: function, Global: g.Settings, Catalog: g.Catalog, Account: acct.Account}
 	if o, ok := acct.Overrides[integ]; ok {
 		in.Override = &o
 	}

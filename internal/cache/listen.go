@@ -101,15 +101,20 @@ func (l *Listener) session(ctx context.Context) error {
 		case wctx.Err() == nil:
 			return err // the connection failed
 		}
-		// Quiet for an interval: check the listener still hears, and that
-		// the global layer did not move without us.
+		// Quiet for an interval: check the listening connection is alive
+		// (a terminated backend is not always reported to a waiting read),
+		// that it still hears our own NOTIFY, and that the global layer did
+		// not move without us.
+		if err := conn.Ping(ctx); err != nil {
+			return err
+		}
 		if pending != "" && time.Since(pendingSince) > 2*l.Interval {
 			return errSilent
 		}
 		if pending == "" {
 			pending, pendingSince = nonce(), time.Now()
 			if err := l.Source.SendPing(ctx, pending); err != nil {
-				pending = ""
+				return err
 			}
 		}
 		if rev, err := l.Source.GlobalRevision(ctx); err == nil {

@@ -82,7 +82,7 @@ func TestAccessMatrix(t *testing.T) {
 				if c.token != "" {
 					ctx = testsrv.Ctx(c.token)
 				}
-				err := env.Conn.Invoke(ctx, method, req, resp)
+				err := testsrv.Call(ctx, env.Conn, method, req, resp)
 				switch {
 				case c.token == "":
 					testsrv.WantError(t, err, codes.Unauthenticated, domain.ReasonTokenMissing)

@@ -5,6 +5,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
@@ -82,6 +84,12 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 			streamErrors(log),
 			guard.StreamInterceptor(),
 		),
+	)
+	// Workers keep watch streams open for hours and ping every 30 s or so:
+	// allow pings every 10 s, even between calls.
+	opts = append(opts,
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
 	)
 	s := grpc.NewServer(opts...)
 	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys})

@@ -1,6 +1,7 @@
 package testsrv
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -9,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -83,4 +85,30 @@ func Messages(t testing.TB, method string) (proto.Message, proto.Message) {
 		t.Fatal(err)
 	}
 	return in.New().Interface(), out.New().Interface()
+}
+
+// Call invokes any method with one request: unary, or a server stream
+// whose first message is read (then the stream is dropped).
+func Call(ctx context.Context, conn *grpc.ClientConn, method string, req, resp proto.Message) error {
+	svc, m, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(svc))
+	if err != nil {
+		return err
+	}
+	if !d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m)).IsStreamingServer() {
+		return conn.Invoke(ctx, method, req, resp)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, method)
+	if err != nil {
+		return err
+	}
+	if err := cs.SendMsg(req); err != nil {
+		return err
+	}
+	if err := cs.CloseSend(); err != nil {
+		return err
+	}
+	return cs.RecvMsg(resp)
 }

@@ -10,8 +10,8 @@ import (
 	neturl "net/url"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"

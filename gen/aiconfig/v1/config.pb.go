@@ -77,6 +77,58 @@ func (x *GetModelConfigRequest) GetFunction() string {
 	return ""
 }
 
+type WatchModelConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	Function      string                 `protobuf:"bytes,2,opt,name=function,proto3" json:"function,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchModelConfigRequest) Reset() {
+	*x = WatchModelConfigRequest{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchModelConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchModelConfigRequest) ProtoMessage() {}
+
+func (x *WatchModelConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchModelConfigRequest.ProtoReflect.Descriptor instead.
+func (*WatchModelConfigRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WatchModelConfigRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *WatchModelConfigRequest) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
 // ModelConfig is everything a worker needs for one AI call.
 type ModelConfig struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -106,7 +158,7 @@ type ModelConfig struct {
 
 func (x *ModelConfig) Reset() {
 	*x = ModelConfig{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -118,7 +170,7 @@ func (x *ModelConfig) String() string {
 func (*ModelConfig) ProtoMessage() {}
 
 func (x *ModelConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -131,7 +183,7 @@ func (x *ModelConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelConfig.ProtoReflect.Descriptor instead.
 func (*ModelConfig) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{1}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ModelConfig) GetFunction() string {
@@ -254,7 +306,7 @@ type Adjustment struct {
 
 func (x *Adjustment) Reset() {
 	*x = Adjustment{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -266,7 +318,7 @@ func (x *Adjustment) String() string {
 func (*Adjustment) ProtoMessage() {}
 
 func (x *Adjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -279,7 +331,7 @@ func (x *Adjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Adjustment.ProtoReflect.Descriptor instead.
 func (*Adjustment) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{2}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Adjustment) GetField() string {
@@ -318,7 +370,7 @@ type GetGlobalSettingsRequest struct {
 
 func (x *GetGlobalSettingsRequest) Reset() {
 	*x = GetGlobalSettingsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -330,7 +382,7 @@ func (x *GetGlobalSettingsRequest) String() string {
 func (*GetGlobalSettingsRequest) ProtoMessage() {}
 
 func (x *GetGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -343,7 +395,7 @@ func (x *GetGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGlobalSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetGlobalSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{4}
 }
 
 type UpdateGlobalSettingsRequest struct {
@@ -360,7 +412,7 @@ type UpdateGlobalSettingsRequest struct {
 
 func (x *UpdateGlobalSettingsRequest) Reset() {
 	*x = UpdateGlobalSettingsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +424,7 @@ func (x *UpdateGlobalSettingsRequest) String() string {
 func (*UpdateGlobalSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +437,7 @@ func (x *UpdateGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGlobalSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGlobalSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{4}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpdateGlobalSettingsRequest) GetSettings() *GlobalSettings {
@@ -427,7 +479,7 @@ type GlobalSettings struct {
 
 func (x *GlobalSettings) Reset() {
 	*x = GlobalSettings{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -439,7 +491,7 @@ func (x *GlobalSettings) String() string {
 func (*GlobalSettings) ProtoMessage() {}
 
 func (x *GlobalSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -452,7 +504,7 @@ func (x *GlobalSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalSettings.ProtoReflect.Descriptor instead.
 func (*GlobalSettings) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{5}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GlobalSettings) GetOpenai() *IntegrationDefaults {
@@ -526,7 +578,7 @@ type IntegrationDefaults struct {
 
 func (x *IntegrationDefaults) Reset() {
 	*x = IntegrationDefaults{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -538,7 +590,7 @@ func (x *IntegrationDefaults) String() string {
 func (*IntegrationDefaults) ProtoMessage() {}
 
 func (x *IntegrationDefaults) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -551,7 +603,7 @@ func (x *IntegrationDefaults) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationDefaults.ProtoReflect.Descriptor instead.
 func (*IntegrationDefaults) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{6}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *IntegrationDefaults) GetApiKey() string {
@@ -641,7 +693,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -653,7 +705,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -666,7 +718,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{7}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Model) GetIntegration() Integration {
@@ -757,7 +809,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +821,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +834,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{8}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListModelsRequest) GetIntegration() Integration {
@@ -808,7 +860,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -820,7 +872,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -833,7 +885,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{9}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListModelsResponse) GetModels() []*Model {
@@ -854,7 +906,7 @@ type UpsertModelRequest struct {
 
 func (x *UpsertModelRequest) Reset() {
 	*x = UpsertModelRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -866,7 +918,7 @@ func (x *UpsertModelRequest) String() string {
 func (*UpsertModelRequest) ProtoMessage() {}
 
 func (x *UpsertModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -879,7 +931,7 @@ func (x *UpsertModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertModelRequest.ProtoReflect.Descriptor instead.
 func (*UpsertModelRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{10}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpsertModelRequest) GetModel() *Model {
@@ -918,7 +970,7 @@ type IntegrationOverride struct {
 
 func (x *IntegrationOverride) Reset() {
 	*x = IntegrationOverride{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -930,7 +982,7 @@ func (x *IntegrationOverride) String() string {
 func (*IntegrationOverride) ProtoMessage() {}
 
 func (x *IntegrationOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -943,7 +995,7 @@ func (x *IntegrationOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationOverride.ProtoReflect.Descriptor instead.
 func (*IntegrationOverride) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{11}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IntegrationOverride) GetAccountId() string {
@@ -1033,7 +1085,7 @@ type GetIntegrationOverrideRequest struct {
 
 func (x *GetIntegrationOverrideRequest) Reset() {
 	*x = GetIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1097,7 @@ func (x *GetIntegrationOverrideRequest) String() string {
 func (*GetIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *GetIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1110,7 @@ func (x *GetIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{12}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *GetIntegrationOverrideRequest) GetAccountId() string {
@@ -1084,7 +1136,7 @@ type ListIntegrationOverridesRequest struct {
 
 func (x *ListIntegrationOverridesRequest) Reset() {
 	*x = ListIntegrationOverridesRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1096,7 +1148,7 @@ func (x *ListIntegrationOverridesRequest) String() string {
 func (*ListIntegrationOverridesRequest) ProtoMessage() {}
 
 func (x *ListIntegrationOverridesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1109,7 +1161,7 @@ func (x *ListIntegrationOverridesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationOverridesRequest.ProtoReflect.Descriptor instead.
 func (*ListIntegrationOverridesRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{13}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListIntegrationOverridesRequest) GetAccountId() string {
@@ -1128,7 +1180,7 @@ type ListIntegrationOverridesResponse struct {
 
 func (x *ListIntegrationOverridesResponse) Reset() {
 	*x = ListIntegrationOverridesResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1140,7 +1192,7 @@ func (x *ListIntegrationOverridesResponse) String() string {
 func (*ListIntegrationOverridesResponse) ProtoMessage() {}
 
 func (x *ListIntegrationOverridesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1153,7 +1205,7 @@ func (x *ListIntegrationOverridesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationOverridesResponse.ProtoReflect.Descriptor instead.
 func (*ListIntegrationOverridesResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{14}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListIntegrationOverridesResponse) GetOverrides() []*IntegrationOverride {
@@ -1176,7 +1228,7 @@ type UpsertIntegrationOverrideRequest struct {
 
 func (x *UpsertIntegrationOverrideRequest) Reset() {
 	*x = UpsertIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1240,7 @@ func (x *UpsertIntegrationOverrideRequest) String() string {
 func (*UpsertIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *UpsertIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1253,7 @@ func (x *UpsertIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*UpsertIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{15}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UpsertIntegrationOverrideRequest) GetOverride() *IntegrationOverride {
@@ -1236,7 +1288,7 @@ type DeleteIntegrationOverrideRequest struct {
 
 func (x *DeleteIntegrationOverrideRequest) Reset() {
 	*x = DeleteIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1300,7 @@ func (x *DeleteIntegrationOverrideRequest) String() string {
 func (*DeleteIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *DeleteIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1313,7 @@ func (x *DeleteIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{16}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeleteIntegrationOverrideRequest) GetAccountId() string {
@@ -1293,7 +1345,7 @@ type DeleteIntegrationOverrideResponse struct {
 
 func (x *DeleteIntegrationOverrideResponse) Reset() {
 	*x = DeleteIntegrationOverrideResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1305,7 +1357,7 @@ func (x *DeleteIntegrationOverrideResponse) String() string {
 func (*DeleteIntegrationOverrideResponse) ProtoMessage() {}
 
 func (x *DeleteIntegrationOverrideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1318,7 +1370,7 @@ func (x *DeleteIntegrationOverrideResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use DeleteIntegrationOverrideResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationOverrideResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{17}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{18}
 }
 
 var File_aiconfig_v1_config_proto protoreflect.FileDescriptor
@@ -1327,6 +1379,10 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\n" +
 	"\x18aiconfig/v1/config.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/field_mask.proto\"R\n" +
 	"\x15GetModelConfigRequest\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
+	"\bfunction\x18\x02 \x01(\tR\bfunction\"T\n" +
+	"\x17WatchModelConfigRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
 	"\bfunction\x18\x02 \x01(\tR\bfunction\"\x86\x06\n" +
@@ -1468,11 +1524,14 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\vintegration\x18\x02 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\vintegration\x120\n" +
 	"\x11expected_revision\x18\x03 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"#\n" +
-	"!DeleteIntegrationOverrideResponse2\xae\b\n" +
+	"!DeleteIntegrationOverrideResponse2\x9e\t\n" +
 	"\rConfigService\x12h\n" +
 	"\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x90\x02\x01\x12c\n" +
+	"account_id\x90\x02\x01\x12n\n" +
+	"\x10WatchModelConfig\x12$.aiconfig.v1.WatchModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
+	"\x03\x01\x02\x03\x12\n" +
+	"account_id\x90\x02\x010\x01\x12c\n" +
 	"\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\n" +
 	"\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x90\x02\x01\x12f\n" +
@@ -1507,77 +1566,80 @@ func file_aiconfig_v1_config_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_config_proto_rawDescData
 }
 
-var file_aiconfig_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_aiconfig_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_aiconfig_v1_config_proto_goTypes = []any{
 	(*GetModelConfigRequest)(nil),             // 0: aiconfig.v1.GetModelConfigRequest
-	(*ModelConfig)(nil),                       // 1: aiconfig.v1.ModelConfig
-	(*Adjustment)(nil),                        // 2: aiconfig.v1.Adjustment
-	(*GetGlobalSettingsRequest)(nil),          // 3: aiconfig.v1.GetGlobalSettingsRequest
-	(*UpdateGlobalSettingsRequest)(nil),       // 4: aiconfig.v1.UpdateGlobalSettingsRequest
-	(*GlobalSettings)(nil),                    // 5: aiconfig.v1.GlobalSettings
-	(*IntegrationDefaults)(nil),               // 6: aiconfig.v1.IntegrationDefaults
-	(*Model)(nil),                             // 7: aiconfig.v1.Model
-	(*ListModelsRequest)(nil),                 // 8: aiconfig.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),                // 9: aiconfig.v1.ListModelsResponse
-	(*UpsertModelRequest)(nil),                // 10: aiconfig.v1.UpsertModelRequest
-	(*IntegrationOverride)(nil),               // 11: aiconfig.v1.IntegrationOverride
-	(*GetIntegrationOverrideRequest)(nil),     // 12: aiconfig.v1.GetIntegrationOverrideRequest
-	(*ListIntegrationOverridesRequest)(nil),   // 13: aiconfig.v1.ListIntegrationOverridesRequest
-	(*ListIntegrationOverridesResponse)(nil),  // 14: aiconfig.v1.ListIntegrationOverridesResponse
-	(*UpsertIntegrationOverrideRequest)(nil),  // 15: aiconfig.v1.UpsertIntegrationOverrideRequest
-	(*DeleteIntegrationOverrideRequest)(nil),  // 16: aiconfig.v1.DeleteIntegrationOverrideRequest
-	(*DeleteIntegrationOverrideResponse)(nil), // 17: aiconfig.v1.DeleteIntegrationOverrideResponse
-	nil,                           // 18: aiconfig.v1.ModelConfig.SourcesEntry
-	(Integration)(0),              // 19: aiconfig.v1.Integration
-	(Plan)(0),                     // 20: aiconfig.v1.Plan
-	(*fieldmaskpb.FieldMask)(nil), // 21: google.protobuf.FieldMask
-	(Source)(0),                   // 22: aiconfig.v1.Source
+	(*WatchModelConfigRequest)(nil),           // 1: aiconfig.v1.WatchModelConfigRequest
+	(*ModelConfig)(nil),                       // 2: aiconfig.v1.ModelConfig
+	(*Adjustment)(nil),                        // 3: aiconfig.v1.Adjustment
+	(*GetGlobalSettingsRequest)(nil),          // 4: aiconfig.v1.GetGlobalSettingsRequest
+	(*UpdateGlobalSettingsRequest)(nil),       // 5: aiconfig.v1.UpdateGlobalSettingsRequest
+	(*GlobalSettings)(nil),                    // 6: aiconfig.v1.GlobalSettings
+	(*IntegrationDefaults)(nil),               // 7: aiconfig.v1.IntegrationDefaults
+	(*Model)(nil),                             // 8: aiconfig.v1.Model
+	(*ListModelsRequest)(nil),                 // 9: aiconfig.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),                // 10: aiconfig.v1.ListModelsResponse
+	(*UpsertModelRequest)(nil),                // 11: aiconfig.v1.UpsertModelRequest
+	(*IntegrationOverride)(nil),               // 12: aiconfig.v1.IntegrationOverride
+	(*GetIntegrationOverrideRequest)(nil),     // 13: aiconfig.v1.GetIntegrationOverrideRequest
+	(*ListIntegrationOverridesRequest)(nil),   // 14: aiconfig.v1.ListIntegrationOverridesRequest
+	(*ListIntegrationOverridesResponse)(nil),  // 15: aiconfig.v1.ListIntegrationOverridesResponse
+	(*UpsertIntegrationOverrideRequest)(nil),  // 16: aiconfig.v1.UpsertIntegrationOverrideRequest
+	(*DeleteIntegrationOverrideRequest)(nil),  // 17: aiconfig.v1.DeleteIntegrationOverrideRequest
+	(*DeleteIntegrationOverrideResponse)(nil), // 18: aiconfig.v1.DeleteIntegrationOverrideResponse
+	nil,                           // 19: aiconfig.v1.ModelConfig.SourcesEntry
+	(Integration)(0),              // 20: aiconfig.v1.Integration
+	(Plan)(0),                     // 21: aiconfig.v1.Plan
+	(*fieldmaskpb.FieldMask)(nil), // 22: google.protobuf.FieldMask
+	(Source)(0),                   // 23: aiconfig.v1.Source
 }
 var file_aiconfig_v1_config_proto_depIdxs = []int32{
-	19, // 0: aiconfig.v1.ModelConfig.integration:type_name -> aiconfig.v1.Integration
-	18, // 1: aiconfig.v1.ModelConfig.sources:type_name -> aiconfig.v1.ModelConfig.SourcesEntry
-	20, // 2: aiconfig.v1.ModelConfig.plan:type_name -> aiconfig.v1.Plan
-	2,  // 3: aiconfig.v1.ModelConfig.adjustments:type_name -> aiconfig.v1.Adjustment
-	5,  // 4: aiconfig.v1.UpdateGlobalSettingsRequest.settings:type_name -> aiconfig.v1.GlobalSettings
-	21, // 5: aiconfig.v1.UpdateGlobalSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	6,  // 6: aiconfig.v1.GlobalSettings.openai:type_name -> aiconfig.v1.IntegrationDefaults
-	6,  // 7: aiconfig.v1.GlobalSettings.anthropic:type_name -> aiconfig.v1.IntegrationDefaults
-	6,  // 8: aiconfig.v1.GlobalSettings.dalle:type_name -> aiconfig.v1.IntegrationDefaults
-	6,  // 9: aiconfig.v1.GlobalSettings.runware:type_name -> aiconfig.v1.IntegrationDefaults
-	19, // 10: aiconfig.v1.GlobalSettings.text_integration:type_name -> aiconfig.v1.Integration
-	19, // 11: aiconfig.v1.GlobalSettings.image_integration:type_name -> aiconfig.v1.Integration
-	19, // 12: aiconfig.v1.Model.integration:type_name -> aiconfig.v1.Integration
-	19, // 13: aiconfig.v1.ListModelsRequest.integration:type_name -> aiconfig.v1.Integration
-	7,  // 14: aiconfig.v1.ListModelsResponse.models:type_name -> aiconfig.v1.Model
-	7,  // 15: aiconfig.v1.UpsertModelRequest.model:type_name -> aiconfig.v1.Model
-	19, // 16: aiconfig.v1.IntegrationOverride.integration:type_name -> aiconfig.v1.Integration
-	20, // 17: aiconfig.v1.IntegrationOverride.plan:type_name -> aiconfig.v1.Plan
-	19, // 18: aiconfig.v1.GetIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
-	11, // 19: aiconfig.v1.ListIntegrationOverridesResponse.overrides:type_name -> aiconfig.v1.IntegrationOverride
-	11, // 20: aiconfig.v1.UpsertIntegrationOverrideRequest.override:type_name -> aiconfig.v1.IntegrationOverride
-	21, // 21: aiconfig.v1.UpsertIntegrationOverrideRequest.update_mask:type_name -> google.protobuf.FieldMask
-	19, // 22: aiconfig.v1.DeleteIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
-	22, // 23: aiconfig.v1.ModelConfig.SourcesEntry.value:type_name -> aiconfig.v1.Source
+	20, // 0: aiconfig.v1.ModelConfig.integration:type_name -> aiconfig.v1.Integration
+	19, // 1: aiconfig.v1.ModelConfig.sources:type_name -> aiconfig.v1.ModelConfig.SourcesEntry
+	21, // 2: aiconfig.v1.ModelConfig.plan:type_name -> aiconfig.v1.Plan
+	3,  // 3: aiconfig.v1.ModelConfig.adjustments:type_name -> aiconfig.v1.Adjustment
+	6,  // 4: aiconfig.v1.UpdateGlobalSettingsRequest.settings:type_name -> aiconfig.v1.GlobalSettings
+	22, // 5: aiconfig.v1.UpdateGlobalSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	7,  // 6: aiconfig.v1.GlobalSettings.openai:type_name -> aiconfig.v1.IntegrationDefaults
+	7,  // 7: aiconfig.v1.GlobalSettings.anthropic:type_name -> aiconfig.v1.IntegrationDefaults
+	7,  // 8: aiconfig.v1.GlobalSettings.dalle:type_name -> aiconfig.v1.IntegrationDefaults
+	7,  // 9: aiconfig.v1.GlobalSettings.runware:type_name -> aiconfig.v1.IntegrationDefaults
+	20, // 10: aiconfig.v1.GlobalSettings.text_integration:type_name -> aiconfig.v1.Integration
+	20, // 11: aiconfig.v1.GlobalSettings.image_integration:type_name -> aiconfig.v1.Integration
+	20, // 12: aiconfig.v1.Model.integration:type_name -> aiconfig.v1.Integration
+	20, // 13: aiconfig.v1.ListModelsRequest.integration:type_name -> aiconfig.v1.Integration
+	8,  // 14: aiconfig.v1.ListModelsResponse.models:type_name -> aiconfig.v1.Model
+	8,  // 15: aiconfig.v1.UpsertModelRequest.model:type_name -> aiconfig.v1.Model
+	20, // 16: aiconfig.v1.IntegrationOverride.integration:type_name -> aiconfig.v1.Integration
+	21, // 17: aiconfig.v1.IntegrationOverride.plan:type_name -> aiconfig.v1.Plan
+	20, // 18: aiconfig.v1.GetIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
+	12, // 19: aiconfig.v1.ListIntegrationOverridesResponse.overrides:type_name -> aiconfig.v1.IntegrationOverride
+	12, // 20: aiconfig.v1.UpsertIntegrationOverrideRequest.override:type_name -> aiconfig.v1.IntegrationOverride
+	22, // 21: aiconfig.v1.UpsertIntegrationOverrideRequest.update_mask:type_name -> google.protobuf.FieldMask
+	20, // 22: aiconfig.v1.DeleteIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
+	23, // 23: aiconfig.v1.ModelConfig.SourcesEntry.value:type_name -> aiconfig.v1.Source
 	0,  // 24: aiconfig.v1.ConfigService.GetModelConfig:input_type -> aiconfig.v1.GetModelConfigRequest
-	3,  // 25: aiconfig.v1.ConfigService.GetGlobalSettings:input_type -> aiconfig.v1.GetGlobalSettingsRequest
-	4,  // 26: aiconfig.v1.ConfigService.UpdateGlobalSettings:input_type -> aiconfig.v1.UpdateGlobalSettingsRequest
-	8,  // 27: aiconfig.v1.ConfigService.ListModels:input_type -> aiconfig.v1.ListModelsRequest
-	10, // 28: aiconfig.v1.ConfigService.UpsertModel:input_type -> aiconfig.v1.UpsertModelRequest
-	12, // 29: aiconfig.v1.ConfigService.GetIntegrationOverride:input_type -> aiconfig.v1.GetIntegrationOverrideRequest
-	13, // 30: aiconfig.v1.ConfigService.ListIntegrationOverrides:input_type -> aiconfig.v1.ListIntegrationOverridesRequest
-	15, // 31: aiconfig.v1.ConfigService.UpsertIntegrationOverride:input_type -> aiconfig.v1.UpsertIntegrationOverrideRequest
-	16, // 32: aiconfig.v1.ConfigService.DeleteIntegrationOverride:input_type -> aiconfig.v1.DeleteIntegrationOverrideRequest
-	1,  // 33: aiconfig.v1.ConfigService.GetModelConfig:output_type -> aiconfig.v1.ModelConfig
-	5,  // 34: aiconfig.v1.ConfigService.GetGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
-	5,  // 35: aiconfig.v1.ConfigService.UpdateGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
-	9,  // 36: aiconfig.v1.ConfigService.ListModels:output_type -> aiconfig.v1.ListModelsResponse
-	7,  // 37: aiconfig.v1.ConfigService.UpsertModel:output_type -> aiconfig.v1.Model
-	11, // 38: aiconfig.v1.ConfigService.GetIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
-	14, // 39: aiconfig.v1.ConfigService.ListIntegrationOverrides:output_type -> aiconfig.v1.ListIntegrationOverridesResponse
-	11, // 40: aiconfig.v1.ConfigService.UpsertIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
-	17, // 41: aiconfig.v1.ConfigService.DeleteIntegrationOverride:output_type -> aiconfig.v1.DeleteIntegrationOverrideResponse
-	33, // [33:42] is the sub-list for method output_type
-	24, // [24:33] is the sub-list for method input_type
+	1,  // 25: aiconfig.v1.ConfigService.WatchModelConfig:input_type -> aiconfig.v1.WatchModelConfigRequest
+	4,  // 26: aiconfig.v1.ConfigService.GetGlobalSettings:input_type -> aiconfig.v1.GetGlobalSettingsRequest
+	5,  // 27: aiconfig.v1.ConfigService.UpdateGlobalSettings:input_type -> aiconfig.v1.UpdateGlobalSettingsRequest
+	9,  // 28: aiconfig.v1.ConfigService.ListModels:input_type -> aiconfig.v1.ListModelsRequest
+	11, // 29: aiconfig.v1.ConfigService.UpsertModel:input_type -> aiconfig.v1.UpsertModelRequest
+	13, // 30: aiconfig.v1.ConfigService.GetIntegrationOverride:input_type -> aiconfig.v1.GetIntegrationOverrideRequest
+	14, // 31: aiconfig.v1.ConfigService.ListIntegrationOverrides:input_type -> aiconfig.v1.ListIntegrationOverridesRequest
+	16, // 32: aiconfig.v1.ConfigService.UpsertIntegrationOverride:input_type -> aiconfig.v1.UpsertIntegrationOverrideRequest
+	17, // 33: aiconfig.v1.ConfigService.DeleteIntegrationOverride:input_type -> aiconfig.v1.DeleteIntegrationOverrideRequest
+	2,  // 34: aiconfig.v1.ConfigService.GetModelConfig:output_type -> aiconfig.v1.ModelConfig
+	2,  // 35: aiconfig.v1.ConfigService.WatchModelConfig:output_type -> aiconfig.v1.ModelConfig
+	6,  // 36: aiconfig.v1.ConfigService.GetGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
+	6,  // 37: aiconfig.v1.ConfigService.UpdateGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
+	10, // 38: aiconfig.v1.ConfigService.ListModels:output_type -> aiconfig.v1.ListModelsResponse
+	8,  // 39: aiconfig.v1.ConfigService.UpsertModel:output_type -> aiconfig.v1.Model
+	12, // 40: aiconfig.v1.ConfigService.GetIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
+	15, // 41: aiconfig.v1.ConfigService.ListIntegrationOverrides:output_type -> aiconfig.v1.ListIntegrationOverridesResponse
+	12, // 42: aiconfig.v1.ConfigService.UpsertIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
+	18, // 43: aiconfig.v1.ConfigService.DeleteIntegrationOverride:output_type -> aiconfig.v1.DeleteIntegrationOverrideResponse
+	34, // [34:44] is the sub-list for method output_type
+	24, // [24:34] is the sub-list for method input_type
 	24, // [24:24] is the sub-list for extension type_name
 	24, // [24:24] is the sub-list for extension extendee
 	0,  // [0:24] is the sub-list for field type_name
@@ -1590,21 +1652,21 @@ func file_aiconfig_v1_config_proto_init() {
 	}
 	file_aiconfig_v1_access_proto_init()
 	file_aiconfig_v1_common_proto_init()
-	file_aiconfig_v1_config_proto_msgTypes[1].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[4].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[6].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[2].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[5].OneofWrappers = []any{}
 	file_aiconfig_v1_config_proto_msgTypes[7].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[10].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[8].OneofWrappers = []any{}
 	file_aiconfig_v1_config_proto_msgTypes[11].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[15].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[12].OneofWrappers = []any{}
 	file_aiconfig_v1_config_proto_msgTypes[16].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[17].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_config_proto_rawDesc), len(file_aiconfig_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	ConfigService_GetModelConfig_FullMethodName            = "/aiconfig.v1.ConfigService/GetModelConfig"
+	ConfigService_WatchModelConfig_FullMethodName          = "/aiconfig.v1.ConfigService/WatchModelConfig"
 	ConfigService_GetGlobalSettings_FullMethodName         = "/aiconfig.v1.ConfigService/GetGlobalSettings"
 	ConfigService_UpdateGlobalSettings_FullMethodName      = "/aiconfig.v1.ConfigService/UpdateGlobalSettings"
 	ConfigService_ListModels_FullMethodName                = "/aiconfig.v1.ConfigService/ListModels"
@@ -41,6 +42,11 @@ type ConfigServiceClient interface {
 	// GetModelConfig resolves the configuration for one account and function.
 	// Only SERVICE callers receive the API key.
 	GetModelConfig(ctx context.Context, in *GetModelConfigRequest, opts ...grpc.CallOption) (*ModelConfig, error)
+	// WatchModelConfig sends the configuration at once, then again after
+	// every change that affects it, in revision order. Same rule as
+	// GetModelConfig; long-lived: clients should keep pinging (every 30 s
+	// is allowed).
+	WatchModelConfig(ctx context.Context, in *WatchModelConfigRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ModelConfig], error)
 	// GetGlobalSettings returns the platform defaults; API keys only as hints.
 	GetGlobalSettings(ctx context.Context, in *GetGlobalSettingsRequest, opts ...grpc.CallOption) (*GlobalSettings, error)
 	// UpdateGlobalSettings changes the platform defaults (AIP-134 field mask).
@@ -76,6 +82,25 @@ func (c *configServiceClient) GetModelConfig(ctx context.Context, in *GetModelCo
 	}
 	return out, nil
 }
+
+func (c *configServiceClient) WatchModelConfig(ctx context.Context, in *WatchModelConfigRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ModelConfig], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &ConfigService_ServiceDesc.Streams[0], ConfigService_WatchModelConfig_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchModelConfigRequest, ModelConfig]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConfigService_WatchModelConfigClient = grpc.ServerStreamingClient[ModelConfig]
 
 func (c *configServiceClient) GetGlobalSettings(ctx context.Context, in *GetGlobalSettingsRequest, opts ...grpc.CallOption) (*GlobalSettings, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -168,6 +193,11 @@ type ConfigServiceServer interface {
 	// GetModelConfig resolves the configuration for one account and function.
 	// Only SERVICE callers receive the API key.
 	GetModelConfig(context.Context, *GetModelConfigRequest) (*ModelConfig, error)
+	// WatchModelConfig sends the configuration at once, then again after
+	// every change that affects it, in revision order. Same rule as
+	// GetModelConfig; long-lived: clients should keep pinging (every 30 s
+	// is allowed).
+	WatchModelConfig(*WatchModelConfigRequest, grpc.ServerStreamingServer[ModelConfig]) error
 	// GetGlobalSettings returns the platform defaults; API keys only as hints.
 	GetGlobalSettings(context.Context, *GetGlobalSettingsRequest) (*GlobalSettings, error)
 	// UpdateGlobalSettings changes the platform defaults (AIP-134 field mask).
@@ -196,6 +226,9 @@ type UnimplementedConfigServiceServer struct{}
 
 func (UnimplementedConfigServiceServer) GetModelConfig(context.Context, *GetModelConfigRequest) (*ModelConfig, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetModelConfig not implemented")
+}
+func (UnimplementedConfigServiceServer) WatchModelConfig(*WatchModelConfigRequest, grpc.ServerStreamingServer[ModelConfig]) error {
+	return status.Error(codes.Unimplemented, "method WatchModelConfig not implemented")
 }
 func (UnimplementedConfigServiceServer) GetGlobalSettings(context.Context, *GetGlobalSettingsRequest) (*GlobalSettings, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetGlobalSettings not implemented")
@@ -259,6 +292,17 @@ func _ConfigService_GetModelConfig_Handler(srv interface{}, ctx context.Context,
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _ConfigService_WatchModelConfig_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchModelConfigRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(ConfigServiceServer).WatchModelConfig(m, &grpc.GenericServerStream[WatchModelConfigRequest, ModelConfig]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type ConfigService_WatchModelConfigServer = grpc.ServerStreamingServer[ModelConfig]
 
 func _ConfigService_GetGlobalSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetGlobalSettingsRequest)
@@ -448,6 +492,12 @@ var ConfigService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ConfigService_DeleteIntegrationOverride_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchModelConfig",
+			Handler:       _ConfigService_WatchModelConfig_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "aiconfig/v1/config.proto",
 }

@@ -1,0 +1,165 @@
+package cache
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// fakeLoader serves account data whose revision is a counter that writers
+// bump; loads are slow enough to overlap invalidations.
+type fakeLoader struct {
+	rev   atomic.Int64
+	loads atomic.Int64
+	down  atomic.Bool
+}
+
+func (f *fakeLoader) LoadGlobalLayer(context.Context) (store.GlobalLayer, error) {
+	if f.down.Load() {
+		return store.GlobalLayer{}, domain.Unavailable()
+	}
+	return store.GlobalLayer{Settings: domain.GlobalSettings{Revision: f.rev.Load()}}, nil
+}
+
+func (f *fakeLoader) LoadAccountData(_ context.Context, id string) (store.AccountData, error) {
+	f.loads.Add(1)
+	if f.down.Load() {
+		return store.AccountData{}, domain.Unavailable()
+	}
+	rev := f.rev.Load()
+	time.Sleep(50 * time.Microsecond)
+	return store.AccountData{Account: domain.Account{ID: id, ConfigRevision: rev}}, nil
+}
+
+func (f *fakeLoader) Authenticate(context.Context, []byte) (domain.Principal, bool, error) {
+	if f.down.Load() {
+		return domain.Principal{}, false, domain.Unavailable()
+	}
+	return domain.Principal{Name: "p"}, true, nil
+}
+
+// TestConcurrentReadsAndInvalidations (run with -race): readers never see
+// a revision go backwards, and once writes stop, every reader sees the
+// last write.
+func TestConcurrentReadsAndInvalidations(t *testing.T) {
+	f := &fakeLoader{}
+	c := New(f, Options{MaxAccounts: 8})
+	ctx := context.Background()
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				rev := f.rev.Add(1) // the "commit"
+				c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount, Key: fmt.Sprintf("a%d", (i+w)%4)})
+				if i%50 == 0 {
+					c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAllAccounts})
+				}
+			}
+		})
+	}
+	errs := make(chan error, 8)
+	for r := range 8 {
+		wg.Go(func() {
+			last := map[string]int64{}
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("a%d", (i+r)%4)
+				d, err := c.Account(ctx, id)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if d.Account.ConfigRevision < last[id] {
+					errs <- fmt.Errorf("%s went back from %d to %d", id, last[id], d.Account.ConfigRevision)
+					return
+				}
+				last[id] = d.Account.ConfigRevision
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	final := f.rev.Load()
+	for i := range 4 {
+		d, err := c.Account(ctx, fmt.Sprintf("a%d", i))
+		if err != nil || d.Account.ConfigRevision != final {
+			t.Fatalf("a%d after writes stopped: rev %d, want %d (%v)", i, d.Account.ConfigRevision, final, err)
+		}
+	}
+}
+
+func TestBoundedAndServesStaleWhenDown(t *testing.T) {
+	f := &fakeLoader{}
+	c := New(f, Options{MaxAccounts: 100})
+	ctx := context.Background()
+	for i := range 1000 {
+		if _, err := c.Account(ctx, fmt.Sprintf("acct-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() > 100 {
+		t.Fatalf("%d accounts cached, bound is 100", c.Len())
+	}
+	// Hits do not load.
+	before := f.loads.Load()
+	for range 10 {
+		if _, err := c.Account(ctx, "acct-999"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.loads.Load() != before {
+		t.Fatalf("cache hits loaded %d times", f.loads.Load()-before)
+	}
+	// Database down: a stale entry is served, an unknown one fails.
+	c.Invalidate(store.Change{Kind: store.ChangeAccount, Key: "acct-999"})
+	f.down.Store(true)
+	if d, err := c.Account(ctx, "acct-999"); err != nil || d.Account.ID != "acct-999" {
+		t.Fatalf("stale entry while down: %v, %v", d, err)
+	}
+	if _, err := c.Account(ctx, "never-seen"); err == nil {
+		t.Fatal("an uncached account was served while the database is down")
+	}
+	// Tokens: after a token change, a cached token is not trusted while down.
+	if _, ok, err := c.Authenticate(ctx, []byte("h")); ok || err == nil {
+		t.Fatalf("first lookup while down should fail: ok=%t err=%v", ok, err)
+	}
+}
+
+func TestTokenRevocationNotServedStale(t *testing.T) {
+	f := &fakeLoader{}
+	c := New(f, Options{})
+	ctx := context.Background()
+	if _, ok, _ := c.Authenticate(ctx, []byte("h")); !ok {
+		t.Fatal("token not found")
+	}
+	f.down.Store(true)
+	c.lost() // listener lost: a cached token is still accepted while down
+	if _, ok, err := c.Authenticate(ctx, []byte("h")); !ok || err != nil {
+		t.Fatalf("after listener loss: ok=%t err=%v", ok, err)
+	}
+	c.Invalidate(store.Change{Kind: store.ChangeTokens, Key: "tok"}) // maybe a revocation
+	if _, ok, _ := c.Authenticate(ctx, []byte("h")); ok {
+		t.Fatal("a token with a pending change was accepted while the database is down")
+	}
+}
