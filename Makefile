@@ -10,7 +10,7 @@ PROTOC_GEN_GO        := v1.36.12
 PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
 
-.PHONY: run test lint generate build tools grpcurl e2e clean
+.PHONY: run test lint generate build tools grpcurl e2e bench clean
 
 build:
 	go build -o bin/aiconfigd ./cmd/aiconfigd
@@ -22,6 +22,10 @@ run: build
 ## test: the whole suite, race detector on, against real PostgreSQL (found or started)
 test:
 	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
+
+## bench: hot-path throughput and latency against the gRPC floor (see README, Performance)
+bench: build
+	url=$$(scripts/pg.sh) && go run ./cmd/aiconfig-bench -server-url "$$url"
 
 ## e2e: the README's grpcurl session against a real server
 e2e: build grpcurl

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
@@ -22,6 +23,7 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/cache"
+	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
@@ -99,7 +101,13 @@ func newLogger(w io.Writer) (*slog.Logger, error) {
 	if err := lvl.UnmarshalText([]byte(env("AICONFIG_LOG_LEVEL", "info"))); err != nil {
 		return nil, fmt.Errorf("AICONFIG_LOG_LEVEL: %w", err)
 	}
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lvl})), nil
+	opts := &slog.HandlerOptions{Level: lvl}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts)), nil // a person is reading
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
 }
 
 func serve(args []string, stderr io.Writer) error {
@@ -108,6 +116,8 @@ func serve(args []string, stderr io.Writer) error {
 	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
 	cacheMode := fs.String("cache", env("AICONFIG_CACHE", "on"), "on: serve hot-path reads from memory; off: from the database (env AICONFIG_CACHE)")
 	cacheAccounts := fs.Int("cache-accounts", 100000, "accounts kept in memory at most")
+	metricsListen := fs.String("metrics-listen", env("AICONFIG_METRICS_LISTEN", "127.0.0.1:9464"), "Prometheus /metrics address; empty disables (env AICONFIG_METRICS_LISTEN)")
+	withPprof := fs.Bool("pprof", os.Getenv("AICONFIG_PPROF") == "1", "also serve /debug/pprof/ on the metrics address (env AICONFIG_PPROF=1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,11 +159,26 @@ func serve(args []string, stderr io.Writer) error {
 		return fmt.Errorf("--cache (AICONFIG_CACHE) must be on or off, not %q", *cacheMode)
 	}
 	c := cache.New(st, cache.Options{Disabled: *cacheMode == "off", MaxAccounts: *cacheAccounts})
+	var listener *cache.Listener
 	if c.Enabled() {
 		st.OnChange(c.Invalidate)
-		go (&cache.Listener{Cache: c, Source: st, Log: log}).Run(ctx)
+		listener = &cache.Listener{Cache: c, Source: st, Log: log}
 	}
-	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log})
+	m := metrics.New(st, c, listener)
+	if listener != nil {
+		go listener.Run(ctx)
+	}
+	if *metricsListen != "" {
+		mlis, err := net.Listen("tcp", *metricsListen)
+		if err != nil {
+			return fmt.Errorf("AICONFIG_METRICS_LISTEN: %w", err)
+		}
+		hs := &http.Server{Handler: m.Handler(*withPprof), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = hs.Serve(mlis) }()
+		defer hs.Close()
+		log.Info("metrics", "listen", mlis.Addr().String(), "pprof", *withPprof)
+	}
+	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
@@ -153,8 +152,7 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		}
 		ctx = authed
 		if p, ok := PrincipalFrom(ctx); ok {
-			logging.AddFields(ctx, logging.Fields{"principal.name", p.Name, "principal.role", p.Role.String()})
-			ctx = audit.WithActor(ctx, p)
+			audit.SetActor(ctx, p) // for the audit row and the call log
 		}
 		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
 			g.recordDenied(ctx, info.FullMethod, msg, err)
@@ -163,6 +161,9 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 		return handler(ctx, req)
 	}
 }
+
+// Rules returns the loaded rules.
+func (g *Guard) Rules() Rules { return g.rules }
 
 // recordDenied audits a refused write attempt (reads are not audited).
 func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Message, err error) {
@@ -179,7 +180,7 @@ func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Messa
 		account = rule.TargetAccount(req)
 	}
 	if _, ok := PrincipalFrom(ctx); !ok {
-		ctx = audit.WithActor(ctx, domain.Principal{Name: "anonymous"})
+		audit.SetActor(ctx, domain.Principal{Name: "anonymous"})
 	}
 	// Best effort: the refusal stands even if the database cannot record it.
 	_ = g.store.RecordDenied(ctx, de.Reason, "", account)
@@ -203,7 +204,7 @@ func (g *Guard) StreamInterceptor() grpc.StreamServerInterceptor {
 				Message: fmt.Sprintf("%s streams requests, which the access rules cannot check; refused", info.FullMethod)}
 		}
 		if p, ok := PrincipalFrom(ctx); ok {
-			ctx = audit.WithActor(ctx, p)
+			audit.SetActor(ctx, p)
 		}
 		return handler(srv, &guardedStream{ServerStream: ss, ctx: ctx, guard: g, method: info.FullMethod})
 	}

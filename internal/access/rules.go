@@ -18,8 +18,9 @@ import (
 type Rule struct {
 	Method       string // "/aiconfig.v1.ConfigService/GetModelConfig"
 	Roles        []domain.Role
-	AccountField []protoreflect.Name // path into the request; empty when the RPC targets no account
-	MinPlan      domain.Plan         // PlanUnknown: no plan gate
+	AccountField []protoreflect.Name            // path into the request; empty when the RPC targets no account
+	accountFDs   []protoreflect.FieldDescriptor // AccountField resolved once, at load
+	MinPlan      domain.Plan                    // PlanUnknown: no plan gate
 	// Write is true unless the method is marked idempotency_level =
 	// NO_SIDE_EFFECTS; denied writes are audited.
 	Write bool
@@ -76,9 +77,11 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 		for _, part := range strings.Split(f, ".") {
 			r.AccountField = append(r.AccountField, protoreflect.Name(part))
 		}
-		if _, err := accountField(md.Input(), r.AccountField); err != nil {
+		fds, err := accountField(md.Input(), r.AccountField)
+		if err != nil {
 			return r, false, fmt.Errorf("%s: %w", r.Method, err)
 		}
+		r.accountFDs = fds
 	}
 	if len(r.AccountField) == 0 && r.MinPlan != domain.PlanUnknown {
 		return r, false, fmt.Errorf("%s: min_plan needs account_field", r.Method)
@@ -116,7 +119,7 @@ func accountField(md protoreflect.MessageDescriptor, path []protoreflect.Name) (
 // TargetAccount reads the account id a request names under the rule.
 func (r Rule) TargetAccount(req proto.Message) string {
 	m := req.ProtoReflect()
-	fds, _ := accountField(m.Descriptor(), r.AccountField)
+	fds := r.accountFDs
 	for _, fd := range fds[:len(fds)-1] {
 		if !m.Has(fd) {
 			return ""
@@ -133,7 +136,7 @@ func (r Rule) Allows(role domain.Role) bool { return slices.Contains(r.Roles, ro
 // intermediate messages as needed.
 func (r Rule) SetTargetAccount(req proto.Message, id string) {
 	m := req.ProtoReflect()
-	fds, _ := accountField(m.Descriptor(), r.AccountField)
+	fds := r.accountFDs
 	for _, fd := range fds[:len(fds)-1] {
 		m = m.Mutable(fd).Message()
 	}

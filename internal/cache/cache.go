@@ -69,8 +69,14 @@ type globalEntry struct {
 	stale atomic.Bool
 }
 
+// Account is one account's data as loaded. It is immutable once
+// returned; a change loads a new one.
+type Account struct {
+	store.AccountData
+}
+
 type accountEntry struct {
-	d     *store.AccountData
+	d     *Account
 	epoch uint64
 	stale atomic.Bool
 }
@@ -183,13 +189,13 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 }
 
 // Account returns an account's data.
-func (c *Cache) Account(ctx context.Context, id string) (*store.AccountData, error) {
+func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 	if c.opts.Disabled {
 		d, err := c.load.LoadAccountData(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return &d, nil
+		return &Account{AccountData: d}, nil
 	}
 	e, ok := c.accounts.Get(id)
 	if ok && !e.stale.Load() && e.epoch == c.acctEpoch.Load() {
@@ -206,12 +212,13 @@ func (c *Cache) Account(ctx context.Context, id string) (*store.AccountData, err
 			return nil, err
 		}
 		if ok && e.d.Account.ConfigRevision > d.Account.ConfigRevision {
-			d = *e.d // never step back
+			return e.d, nil // never step back (a stale read racing a newer one)
 		}
+		a := &Account{AccountData: d}
 		if c.inval.Load() == seen {
-			c.accounts.Add(id, &accountEntry{d: &d, epoch: epoch})
+			c.accounts.Add(id, &accountEntry{d: a, epoch: epoch})
 		}
-		return &d, nil
+		return a, nil
 	})
 	if err != nil {
 		if ok && unavailable(err) {
@@ -220,7 +227,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*store.AccountData, err
 		}
 		return nil, err
 	}
-	return v.(*store.AccountData), nil
+	return v.(*Account), nil
 }
 
 // GetAccount returns just the account (the access layer's plan gate).

@@ -26,6 +26,9 @@ type Listener struct {
 	Source   Source
 	Log      *slog.Logger
 	Interval time.Duration // periodic check; default 3s
+	// Lag, when set, hears how long each change took from its writer's
+	// announcement to this listener (metrics).
+	Lag func(time.Duration)
 	// Connected is true while LISTEN is established.
 	Connected atomic.Bool
 	// backendPID of the listening connection (tests terminate it).
@@ -93,6 +96,9 @@ func (l *Listener) session(ctx context.Context) error {
 			}
 			if ch.Kind == store.ChangePing && ch.Key == pending {
 				pending = ""
+			}
+			if l.Lag != nil && !ch.At.IsZero() {
+				l.Lag(time.Since(ch.At))
 			}
 			l.Cache.Invalidate(ch)
 			continue

@@ -219,12 +219,18 @@ const (
 // ParamFields lists the Params fields in declaration order.
 var ParamFields = []string{FieldModel, FieldTemperature, FieldMaxTokens, FieldImageSize, FieldImageQuality, FieldImageStyle}
 
-// FieldsFor lists the parameter fields that belong to an integration's kind.
+var (
+	textFields  = []string{FieldModel, FieldTemperature, FieldMaxTokens}
+	imageFields = []string{FieldModel, FieldImageSize, FieldImageQuality, FieldImageStyle}
+)
+
+// FieldsFor lists the parameter fields that belong to an integration's
+// kind. The slice is shared: do not modify it.
 func FieldsFor(k Kind) []string {
 	if k == KindImage {
-		return []string{FieldModel, FieldImageSize, FieldImageQuality, FieldImageStyle}
+		return imageFields
 	}
-	return []string{FieldModel, FieldTemperature, FieldMaxTokens}
+	return textFields
 }
 
 // IsSet reports whether the named field is non-nil.

