@@ -91,14 +91,29 @@ var (
 )
 
 // CheckAccountID validates an account id in the request field named field.
+// It runs on every hot-path call, so it checks bytes instead of running
+// idPattern (which states the same rule, as does the accounts CHECK).
 func CheckAccountID(field, id string) error {
 	if id == "" {
 		return domain.InvalidField(field, "is required")
 	}
-	if !idPattern.MatchString(id) {
+	if !validAccountID(id) {
 		return domain.InvalidField(field, "must be 1-128 characters of letters, digits, '.', '_', ':', '@' or '-'")
 	}
 	return nil
+}
+
+func validAccountID(id string) bool {
+	if len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._:@-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidateAccount checks an account before it is stored.

@@ -190,3 +190,16 @@ func TestCheckAPIKey(t *testing.T) {
 		t.Errorf("a normal key was refused: %v", c.Violations)
 	}
 }
+
+// FuzzAccountID: the fast byte check agrees with idPattern, the rule as
+// written (and as the database CHECK states it).
+func FuzzAccountID(f *testing.F) {
+	for _, s := range []string{"acme", "", "a b", "acct-1@x.com:9", strings.Repeat("a", 128), strings.Repeat("a", 129), "ü", "a\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := s != "" && validAccountID(s), idPattern.MatchString(s); got != want {
+			t.Fatalf("validAccountID(%q) = %t, idPattern says %t", s, got, want)
+		}
+	})
+}

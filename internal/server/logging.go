@@ -6,9 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors"
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/selector"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -66,37 +64,64 @@ func readLevels(code codes.Code) logging.Level {
 	return logging.DefaultServerCodeToLevel(code)
 }
 
-// match selects calls: public ones never; reads or writes; for reads,
-// whether DEBUG is on (full logging) or off (failures only).
-func (l callLogging) match(reads, debug bool) selector.Matcher {
-	return selector.MatchFunc(func(ctx context.Context, c interceptors.CallMeta) bool {
-		if access.Public(c.FullMethod()) || l.isRead(c.FullMethod()) != reads {
-			return false
-		}
-		return !reads || l.log.Enabled(ctx, slog.LevelDebug) == debug
-	})
+// kind sorts a call: not logged (public), a write, a read logged in full
+// (DEBUG on) or a read logged only on failure.
+type callKind int
+
+const (
+	unlogged callKind = iota
+	write
+	readFull
+	readFailure
+)
+
+func (l callLogging) kind(ctx context.Context, method string) callKind {
+	switch {
+	case access.Public(method):
+		return unlogged
+	case !l.isRead(method):
+		return write
+	case l.log.Enabled(ctx, slog.LevelDebug):
+		return readFull
+	}
+	return readFailure
 }
 
-func (l callLogging) unary() []grpc.UnaryServerInterceptor {
+func (l callLogging) unary() grpc.UnaryServerInterceptor {
 	opts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithFieldsFromContext(callFields)}
-	return []grpc.UnaryServerInterceptor{
-		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(l.logger, opts...), l.match(false, false)),
-		selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(l.logger, append(opts, logging.WithLevels(readLevels))...), l.match(true, true)),
-		selector.UnaryServerInterceptor(l.readFailures(), l.match(true, false)),
+	writes := logging.UnaryServerInterceptor(l.logger, opts...)
+	reads := logging.UnaryServerInterceptor(l.logger, append(opts, logging.WithLevels(readLevels))...)
+	failures := l.readFailures()
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		switch l.kind(ctx, info.FullMethod) {
+		case write:
+			return writes(ctx, req, info, handler)
+		case readFull:
+			return reads(ctx, req, info, handler)
+		case readFailure:
+			return failures(ctx, req, info, handler)
+		}
+		return handler(ctx, req)
 	}
 }
 
-func (l callLogging) stream() []grpc.StreamServerInterceptor {
+func (l callLogging) stream() grpc.StreamServerInterceptor {
 	opts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall), logging.WithFieldsFromContext(callFields)}
-	return []grpc.StreamServerInterceptor{
-		selector.StreamServerInterceptor(logging.StreamServerInterceptor(l.logger, opts...), l.match(false, false)),
-		selector.StreamServerInterceptor(logging.StreamServerInterceptor(l.logger, append(opts, logging.WithLevels(readLevels))...), l.match(true, true)),
-		selector.StreamServerInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+	writes := logging.StreamServerInterceptor(l.logger, opts...)
+	reads := logging.StreamServerInterceptor(l.logger, append(opts, logging.WithLevels(readLevels))...)
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		switch l.kind(ss.Context(), info.FullMethod) {
+		case write:
+			return writes(srv, ss, info, handler)
+		case readFull:
+			return reads(srv, ss, info, handler)
+		case readFailure:
 			start := time.Now()
 			err := handler(srv, ss)
 			l.logFailure(ss.Context(), info.FullMethod, "server_stream", start, err)
 			return err
-		}, l.match(true, false)),
+		}
+		return handler(srv, ss)
 	}
 }
 

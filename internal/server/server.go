@@ -75,8 +75,8 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 		unary = append(unary, d.Metrics.GRPC.UnaryServerInterceptor())
 		stream = append(stream, d.Metrics.GRPC.StreamServerInterceptor())
 	}
-	unary = append(append(unary, unaryRequestID()), logs.unary()...)
-	stream = append(append(stream, streamRequestID()), logs.stream()...)
+	unary = append(unary, unaryRequestID(), logs.unary())
+	stream = append(stream, streamRequestID(), logs.stream())
 	opts = append(opts,
 		grpc.ChainUnaryInterceptor(append(unary,
 			unaryErrors(log),
