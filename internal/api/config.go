@@ -106,7 +106,10 @@ func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function stri
 	var apiKey string
 	if mc.SealedAPIKey != "" {
 		// Opened here, at the last moment, and only for SERVICE callers.
-		if apiKey, err = s.Secrets.Open(mc.SealedAPIKey, domain.KeyAAD(mc.Integration)); err != nil {
+		apiKey, err = g.APIKey(mc.Integration, mc.SealedAPIKey, func(sealed string) (string, error) {
+			return s.Secrets.Open(sealed, domain.KeyAAD(mc.Integration))
+		})
+		if err != nil {
 			return nil, &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonAPIKeyUnreadable,
 				Message:  fmt.Sprintf("the stored %s API key cannot be decrypted (%v); an operator must configure the right AICONFIG_SECRET_KEY", mc.Integration, err),
 				Metadata: map[string]string{"integration": mc.Integration.String()}}

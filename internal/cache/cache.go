@@ -39,6 +39,23 @@ type Global struct {
 	PromptList []domain.GlobalPrompt
 	// Revision is the newest revision in the layer.
 	Revision int64
+
+	// keys holds API keys opened for SERVICE callers, per integration, for
+	// the life of this layer version (a key change loads a new layer).
+	keys sync.Map
+}
+
+// APIKey opens a sealed key once per layer version; open does the work.
+func (g *Global) APIKey(i domain.Integration, sealed string, open func(sealed string) (string, error)) (string, error) {
+	if k, ok := g.keys.Load(i); ok {
+		return k.(string), nil
+	}
+	k, err := open(sealed)
+	if err != nil {
+		return "", err
+	}
+	g.keys.Store(i, k)
+	return k, nil
 }
 
 func newGlobal(l store.GlobalLayer) *Global {
