@@ -18,13 +18,15 @@ import (
 	"syscall"
 	"time"
 
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/cache"
-	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
@@ -48,7 +50,7 @@ Environment (flags override):
 `
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, errHelp) {
 		fmt.Fprintln(os.Stderr, "aiconfigd:", err)
 		os.Exit(1)
 	}
@@ -96,10 +98,10 @@ func requireURL(u string) error {
 	return nil
 }
 
-func newLogger(w io.Writer) (*slog.Logger, error) {
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(env("AICONFIG_LOG_LEVEL", "info"))); err != nil {
-		return nil, fmt.Errorf("AICONFIG_LOG_LEVEL: %w", err)
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("AICONFIG_LOG_LEVEL (--log-level): %q is not debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lvl}
 	if f, ok := w.(*os.File); ok {
@@ -111,20 +113,37 @@ func newLogger(w io.Writer) (*slog.Logger, error) {
 }
 
 func serve(args []string, stderr io.Writer) error {
-	fs, dbURL := newFlags("serve")
-	listen := fs.String("listen", env("AICONFIG_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env AICONFIG_LISTEN)")
-	migrateFirst := fs.Bool("migrate", false, "apply pending migrations before serving")
-	cacheMode := fs.String("cache", env("AICONFIG_CACHE", "on"), "on: serve hot-path reads from memory; off: from the database (env AICONFIG_CACHE)")
-	cacheAccounts := fs.Int("cache-accounts", 100000, "accounts kept in memory at most")
-	metricsListen := fs.String("metrics-listen", env("AICONFIG_METRICS_LISTEN", "127.0.0.1:9464"), "Prometheus /metrics address; empty disables (env AICONFIG_METRICS_LISTEN)")
-	withPprof := fs.Bool("pprof", os.Getenv("AICONFIG_PPROF") == "1", "also serve /debug/pprof/ on the metrics address (env AICONFIG_PPROF=1)")
-	if err := fs.Parse(args); err != nil {
+	s := newSettings("serve", stderr)
+	dbURL := s.String("database-url", "AICONFIG_DATABASE_URL", "", "PostgreSQL URL")
+	listen := s.String("listen", "AICONFIG_LISTEN", "127.0.0.1:50051", "gRPC listen address")
+	metricsListen := s.String("metrics-listen", "AICONFIG_METRICS_LISTEN", "127.0.0.1:9464", "Prometheus /metrics address; empty disables")
+	logLevel := s.String("log-level", "AICONFIG_LOG_LEVEL", "info", "debug, info, warn or error (successful reads log at debug)")
+	migrateFirst := s.Bool("migrate", "AICONFIG_MIGRATE", false, "apply pending migrations before serving")
+	cacheMode := s.String("cache", "AICONFIG_CACHE", "on", "on: hot-path reads from memory; off: from the database")
+	cacheAccounts := s.Int("cache-accounts", "AICONFIG_CACHE_ACCOUNTS", 100000, "accounts kept in memory at most")
+	drainDelay := s.Duration("drain-delay", "AICONFIG_DRAIN_DELAY", 3*time.Second, "on SIGTERM, how long to report NOT_SERVING before closing the listener")
+	tlsCert := s.String("tls-cert", "AICONFIG_TLS_CERT", "", "server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes")
+	tlsKey := s.String("tls-key", "AICONFIG_TLS_KEY", "", "server private key (PEM)")
+	tlsClientCA := s.String("tls-client-ca", "AICONFIG_TLS_CLIENT_CA", "", "CA bundle (PEM) for client certificates; set: mutual TLS required")
+	maxConnAge := s.Duration("max-connection-age", "AICONFIG_MAX_CONNECTION_AGE", 30*time.Minute, "close connections after this long (plus a 1m grace) so clients rebalance")
+	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", 1<<20, "largest request accepted")
+	withPprof := s.Bool("pprof", "AICONFIG_PPROF", false, "also serve /debug/pprof/ on the metrics address")
+	if err := s.Parse(args); err != nil {
 		return err
 	}
 	if err := requireURL(*dbURL); err != nil {
 		return err
 	}
-	log, err := newLogger(stderr)
+	if *cacheMode != "on" && *cacheMode != "off" {
+		return fmt.Errorf("AICONFIG_CACHE (--cache): must be on or off, not %q", *cacheMode)
+	}
+	if *cacheAccounts < 1 || *maxRecv < 1024 || *maxConnAge <= 0 || *drainDelay < 0 {
+		return errors.New("AICONFIG_CACHE_ACCOUNTS must be at least 1, AICONFIG_MAX_RECV_BYTES at least 1024, AICONFIG_MAX_CONNECTION_AGE positive, AICONFIG_DRAIN_DELAY not negative")
+	}
+	if (*tlsCert == "") != (*tlsKey == "") || (*tlsClientCA != "" && *tlsCert == "") {
+		return errors.New("AICONFIG_TLS_CERT and AICONFIG_TLS_KEY go together, and AICONFIG_TLS_CLIENT_CA needs them")
+	}
+	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
@@ -155,9 +174,6 @@ func serve(args []string, stderr io.Writer) error {
 	if keys == nil {
 		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
 	}
-	if *cacheMode != "on" && *cacheMode != "off" {
-		return fmt.Errorf("--cache (AICONFIG_CACHE) must be on or off, not %q", *cacheMode)
-	}
 	c := cache.New(st, cache.Options{Disabled: *cacheMode == "off", MaxAccounts: *cacheAccounts})
 	var listener *cache.Listener
 	if c.Enabled() {
@@ -178,7 +194,19 @@ func serve(args []string, stderr io.Writer) error {
 		defer hs.Close()
 		log.Info("metrics", "listen", mlis.Addr().String(), "pprof", *withPprof)
 	}
-	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m})
+	grpcOpts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(*maxRecv),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second,
+			MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: time.Minute}),
+	}
+	if *tlsCert != "" {
+		tlsConf, err := server.TLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
+		if err != nil {
+			return err
+		}
+		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsConf)))
+	}
+	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m}, grpcOpts...)
 	if err != nil {
 		return err
 	}
@@ -186,7 +214,9 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv.Health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	hctx, stopHealth := context.WithCancel(context.Background())
+	defer stopHealth()
+	go srv.WatchHealth(hctx, st, 2*time.Second, log)
 	log.Info("serving", "listen", lis.Addr().String(), "schema_version", store.ExpectedVersion())
 
 	errc := make(chan error, 1)
@@ -196,10 +226,14 @@ func serve(args []string, stderr io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	// Graceful stop: report NOT_SERVING so balancers drain us, let in-flight
-	// calls finish, and give up on stragglers after a bound.
-	log.Info("shutting down")
-	srv.Health.Shutdown()
+	// Graceful stop: report NOT_SERVING so balancers drain us, end watch
+	// streams, let in-flight calls finish, give up on stragglers after a bound.
+	log.Info("shutting down", "drain_delay", drainDelay.String())
+	stopHealth()
+	srv.Drain()
+	// Keep accepting calls while health checks see NOT_SERVING, so a load
+	// balancer stops routing here before the listener closes.
+	time.Sleep(*drainDelay)
 	done := make(chan struct{})
 	go func() { srv.GRPC.GracefulStop(); close(done) }()
 	select {

@@ -7,6 +7,9 @@ import (
 	"time"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -24,6 +27,8 @@ type ConfigServer struct {
 	// Secrets seals new API keys and opens them for SERVICE callers; nil
 	// when no secret key is configured (then no key can be set or read).
 	Secrets *secret.Keyring
+	// Draining closes when the server starts a graceful stop: watches end.
+	Draining <-chan struct{}
 }
 
 func checkIntegration(field string, i pb.Integration) (domain.Integration, error) {
@@ -70,6 +75,8 @@ func (s *ConfigServer) WatchModelConfig(req *pb.WatchModelConfigRequest, stream 
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-s.Draining:
+			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
 		case <-changed:
 		case <-poll:
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
@@ -28,8 +29,8 @@ import (
 
 // Deps are what the server is built from.
 type Deps struct {
-	Store *store.Store
-	Keys  *secret.Keyring // nil: no secret key configured
+	Store   *store.Store
+	Keys    *secret.Keyring // nil: no secret key configured
 	Cache   *cache.Cache    // hot-path reads and token checks
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // nil: no metrics
@@ -50,6 +51,9 @@ func (g guardStore) RecordDenied(ctx context.Context, reason, resource, accountI
 type Server struct {
 	GRPC   *grpc.Server
 	Health *health.Server
+
+	draining  chan struct{}
+	drainOnce sync.Once
 }
 
 // New builds the server. The chain, outermost first: recovery (a panic
@@ -88,17 +92,19 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 		)...),
 	)
 	// Workers keep watch streams open for hours and ping every 30 s or so:
-	// allow pings every 10 s, even between calls.
-	opts = append(opts,
+	// allow pings every 10 s, even between calls. (Options the caller
+	// passes, such as MaxConnectionAge, come later and win.)
+	opts = append([]grpc.ServerOption{
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-	)
+	}, opts...)
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
 	opts = append(opts, grpc.NumStreamWorkers(uint32(8*runtime.GOMAXPROCS(0))))
 	s := grpc.NewServer(opts...)
-	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys})
+	draining := make(chan struct{})
+	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys, Draining: draining})
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
 	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache})
@@ -109,5 +115,5 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 	if d.Metrics != nil {
 		d.Metrics.GRPC.InitializeMetrics(s)
 	}
-	return &Server{GRPC: s, Health: hs}, nil
+	return &Server{GRPC: s, Health: hs, draining: draining}, nil
 }

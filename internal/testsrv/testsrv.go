@@ -21,6 +21,7 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/pgtest"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
@@ -29,6 +30,7 @@ import (
 
 // Env is a running server and clients for it.
 type Env struct {
+	Metrics     *metrics.Metrics
 	Cache       *cache.Cache
 	Listener    *cache.Listener
 	Keys        *secret.Keyring
@@ -74,7 +76,8 @@ func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
 	listener := &cache.Listener{Cache: c, Source: st, Log: log, Interval: 200 * time.Millisecond}
 	listenerDone := make(chan struct{})
 	go func() { listener.Run(lctx); close(listenerDone) }()
-	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log})
+	m := metrics.New(st, c, listener)
+	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,12 +86,15 @@ func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
 		t.Fatal(err)
 	}
 	go func() { _ = srv.GRPC.Serve(lis) }()
+	hctx, stopHealth := context.WithCancel(context.Background())
+	go srv.WatchHealth(hctx, st, 100*time.Millisecond, log)
 	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		_ = conn.Close()
+		stopHealth()
 		srv.GRPC.Stop()
 		stopListener()
 		<-listenerDone
@@ -100,7 +106,7 @@ func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &Env{Cache: c, Listener: listener, Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
+	return &Env{Metrics: m, Cache: c, Listener: listener, Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn)}
 }
 

@@ -1,0 +1,218 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/cache"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/pgtest"
+	"github.com/igny8/aiconfig/internal/server"
+	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/testsrv"
+)
+
+// handled reads grpc_server_handled_total for one method and code.
+func handled(t *testing.T, env *testsrv.Env, method, code string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	env.Metrics.Handler(false).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	re := regexp.MustCompile(`grpc_server_handled_total\{[^}]*grpc_code="` + code + `"[^}]*grpc_method="` + method + `"[^}]*\} (\S+)`)
+	m := re.FindStringSubmatch(rec.Body.String())
+	if m == nil {
+		t.Fatalf("no grpc_server_handled_total for %s/%s in:\n%.2000s", method, code, rec.Body.String())
+	}
+	v, _ := strconv.ParseFloat(m[1], 64)
+	return v
+}
+
+func TestMetricsMove(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	if _, err := env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: "acct", Plan: pb.Plan_PLAN_STARTER}}); err != nil {
+		t.Fatal(err)
+	}
+	before := handled(t, env, "GetModelConfig", "OK")
+	beforeNF := handled(t, env, "GetModelConfig", "NotFound")
+	for range 3 {
+		if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "ghost", Function: "generate_content"})
+	if got := handled(t, env, "GetModelConfig", "OK") - before; got != 3 {
+		t.Errorf("OK counter moved by %v, want 3", got)
+	}
+	if got := handled(t, env, "GetModelConfig", "NotFound") - beforeNF; got != 1 {
+		t.Errorf("NotFound counter moved by %v, want 1", got)
+	}
+	rec := httptest.NewRecorder()
+	env.Metrics.Handler(false).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, name := range []string{"grpc_server_handling_seconds_bucket", "aiconfig_db_pool_total_conns", "aiconfig_cache_hits_total",
+		"aiconfig_cache_listener_connected 1", "aiconfig_build_info", "aiconfig_cache_invalidation_lag_seconds_count"} {
+		if !regexp.MustCompile(regexp.QuoteMeta(name)).MatchString(rec.Body.String()) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+}
+
+func TestHealthFollowsTheDatabase(t *testing.T) {
+	env := testsrv.Start(t)
+	health := healthpb.NewHealthClient(env.Conn)
+	status := func(svc string) healthpb.HealthCheckResponse_ServingStatus {
+		r, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
+		if err != nil {
+			return healthpb.HealthCheckResponse_UNKNOWN
+		}
+		return r.GetStatus()
+	}
+	wait := func(want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if status("") == want && status("aiconfig.v1.ConfigService") == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("health is %s, want %s", status(""), want)
+			}
+		}
+	}
+	wait(healthpb.HealthCheckResponse_SERVING)
+
+	ctx := context.Background()
+	super, err := pgx.Connect(ctx, env.ServerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer super.Close(ctx)
+	db := env.DatabaseName()
+	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
+	for _, q := range []string{`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`} {
+		if _, err := super.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wait(healthpb.HealthCheckResponse_NOT_SERVING)
+	if _, err := super.Exec(ctx, `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`); err != nil {
+		t.Fatal(err)
+	}
+	wait(healthpb.HealthCheckResponse_SERVING)
+}
+
+// certs writes a CA, a server certificate for 127.0.0.1 and a client
+// certificate into dir.
+func certs(t *testing.T, dir string) (caPEM []byte, client tls.Certificate) {
+	t.Helper()
+	newKey := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	caKey := newKey()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	issue := func(serial int64, usage x509.ExtKeyUsage, ip bool) ([]byte, []byte) {
+		k := newKey()
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "leaf"}, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			KeyUsage: x509.KeyUsageDigitalSignature, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+		if ip {
+			tmpl.IPAddresses = []net.IP{net.ParseIP("127.0.0.1")}
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kb, _ := x509.MarshalECPrivateKey(k)
+		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
+	}
+	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
+	srvCert, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
+	cliCert, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
+	for name, b := range map[string][]byte{"ca.pem": caPEM, "server.pem": srvCert, "server.key": srvKey} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err = tls.X509KeyPair(cliCert, cliKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return caPEM, client
+}
+
+func TestMutualTLS(t *testing.T) {
+	dir := t.TempDir()
+	caPEM, clientCert := certs(t, dir)
+	conf, err := server.TLSConfig(filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"), filepath.Join(dir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := pgtest.NewDatabase(t)
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := server.New(server.Deps{Store: st, Cache: cache.New(st, cache.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
+		grpc.Creds(credentials.NewTLS(conf)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.GRPC.Serve(lis) }()
+	defer srv.GRPC.Stop()
+
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM)
+	check := func(certs []tls.Certificate) error {
+		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: certs})))
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_, err = healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
+	}
+	if err := check(nil); err == nil {
+		t.Fatal("a client without a certificate was served")
+	}
+	if err := check([]tls.Certificate{clientCert}); err != nil {
+		t.Fatalf("a client with a certificate was refused: %v", err)
+	}
+}
