@@ -26,6 +26,7 @@ import (
 	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/gitops"
 	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
@@ -35,18 +36,17 @@ import (
 const usage = `aiconfigd — AI configuration service
 
 Usage:
-  aiconfigd serve [--migrate] [--listen ADDR] [--database-url URL]
-  aiconfigd migrate up|down|version [--database-url URL]
-  aiconfigd token create --role admin|service|account [--account ID] --name NAME [--database-url URL]
-  aiconfigd secrets rotate [--database-url URL]
+  aiconfigd serve [flags]                 serve gRPC (aiconfigd serve --help lists every setting)
+  aiconfigd migrate up|down|version       manage the schema (down: one step)
+  aiconfigd token create --role admin|service|account [--account ID] --name NAME
+                                          print a new bearer token (shown once)
+  aiconfigd secrets rotate                re-seal stored API keys under AICONFIG_SECRET_KEY
+  aiconfigd export [--out FILE]           write the global layer as YAML (no API keys)
+  aiconfigd import FILE [--dry-run]       validate, show the changes, apply them in one transaction
 
-Environment (flags override):
-  AICONFIG_DATABASE_URL   PostgreSQL connection URL (required)
-  AICONFIG_LISTEN         gRPC listen address (default 127.0.0.1:50051)
-  AICONFIG_LOG_LEVEL      debug|info|warn|error (default info)
-  AICONFIG_SECRET_KEY     base64 of 32 random bytes that encrypts stored API keys
-                          (or AICONFIG_SECRET_KEY_FILE: a file holding it)
-  AICONFIG_PREVIOUS_SECRET_KEYS  comma-separated older keys, still used to decrypt
+Every command reads AICONFIG_DATABASE_URL (or --database-url). API keys are
+sealed with AICONFIG_SECRET_KEY (or AICONFIG_SECRET_KEY_FILE); older keys in
+AICONFIG_PREVIOUS_SECRET_KEYS still decrypt.
 `
 
 func main() {
@@ -77,6 +77,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return tokenCmd(args[1:], stdout)
 	case "secrets":
 		return secretsCmd(args[1:], stdout)
+	case "export":
+		return exportCmd(args[1:], stdout)
+	case "import":
+		return importCmd(args[1:], stdout)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -348,5 +352,93 @@ func secretsCmd(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "re-sealed %d API keys under key %s\n", n, keys.ActiveID())
+	return nil
+}
+
+// openStore opens the database for a one-shot command at the expected schema.
+func openStore(ctx context.Context, dbURL string) (*store.Store, error) {
+	if err := requireURL(dbURL); err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func exportCmd(args []string, stdout io.Writer) error {
+	fs, dbURL := newFlags("export")
+	out := fs.String("out", "", "write to this file instead of standard output")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	l, err := st.LoadGlobalLayer(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := gitops.Export(l)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		return os.WriteFile(*out, b, 0o644)
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+func importCmd(args []string, stdout io.Writer) error {
+	fs, dbURL := newFlags("import")
+	dryRun := fs.Bool("dry-run", false, "show what would change and change nothing")
+	// The file may come before or after the flags.
+	var file string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if file == "" && fs.NArg() == 1 {
+		file = fs.Arg(0)
+	}
+	if file == "" {
+		return errors.New("usage: aiconfigd import FILE [--dry-run]")
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	ctx := cliContext("import")
+	st, err := openStore(ctx, *dbURL)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	plan, err := gitops.Import(ctx, st, data, *dryRun)
+	if err != nil {
+		return err
+	}
+	for _, line := range plan.Diff {
+		fmt.Fprintln(stdout, line)
+	}
+	switch {
+	case plan.Empty():
+		fmt.Fprintln(stdout, "no changes")
+	case *dryRun:
+		fmt.Fprintf(stdout, "dry run: %d changes shown, nothing applied\n", len(plan.Diff))
+	default:
+		fmt.Fprintf(stdout, "applied %d changes\n", len(plan.Diff))
+	}
 	return nil
 }

@@ -83,16 +83,7 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		if err != nil {
 			return err
 		}
-		out, err = scanModel(tx.QueryRow(ctx, `
-			INSERT INTO models (`+modelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-			ON CONFLICT (integration, model) DO UPDATE SET display_name = EXCLUDED.display_name, enabled = EXCLUDED.enabled,
-				max_output_tokens = EXCLUDED.max_output_tokens, min_temperature = EXCLUDED.min_temperature,
-				max_temperature = EXCLUDED.max_temperature, image_sizes = EXCLUDED.image_sizes,
-				image_qualities = EXCLUDED.image_qualities, image_styles = EXCLUDED.image_styles, revision = EXCLUDED.revision
-			RETURNING `+modelCols,
-			m.Integration.String(), m.ID, m.DisplayName, m.Enabled, m.MaxOutputTokens, m.MinTemperature, m.MaxTemperature,
-			nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), rev))
-		if err != nil {
+		if out, err = writeModel(ctx, tx, m, rev); err != nil {
 			return err
 		}
 		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
@@ -101,6 +92,19 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		return recordAudit(ctx, tx, "models/"+m.Integration.String()+"/"+m.ID, "", before, out)
 	})
 	return out, err
+}
+
+// writeModel creates or replaces a catalog row at revision rev.
+func writeModel(ctx context.Context, tx pgx.Tx, m domain.Model, rev int64) (domain.Model, error) {
+	return scanModel(tx.QueryRow(ctx, `
+		INSERT INTO models (`+modelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+		ON CONFLICT (integration, model) DO UPDATE SET display_name = EXCLUDED.display_name, enabled = EXCLUDED.enabled,
+			max_output_tokens = EXCLUDED.max_output_tokens, min_temperature = EXCLUDED.min_temperature,
+			max_temperature = EXCLUDED.max_temperature, image_sizes = EXCLUDED.image_sizes,
+			image_qualities = EXCLUDED.image_qualities, image_styles = EXCLUDED.image_styles, revision = EXCLUDED.revision
+		RETURNING `+modelCols,
+		m.Integration.String(), m.ID, m.DisplayName, m.Enabled, m.MaxOutputTokens, m.MinTemperature, m.MaxTemperature,
+		nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), rev))
 }
 
 func nonNil(s []string) []string {

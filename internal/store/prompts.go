@@ -80,15 +80,7 @@ func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, e
 		if err != nil {
 			return err
 		}
-		out, err = scanGlobalPrompt(tx.QueryRow(ctx, `
-			INSERT INTO global_prompts (`+globalPromptCols+`) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (prompt_type) DO UPDATE SET text = EXCLUDED.text, description = EXCLUDED.description,
-				variables = EXCLUDED.variables, revision = EXCLUDED.revision, updated_at = now()
-			RETURNING `+globalPromptCols, p.PromptType, p.Text, p.Description, nonNil(p.Variables), rev))
-		if err != nil {
-			return err
-		}
-		if err := appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, cur.Text, out.Text, rev); err != nil {
+		if out, err = writeGlobalPrompt(ctx, tx, p, cur.Text, rev); err != nil {
 			return err
 		}
 		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
@@ -97,6 +89,20 @@ func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, e
 		return recordAudit(ctx, tx, "global_prompts/"+p.PromptType, "", before, out)
 	})
 	return out, err
+}
+
+// writeGlobalPrompt creates or replaces a global prompt at rev and records
+// the change in the prompt history (old is the previous text, or "").
+func writeGlobalPrompt(ctx context.Context, tx pgx.Tx, p domain.GlobalPrompt, old string, rev int64) (domain.GlobalPrompt, error) {
+	out, err := scanGlobalPrompt(tx.QueryRow(ctx, `
+		INSERT INTO global_prompts (`+globalPromptCols+`) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (prompt_type) DO UPDATE SET text = EXCLUDED.text, description = EXCLUDED.description,
+			variables = EXCLUDED.variables, revision = EXCLUDED.revision, updated_at = now()
+		RETURNING `+globalPromptCols, p.PromptType, p.Text, p.Description, nonNil(p.Variables), rev))
+	if err != nil {
+		return out, err
+	}
+	return out, appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, old, out.Text, rev)
 }
 
 // PromptChange computes an account prompt's next state from the global

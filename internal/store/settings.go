@@ -93,18 +93,8 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
-			next.TextIntegration.String(), next.ImageIntegration.String(), rev); err != nil {
+		if err := writeSettings(ctx, tx, next, rev); err != nil {
 			return err
-		}
-		for _, integ := range domain.Integrations {
-			d := next.Defaults[integ]
-			p := d.Params
-			if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2, api_key_hint = $9, model = $3,
-				temperature = $4, max_tokens = $5, image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
-				integ.String(), d.APIKey.Sealed, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, d.APIKey.Hint); err != nil {
-				return err
-			}
 		}
 		next.Revision = rev
 		out = next
@@ -114,6 +104,24 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		return recordAudit(ctx, tx, "global_settings", "", cur, next)
 	})
 	return out, err
+}
+
+// writeSettings stores the singleton and its four provider rows at rev.
+func writeSettings(ctx context.Context, tx pgx.Tx, next domain.GlobalSettings, rev int64) error {
+	if _, err := tx.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
+		next.TextIntegration.String(), next.ImageIntegration.String(), rev); err != nil {
+		return err
+	}
+	for _, integ := range domain.Integrations {
+		d := next.Defaults[integ]
+		p := d.Params
+		if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2, api_key_hint = $9, model = $3,
+			temperature = $4, max_tokens = $5, image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
+			integ.String(), d.APIKey.Sealed, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, d.APIKey.Hint); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GlobalLayer is the whole global layer, read consistently.

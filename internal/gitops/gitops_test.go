@@ -1,0 +1,128 @@
+package gitops_test
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/gitops"
+	"github.com/igny8/aiconfig/internal/pgtest"
+	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/testsrv"
+)
+
+func export(t *testing.T, st *store.Store) []byte {
+	t.Helper()
+	l, err := st.LoadGlobalLayer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := gitops.Export(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestExportImportRoundTrip(t *testing.T) {
+	// A source whose global layer differs from the seed in every part.
+	src := testsrv.Start(t)
+	admin := testsrv.Ctx(src.Token(t, domain.RoleAdmin, ""))
+	if _, err := src.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
+		Openai: &pb.IntegrationDefaults{Model: "gpt-4.1", MaxTokens: proto.Int32(6000), ApiKey: "sk-never-exported-1234567890"},
+		ImageIntegration: pb.Integration_INTEGRATION_RUNWARE}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Config.UpsertModel(admin, &pb.UpsertModelRequest{Model: &pb.Model{Integration: pb.Integration_INTEGRATION_ANTHROPIC,
+		Model: "claude-3-5-haiku", DisplayName: "Claude 3.5 Haiku", Enabled: false, MaxOutputTokens: proto.Int32(8192),
+		MinTemperature: proto.Float64(0), MaxTemperature: proto.Float64(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Prompts.UpsertGlobalPrompt(admin, &pb.UpsertGlobalPromptRequest{Prompt: &pb.GlobalPrompt{PromptType: "meta_description",
+		Text: "Write a meta description under 155 characters for: {{title}}\nKeep: \"quotes\", #hash, and: colons.", Description: "SEO meta", Variables: []string{"title"}}}); err != nil {
+		t.Fatal(err)
+	}
+	first := export(t, src.Store)
+	if bytes.Contains(first, []byte("sk-never-exported")) || bytes.Contains(first, []byte("aicenc")) {
+		t.Fatal("the export contains an API key")
+	}
+
+	dst, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dst.Close()
+	before := export(t, dst)
+
+	// Dry run: the plan, and nothing written.
+	plan, err := gitops.Import(context.Background(), dst, first, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff := strings.Join(plan.Diff, "\n")
+	for _, want := range []string{"~ settings", "+ model anthropic/claude-3-5-haiku", "+ prompt meta_description"} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("dry-run diff lacks %q:\n%s", want, diff)
+		}
+	}
+	if !bytes.Equal(export(t, dst), before) {
+		t.Fatal("a dry run changed the database")
+	}
+
+	if _, err := gitops.Import(context.Background(), dst, first, false); err != nil {
+		t.Fatal(err)
+	}
+	if second := export(t, dst); !bytes.Equal(first, second) {
+		t.Fatalf("export → import → export differs:\n--- first\n%s\n--- second\n%s", first, second)
+	}
+	// Importing again changes nothing.
+	if plan, err := gitops.Import(context.Background(), dst, first, false); err != nil || !plan.Empty() {
+		t.Fatalf("second import: %v, %v", plan.Diff, err)
+	}
+}
+
+func TestInvalidImportChangesNothing(t *testing.T) {
+	st, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	good := export(t, st)
+	cases := map[string]struct {
+		edit    func(string) string
+		mention string
+	}{
+		"bad model limit": {func(s string) string {
+			return strings.Replace(s, "max_output_tokens: 16384", "max_output_tokens: -5", 1)
+		}, "models["},
+		"default model not in catalog": {func(s string) string {
+			return strings.Replace(s, "model: gpt-4o-mini\n      temperature", "model: gpt-9\n      temperature", 1)
+		}, "settings"},
+		"prompt with an undeclared variable": {func(s string) string {
+			return strings.Replace(s, "{{keywords}}", "{{keyword}}", 1)
+		}, "prompts["},
+		"unknown key": {func(s string) string { return s + "extra: true\n" }, "extra"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			bad := tc.edit(string(good))
+			if bad == string(good) {
+				t.Fatal("the edit did not apply; fix the test")
+			}
+			// A valid change alongside the bad one must not be applied either.
+			bad = strings.Replace(bad, "text_integration: openai", "text_integration: anthropic", 1)
+			_, err := gitops.Import(context.Background(), st, []byte(bad), false)
+			if err == nil || !strings.Contains(err.Error(), tc.mention) {
+				t.Fatalf("error %v should name %q", err, tc.mention)
+			}
+			if !bytes.Equal(export(t, st), good) {
+				t.Fatal("an invalid import changed the database")
+			}
+		})
+	}
+}
