@@ -34,7 +34,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	src := testsrv.Start(t)
 	admin := testsrv.Ctx(src.Token(t, domain.RoleAdmin, ""))
 	if _, err := src.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
-		Openai: &pb.IntegrationDefaults{Model: "gpt-4.1", MaxTokens: proto.Int32(6000), ApiKey: "sk-never-exported-1234567890"},
+		Openai:           &pb.IntegrationDefaults{Model: "gpt-4.1", MaxTokens: proto.Int32(6000), ApiKey: "sk-never-exported-1234567890"},
 		ImageIntegration: pb.Integration_INTEGRATION_RUNWARE}}); err != nil {
 		t.Fatal(err)
 	}
