@@ -139,8 +139,12 @@ func run() error {
 	measure := func(name string, s *server, ctx context.Context, c call) error {
 		fmt.Printf("measuring %s…\n", name)
 		done := make(chan error, 1)
-		if *profile != "" && name == "GetModelConfig, cached" {
-			go func() { done <- fetchProfile(s, *profile) }()
+		if *profile != "" && (name == "GetModelConfig, cached" || strings.Contains(name, "floor")) {
+			file := *profile
+			if strings.Contains(name, "floor") {
+				file += ".floor"
+			}
+			go func() { done <- fetchProfile(s, file) }()
 		} else {
 			done <- nil
 		}

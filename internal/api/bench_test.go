@@ -1,11 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"testing"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/api"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/testsrv"
 )
@@ -38,4 +41,26 @@ func BenchmarkHotPath(b *testing.B) {
 			}
 		})
 	})
+}
+
+// BenchmarkModelConfigHandler measures the handler alone (no gRPC, no
+// interceptors): resolution from the cache and encoding.
+func BenchmarkModelConfigHandler(b *testing.B) {
+	env := testsrv.Start(b)
+	admin := testsrv.Ctx(env.Token(b, domain.RoleAdmin, ""))
+	if _, err := env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: "acct", Plan: pb.Plan_PLAN_STARTER}}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := env.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-0000000000000000"}}}); err != nil {
+		b.Fatal(err)
+	}
+	h := &api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: env.Keys}
+	ctx := access.WithPrincipal(context.Background(), domain.Principal{Name: "w", Role: domain.RoleService})
+	req := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.GetModelConfig(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

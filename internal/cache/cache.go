@@ -93,9 +93,27 @@ type Account struct {
 }
 
 type accountEntry struct {
-	d     *Account
-	epoch uint64
-	stale atomic.Bool
+	d        *Account
+	epoch    uint64
+	stale    atomic.Bool
+	promoted atomic.Int64 // unix nanos of the last move to the LRU front
+}
+
+// promoteEvery bounds how often a hit takes the LRU's write lock to mark
+// an entry recent: hits read under the shared lock (Peek), and recency is
+// kept to within this interval, which is all eviction needs.
+const promoteEvery = int64(time.Second)
+
+// getAccount is an LRU hit without the exclusive lock on every call.
+func (c *Cache) getAccount(id string) (*accountEntry, bool) {
+	e, ok := c.accounts.Peek(id)
+	if ok {
+		if now := time.Now().UnixNano(); now-e.promoted.Load() > promoteEvery {
+			e.promoted.Store(now)
+			c.accounts.Get(id)
+		}
+	}
+	return e, ok
 }
 
 type tokenEntry struct {
@@ -214,7 +232,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		}
 		return &Account{AccountData: d}, nil
 	}
-	e, ok := c.accounts.Get(id)
+	e, ok := c.getAccount(id)
 	if ok && !e.stale.Load() && e.epoch == c.acctEpoch.Load() {
 		c.Stats.Hits.Add(1)
 		return e.d, nil
@@ -263,7 +281,7 @@ func (c *Cache) Authenticate(ctx context.Context, hash []byte) (domain.Principal
 		return c.load.Authenticate(ctx, hash)
 	}
 	key := string(hash)
-	e, ok := c.tokens.Get(key)
+	e, ok := c.tokens.Peek(key) // tokens are few: insertion-order eviction is fine
 	tokenEpoch, connEpoch := c.tokenEpoch.Load(), c.connEpoch.Load()
 	if ok && e.tokenEpoch == tokenEpoch && e.connEpoch == connEpoch {
 		c.Stats.Hits.Add(1)
