@@ -283,22 +283,16 @@ func tokenCmd(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := requireURL(*dbURL); err != nil {
-		return err
-	}
 	role, err := domain.ParseRole(strings.TrimPrefix(strings.ToLower(*roleName), "role_"))
 	if err != nil {
 		return err
 	}
 	ctx := cliContext("token create")
-	st, err := store.Open(ctx, *dbURL)
+	st, err := openStore(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
 	_, secret, err := access.IssueToken(ctx, st, *name, role, *account)
 	if err != nil {
 		return err
@@ -324,22 +318,16 @@ func secretsCmd(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
-	if err := requireURL(*dbURL); err != nil {
-		return err
-	}
 	keys, err := secret.FromEnv()
 	if err != nil {
 		return err
 	}
 	ctx := cliContext("secrets rotate")
-	st, err := store.Open(ctx, *dbURL)
+	st, err := openStore(ctx, *dbURL)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
 	n, err := st.RotateKeys(ctx, keys)
 	if err != nil {
 		return err

@@ -35,11 +35,9 @@ func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEven
 	if err != nil {
 		return nil, err
 	}
-	var before int64
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
-		}
+	before, err := pageBefore(after)
+	if err != nil {
+		return nil, err
 	}
 	f := store.AuditFilter{AccountID: req.GetAccountId(), Resource: req.GetResource(), ActorName: req.GetActorName()}
 	if req.StartTime != nil {

@@ -404,31 +404,17 @@ func TestStoreUnavailable(t *testing.T) {
 	if _, err := read("acct"); err != nil { // now cached
 		t.Fatal(err)
 	}
-	ctx := context.Background()
-	super, err := pgx.Connect(ctx, env.ServerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer super.Close(ctx)
-	db := env.DatabaseName()
-	exec := func(sql string) {
-		if _, err := super.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`)
-	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
-	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`)
+	restore := env.Outage(t)
 
 	if c, err := read("acct"); err != nil || c.GetModel() != "gpt-4o-mini" {
 		t.Fatalf("cached read during the outage: %v, %v", c, err)
 	}
-	_, err = read("cold")
+	_, err := read("cold")
 	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
 	_, err = env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI, &pb.IntegrationOverride{Model: proto.String("gpt-4.1")}))
 	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
 
-	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS true`)
+	restore()
 	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI, &pb.IntegrationOverride{Model: proto.String("gpt-4.1")})); err != nil {
 		t.Fatalf("write after the database returned: %v", err)
 	}

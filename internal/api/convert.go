@@ -5,6 +5,7 @@ package api
 
 import (
 	"encoding/base64"
+	"strconv"
 
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -120,6 +121,18 @@ func pageParams(size int32, token string) (after string, limit int, err error) {
 		after = string(b)
 	}
 	return after, limit, nil
+}
+
+// pageBefore reads a page token carrying a numeric id (newest-first lists).
+func pageBefore(after string) (int64, error) {
+	if after == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(after, 10, 64)
+	if err != nil {
+		return 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+	}
+	return id, nil
 }
 
 // pageOf trims a result fetched with limit+1 rows and returns the next token.

@@ -227,11 +227,9 @@ func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPrompt
 	if err != nil {
 		return nil, err
 	}
-	var before int64
-	if after != "" {
-		if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-			return nil, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
-		}
+	before, err := pageBefore(after)
+	if err != nil {
+		return nil, err
 	}
 	list, err := s.Store.ListPromptHistory(ctx, req.GetAccountId(), req.GetPromptType(), before, limit+1)
 	if err != nil {

@@ -189,24 +189,10 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	stop := make(chan struct{})
 	wg := readLoad(t, b, admin, stop, &failures, &backwards)
 
-	ctx := context.Background()
-	super, err := pgx.Connect(ctx, a.ServerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer super.Close(ctx)
-	db := a.DatabaseName()
-	exec := func(sql string) {
-		if _, err := super.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`)
-	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
-	exec(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`)
+	restore := a.Outage(t)
 	eventually(t, 3*time.Second, "B notices", func() bool { return !b.Listener.Connected.Load() })
 	time.Sleep(300 * time.Millisecond) // reads keep going against a dead database
-	exec(`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS true`)
+	restore()
 
 	eventually(t, 10*time.Second, "B's listener is back", b.Listener.Connected.Load)
 	eventually(t, 10*time.Second, "A's listener is back", a.Listener.Connected.Load)

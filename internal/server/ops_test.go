@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -102,24 +101,9 @@ func TestHealthFollowsTheDatabase(t *testing.T) {
 	}
 	wait(healthpb.HealthCheckResponse_SERVING)
 
-	ctx := context.Background()
-	super, err := pgx.Connect(ctx, env.ServerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer super.Close(ctx)
-	db := env.DatabaseName()
-	t.Cleanup(func() { _, _ = super.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) })
-	for _, q := range []string{`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`,
-		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`} {
-		if _, err := super.Exec(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	restore := env.Outage(t)
 	wait(healthpb.HealthCheckResponse_NOT_SERVING)
-	if _, err := super.Exec(ctx, `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 	wait(healthpb.HealthCheckResponse_SERVING)
 }
 

@@ -18,6 +18,8 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/jackc/pgx/v5"
+
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -169,4 +171,34 @@ func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Outage makes the test database refuse every connection and drops the
+// open ones, as a restart would; the returned func (also run at cleanup)
+// lets connections in again.
+func (e *Env) Outage(t testing.TB) (restore func()) {
+	t.Helper()
+	ctx := context.Background()
+	super, err := pgx.Connect(ctx, e.ServerURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := e.DatabaseName()
+	for _, q := range []string{`ALTER DATABASE "` + db + `" ALLOW_CONNECTIONS false`,
+		`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '` + db + `' AND pid <> pg_backend_pid()`} {
+		if _, err := super.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var once sync.Once
+	restore = func() {
+		once.Do(func() {
+			if _, err := super.Exec(ctx, `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`); err != nil {
+				t.Errorf("ending the outage: %v", err)
+			}
+			_ = super.Close(ctx)
+		})
+	}
+	t.Cleanup(restore)
+	return restore
 }
