@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
@@ -142,6 +144,16 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 	if !key.GetFields()["set"].GetBoolValue() || key.GetFields()["hint"].GetStringValue() != "…4b5a" || len(key.GetFields()) != 2 {
 		t.Fatalf("api key in audit: %v", key)
 	}
+	// Time range: nothing after now; end before start is refused.
+	future := timestamppb.New(time.Now().Add(time.Hour))
+	if n := len(auditEvents(t, env, admin, &pb.ListAuditEventsRequest{StartTime: future})); n != 0 {
+		t.Errorf("%d events start in the future", n)
+	}
+	if n := len(auditEvents(t, env, admin, &pb.ListAuditEventsRequest{EndTime: future, ActorName: "test-admin"})); n == 0 {
+		t.Error("no events before an end time in the future")
+	}
+	_, err = env.Audit.ListAuditEvents(admin, &pb.ListAuditEventsRequest{StartTime: future, EndTime: timestamppb.Now()})
+	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "end_time")
 	// Prefix filter.
 	for _, e := range auditEvents(t, env, admin, &pb.ListAuditEventsRequest{Resource: "accounts/acct/"}) {
 		if !strings.HasPrefix(e.GetResource(), "accounts/acct/") {

@@ -110,6 +110,11 @@ func TestHealthFollowsTheDatabase(t *testing.T) {
 // certs writes a CA, a server certificate for 127.0.0.1 and a client
 // certificate into dir.
 func certs(t *testing.T, dir string) (caPEM []byte, client tls.Certificate) {
+	return certsWithSerial(t, dir, 2)
+}
+
+// certsWithSerial is certs with a chosen server certificate serial.
+func certsWithSerial(t *testing.T, dir string, serverSerial int64) (caPEM []byte, client tls.Certificate) {
 	t.Helper()
 	newKey := func() *ecdsa.PrivateKey {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -141,7 +146,7 @@ func certs(t *testing.T, dir string) (caPEM []byte, client tls.Certificate) {
 		return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb})
 	}
 	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	srvCert, srvKey := issue(2, x509.ExtKeyUsageServerAuth, true)
+	srvCert, srvKey := issue(serverSerial, x509.ExtKeyUsageServerAuth, true)
 	cliCert, cliKey := issue(3, x509.ExtKeyUsageClientAuth, false)
 	for name, b := range map[string][]byte{"ca.pem": caPEM, "server.pem": srvCert, "server.key": srvKey} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
@@ -198,5 +203,23 @@ func TestMutualTLS(t *testing.T) {
 	}
 	if err := check([]tls.Certificate{clientCert}); err != nil {
 		t.Fatalf("a client with a certificate was refused: %v", err)
+	}
+
+	// Rotation: new files (a new CA, server and client certificate) are
+	// picked up by the next handshake, without a restart.
+	time.Sleep(20 * time.Millisecond) // a distinct modification time
+	caPEM2, clientCert2 := certsWithSerial(t, dir, 77)
+	roots = x509.NewCertPool()
+	roots.AppendCertsFromPEM(caPEM2)
+	conn, err := tls.Dial("tcp", lis.Addr().String(), &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert2}, NextProtos: []string{"h2"}})
+	if err != nil {
+		t.Fatalf("handshake after rotation: %v", err)
+	}
+	defer conn.Close()
+	if serial := conn.ConnectionState().PeerCertificates[0].SerialNumber.Int64(); serial != 77 {
+		t.Fatalf("server presents serial %d after rotation, want 77", serial)
+	}
+	if err := check([]tls.Certificate{clientCert}); err == nil {
+		t.Fatal("a client certificate from the retired CA still works")
 	}
 }
