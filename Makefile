@@ -9,6 +9,7 @@ BUF_VERSION          := v1.75.0
 PROTOC_GEN_GO        := v1.36.12
 PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
+HEALTH_PROBE_VERSION := v0.4.62
 
 .PHONY: run test lint generate build tools grpcurl e2e bench clean
 
@@ -50,6 +51,7 @@ tools:
 
 grpcurl:
 	@command -v grpcurl >/dev/null || go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)
+	@command -v grpc-health-probe >/dev/null || go install github.com/grpc-ecosystem/grpc-health-probe@$(HEALTH_PROBE_VERSION)
 
 clean:
 	rm -rf bin

@@ -23,6 +23,9 @@ export TOKEN=$(bin/aiconfigd token create --role admin --name e2e-admin)
 AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
 pid=$!
 for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
+# What orchestrators run: the standard health probe.
+for _ in $(seq 50); do grpc-health-probe -addr="$ADDR" >/dev/null 2>&1 && break; sleep 0.1; done
+grpc-health-probe -addr="$ADDR" | grep -q SERVING || { echo "e2e: grpc-health-probe does not see SERVING"; exit 1; }
 
 # The sessions exactly as the README shows them: the bash blocks between
 # e2e:start and e2e:end markers, in order.
