@@ -25,7 +25,7 @@ pid=$!
 for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
 # What orchestrators run: the standard health probe.
 for _ in $(seq 50); do grpc-health-probe -addr="$ADDR" >/dev/null 2>&1 && break; sleep 0.1; done
-grpc-health-probe -addr="$ADDR" | grep -q SERVING || { echo "e2e: grpc-health-probe does not see SERVING"; exit 1; }
+grpc-health-probe -addr="$ADDR" 2>&1 | grep -q "status: SERVING" || { echo "e2e: grpc-health-probe does not see SERVING"; exit 1; }
 
 # The sessions exactly as the README shows them: the bash blocks between
 # e2e:start and e2e:end markers, in order.
