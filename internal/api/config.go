@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
@@ -40,8 +43,78 @@ func checkIntegration(field string, i pb.Integration) (domain.Integration, error
 }
 
 // GetModelConfig resolves one account's configuration for one function.
+//
+// The hot path answers from a memo: the encoded response (without the API
+// key) is kept with the cached account data, per function, until either
+// changes, and returned as the unknown fields of an empty message, which
+// proto re-emits verbatim: the wire bytes are those of the fully built
+// message, and nothing is resolved or encoded again. A SERVICE caller's
+// key is appended as field 4 (protobuf fields may come in any order), so
+// no copy of a key is kept per account.
 func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
-	return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
+	slot, ok := domain.FunctionIndex(req.GetFunction())
+	if !ok || !s.Cache.Enabled() {
+		return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
+	}
+	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	acct, err := s.Cache.Account(ctx, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	g, err := s.Cache.Global(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b, err := acct.Memo(slot, g, func() ([]byte, error) {
+		m, err := s.build(ctx, acct, g, req.GetFunction(), domain.RoleAdmin) // no key
+		if err != nil {
+			return nil, err
+		}
+		return proto.Marshal(m)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var caller domain.Role
+	if p, ok := access.PrincipalFrom(ctx); ok {
+		caller = p.Role
+	}
+	integ, err := resolve.IntegrationFor(req.GetFunction(), g.Settings)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := resolve.KeyFor(g.Settings, integ, caller)
+	if err != nil {
+		return nil, err
+	}
+	if sealed != "" {
+		key, err := s.openKey(g, integ, sealed)
+		if err != nil {
+			return nil, err
+		}
+		b = protowire.AppendString(protowire.AppendTag(slices.Clip(b), apiKeyField, protowire.BytesType), key)
+	}
+	out := &pb.ModelConfig{}
+	out.ProtoReflect().SetUnknown(b)
+	return out, nil
+}
+
+// apiKeyField is ModelConfig.api_key's field number.
+var apiKeyField = (&pb.ModelConfig{}).ProtoReflect().Descriptor().Fields().ByName("api_key").Number()
+
+// openKey opens a platform key once per global-layer version.
+func (s *ConfigServer) openKey(g *cache.Global, integ domain.Integration, sealed string) (string, error) {
+	key, err := g.APIKey(integ, sealed, func(sealed string) (string, error) {
+		return s.Secrets.Open(sealed, domain.KeyAAD(integ))
+	})
+	if err != nil {
+		return "", &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonAPIKeyUnreadable,
+			Message:  fmt.Sprintf("the stored %s API key cannot be decrypted (%v); an operator must configure the right AICONFIG_SECRET_KEY", integ, err),
+			Metadata: map[string]string{"integration": integ.String()}}
+	}
+	return key, nil
 }
 
 // watchPoll is how often a watch re-reads when the cache (and so change
@@ -95,16 +168,22 @@ func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function stri
 	if err != nil {
 		return nil, err
 	}
+	var caller domain.Role
+	if p, ok := access.PrincipalFrom(ctx); ok {
+		caller = p.Role
+	}
+	return s.build(ctx, acct, g, function, caller)
+}
+
+// build resolves and encodes one configuration for a caller.
+func (s *ConfigServer) build(_ context.Context, acct *cache.Account, g *cache.Global, function string, caller domain.Role) (*pb.ModelConfig, error) {
 	integ, err := resolve.IntegrationFor(function, g.Settings)
 	if err != nil {
 		return nil, err
 	}
-	in := resolve.ModelInput{Function: function, Global: g.Settings, Catalog: g.Catalog, Account: acct.Account}
+	in := resolve.ModelInput{Function: function, Global: g.Settings, Catalog: g.Catalog, Account: acct.Account, Caller: caller}
 	if o, ok := acct.Overrides[integ]; ok {
 		in.Override = &o
-	}
-	if p, ok := access.PrincipalFrom(ctx); ok {
-		in.Caller = p.Role
 	}
 	mc, err := resolve.ResolveModelConfig(in)
 	if err != nil {
@@ -113,13 +192,8 @@ func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function stri
 	var apiKey string
 	if mc.SealedAPIKey != "" {
 		// Opened here, at the last moment, and only for SERVICE callers.
-		apiKey, err = g.APIKey(mc.Integration, mc.SealedAPIKey, func(sealed string) (string, error) {
-			return s.Secrets.Open(sealed, domain.KeyAAD(mc.Integration))
-		})
-		if err != nil {
-			return nil, &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonAPIKeyUnreadable,
-				Message:  fmt.Sprintf("the stored %s API key cannot be decrypted (%v); an operator must configure the right AICONFIG_SECRET_KEY", mc.Integration, err),
-				Metadata: map[string]string{"integration": mc.Integration.String()}}
+		if apiKey, err = s.openKey(g, mc.Integration, mc.SealedAPIKey); err != nil {
+			return nil, err
 		}
 	}
 	out := &pb.ModelConfig{

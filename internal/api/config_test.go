@@ -454,3 +454,59 @@ func TestCopiedCiphertextRefused(t *testing.T) {
 		t.Fatalf("error leaks the key: %s", f.Message)
 	}
 }
+
+// TestMemoizedAnswersMatchDirectOnes: GetModelConfig (answered from the
+// encoded memo, with the key appended for SERVICE) decodes to exactly what
+// the direct path builds (WatchModelConfig's first message), for every
+// function and caller, before and after a change.
+func TestMemoizedAnswersMatchDirectOnes(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_GROWTH)
+	if _, err := env.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
+		Openai: &pb.IntegrationDefaults{ApiKey: "sk-memo-openai-0123456789"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-memo-dalle-0123456789"}}}); err != nil {
+		t.Fatal(err)
+	}
+	callers := map[string]context.Context{"admin": admin, "service": testsrv.Ctx(env.Token(t, domain.RoleService, "")),
+		"account": testsrv.Ctx(env.Token(t, domain.RoleAccount, "acct"))}
+	compare := func(stage string) {
+		for name, ctx := range callers {
+			for _, fn := range domain.FunctionNames() {
+				for range 2 { // the second call is a memo hit
+					got, err := env.Config.GetModelConfig(ctx, &pb.GetModelConfigRequest{AccountId: "acct", Function: fn})
+					if err != nil {
+						t.Fatalf("%s %s %s: %v", stage, name, fn, err)
+					}
+					wctx, cancel := context.WithCancel(ctx)
+					w, err := env.Config.WatchModelConfig(wctx, &pb.WatchModelConfigRequest{AccountId: "acct", Function: fn})
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := w.Recv()
+					cancel()
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !proto.Equal(got, want) {
+						t.Fatalf("%s %s %s:\n memo   %v\n direct %v", stage, name, fn, got, want)
+					}
+					if (name == "service") != (got.GetApiKey() != "") {
+						t.Fatalf("%s %s %s: api key %q", stage, name, fn, got.GetApiKey())
+					}
+				}
+			}
+		}
+	}
+	compare("global only")
+	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_DALLE,
+		&pb.IntegrationOverride{Model: proto.String("gpt-image-1"), ImageSize: proto.String("1536x1024")})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI,
+		&pb.IntegrationOverride{Model: proto.String("gpt-4.1"), Temperature: proto.Float64(0.1)})); err != nil {
+		t.Fatal(err)
+	}
+	compare("with overrides")
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_FREE)
+	compare("downgraded")
+}

@@ -87,9 +87,34 @@ type globalEntry struct {
 }
 
 // Account is one account's data as loaded. It is immutable once
-// returned; a change loads a new one.
+// returned; a change loads a new one (and so starts with an empty memo).
 type Account struct {
 	store.AccountData
+	memo [MemoSlots]atomic.Pointer[memoEntry]
+}
+
+// MemoSlots is how many memoized answers an account can hold.
+const MemoSlots = 8
+
+type memoEntry struct {
+	g *Global
+	b []byte
+}
+
+// Memo returns the bytes kept in slot for this account data and global
+// layer g, computing and keeping them on first use or after g changed.
+// Bytes hold no pointers, so memoized answers cost the GC nothing to scan.
+// compute must depend only on the account data, g and the slot.
+func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]byte, error) {
+	if e := a.memo[slot].Load(); e != nil && e.g == g {
+		return e.b, nil
+	}
+	b, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	a.memo[slot].Store(&memoEntry{g: g, b: b})
+	return b, nil
 }
 
 type accountEntry struct {

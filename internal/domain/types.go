@@ -155,6 +155,15 @@ var Functions = map[string]Kind{
 	"generate_images":        KindImage,
 }
 
+// FunctionIndex numbers the functions 0..len(Functions)-1 (stable, by
+// sorted name), for per-function slots.
+func FunctionIndex(name string) (int, bool) {
+	i := slices.Index(functionNames, name)
+	return i, i >= 0
+}
+
+var functionNames = FunctionNames()
+
 // FunctionNames lists the function catalog sorted, for error messages.
 func FunctionNames() []string {
 	names := make([]string, 0, len(Functions))

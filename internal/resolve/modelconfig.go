@@ -118,18 +118,31 @@ func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
 	out.Params = eff
 
 	out.APIKeySet = def.APIKey.IsSet()
-	if in.Caller == domain.RoleService {
-		if !out.APIKeySet {
-			return ModelConfig{}, &domain.Error{
-				Code:     domain.CodeFailedPrecondition,
-				Reason:   domain.ReasonAPIKeyNotConfigured,
-				Message:  fmt.Sprintf("no platform API key is configured for %s; an admin must set settings.%s.api_key", integ, integ),
-				Metadata: map[string]string{"integration": integ.String()},
-			}
-		}
-		out.SealedAPIKey = def.APIKey.Sealed
+	sealed, err := KeyFor(in.Global, integ, in.Caller)
+	if err != nil {
+		return ModelConfig{}, err
 	}
+	out.SealedAPIKey = sealed
 	return out, nil
+}
+
+// KeyFor returns the sealed platform key a caller receives for integ:
+// SERVICE callers get it (and an error when none is configured: a worker
+// must never call a provider with an empty key); others get "".
+func KeyFor(g domain.GlobalSettings, integ domain.Integration, caller domain.Role) (string, error) {
+	if caller != domain.RoleService {
+		return "", nil
+	}
+	key := g.Defaults[integ].APIKey
+	if !key.IsSet() {
+		return "", &domain.Error{
+			Code:     domain.CodeFailedPrecondition,
+			Reason:   domain.ReasonAPIKeyNotConfigured,
+			Message:  fmt.Sprintf("no platform API key is configured for %s; an admin must set settings.%s.api_key", integ, integ),
+			Metadata: map[string]string{"integration": integ.String()},
+		}
+	}
+	return key.Sealed, nil
 }
 
 // fitToModel makes every parameter acceptable to the model, recording what
