@@ -101,12 +101,26 @@ func ValidateGlobalPrompt(p domain.GlobalPrompt) error {
 	return c.Err(domain.ReasonValidationFailed)
 }
 
-// CheckPromptType validates a prompt type named in a request.
+// CheckPromptType validates a prompt type named in a request. It runs on
+// every hot-path call, so it checks bytes instead of running promptTypeRE
+// (the same rule; a fuzz test holds them equal).
 func CheckPromptType(field, promptType string) error {
-	if !promptTypeRE.MatchString(promptType) {
+	if !validPromptType(promptType) {
 		return domain.InvalidField(field, "must be a prompt type such as clustering or content_generation")
 	}
 	return nil
+}
+
+func validPromptType(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 // Render replaces each {{name}} in text with vars[name], in one pass, so

@@ -203,3 +203,15 @@ func FuzzAccountID(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPromptType: the fast byte check agrees with promptTypeRE.
+func FuzzPromptType(f *testing.F) {
+	for _, s := range []string{"clustering", "", "A", "a-b", "a_1", strings.Repeat("a", 64), strings.Repeat("a", 65), "1a", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validPromptType(s), promptTypeRE.MatchString(s); got != want {
+			t.Fatalf("validPromptType(%q) = %t, promptTypeRE says %t", s, got, want)
+		}
+	})
+}
