@@ -139,10 +139,12 @@ func run() error {
 	measure := func(name string, s *server, ctx context.Context, c call) error {
 		fmt.Printf("measuring %s…\n", name)
 		done := make(chan error, 1)
-		if *profile != "" && (name == "GetModelConfig, cached" || strings.Contains(name, "floor")) {
+		if *profile != "" && (name == "GetModelConfig, cached" || strings.Contains(name, "floor") || name == "GetEffectivePrompt, cached") {
 			file := *profile
 			if strings.Contains(name, "floor") {
 				file += ".floor"
+			} else if strings.Contains(name, "Prompt") {
+				file += ".prompt"
 			}
 			go func() { done <- fetchProfile(s, file) }()
 		} else {
