@@ -16,22 +16,26 @@ import (
 
 // Store is what access needs from the database.
 type Store interface {
-	Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error)
+	Authenticate(ctx context.Context, secretHash [32]byte) (*domain.Principal, bool, error)
 	GetAccount(ctx context.Context, id string) (domain.Account, error)
 	RecordDenied(ctx context.Context, reason, resource, accountID string) error
 }
 
 type principalKey struct{}
 
-// WithPrincipal stores the caller in a context.
-func WithPrincipal(ctx context.Context, p domain.Principal) context.Context {
+// WithPrincipal stores the caller in a context. p is shared, not copied
+// (the hot path avoids an allocation): do not modify it afterwards.
+func WithPrincipal(ctx context.Context, p *domain.Principal) context.Context {
 	return context.WithValue(ctx, principalKey{}, p)
 }
 
 // PrincipalFrom returns the authenticated caller.
 func PrincipalFrom(ctx context.Context) (domain.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(domain.Principal)
-	return p, ok
+	p, ok := ctx.Value(principalKey{}).(*domain.Principal)
+	if !ok {
+		return domain.Principal{}, false
+	}
+	return *p, true
 }
 
 // Public reports whether a method needs no token: health and reflection.

@@ -19,14 +19,14 @@ func NewSecret() (secret string, hash []byte) {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
-	return secret, HashSecret(secret)
+	h := HashSecret(secret)
+	return secret, h[:]
 }
 
 // HashSecret is the stored form of a secret. Secrets carry 256 random
 // bits, so a plain SHA-256 cannot be brute-forced and needs no salt.
-func HashSecret(secret string) []byte {
-	h := sha256.Sum256([]byte(secret))
-	return h[:]
+func HashSecret(secret string) [32]byte {
+	return sha256.Sum256([]byte(secret))
 }
 
 // NewTokenID returns a public, non-secret token id.

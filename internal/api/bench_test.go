@@ -55,7 +55,7 @@ func BenchmarkModelConfigHandler(b *testing.B) {
 		b.Fatal(err)
 	}
 	h := &api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: env.Keys}
-	ctx := access.WithPrincipal(context.Background(), domain.Principal{Name: "w", Role: domain.RoleService})
+	ctx := access.WithPrincipal(context.Background(), &domain.Principal{Name: "w", Role: domain.RoleService})
 	req := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
 	b.ReportAllocs()
 	for b.Loop() {

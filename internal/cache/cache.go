@@ -159,7 +159,7 @@ type Cache struct {
 
 	global   atomic.Pointer[globalEntry]
 	accounts *lru.Cache[string, *accountEntry]
-	tokens   *lru.Cache[string, *tokenEntry]
+	tokens   *lru.Cache[[32]byte, *tokenEntry]
 
 	// inval moves on every invalidation; a load that overlapped one is
 	// returned to its caller but not cached, so an old read cannot be
@@ -186,7 +186,7 @@ func New(loader Loader, opts Options) *Cache {
 		opts.LoadTimeout = 5 * time.Second
 	}
 	accounts, _ := lru.New[string, *accountEntry](opts.MaxAccounts)
-	tokens, _ := lru.New[string, *tokenEntry](opts.MaxTokens)
+	tokens, _ := lru.New[[32]byte, *tokenEntry](opts.MaxTokens)
 	return &Cache{load: loader, opts: opts, accounts: accounts, tokens: tokens, hub: hub{accounts: map[string]chan struct{}{}}}
 }
 
@@ -299,34 +299,38 @@ func (c *Cache) GetAccount(ctx context.Context, id string) (domain.Account, erro
 	return d.Account, nil
 }
 
-// Authenticate finds the principal of a token hash. Unknown tokens are
-// not cached, so a new token works at once.
-func (c *Cache) Authenticate(ctx context.Context, hash []byte) (domain.Principal, bool, error) {
-	if c.opts.Disabled {
-		return c.load.Authenticate(ctx, hash)
+// Authenticate finds the principal of a token's SHA-256. Unknown tokens
+// are not cached, so a new token works at once. The principal returned is
+// shared and must not be modified.
+func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Principal, bool, error) {
+	load := func() (*domain.Principal, bool, error) {
+		p, found, err := c.load.Authenticate(ctx, hash[:])
+		return &p, found, err
 	}
-	key := string(hash)
-	e, ok := c.tokens.Peek(key) // tokens are few: insertion-order eviction is fine
+	if c.opts.Disabled {
+		return load()
+	}
+	e, ok := c.tokens.Peek(hash) // tokens are few: insertion-order eviction is fine
 	tokenEpoch, connEpoch := c.tokenEpoch.Load(), c.connEpoch.Load()
 	if ok && e.tokenEpoch == tokenEpoch && e.connEpoch == connEpoch {
 		c.Stats.Hits.Add(1)
-		return e.p, true, nil
+		return &e.p, true, nil
 	}
 	c.Stats.Misses.Add(1)
-	p, found, err := c.load.Authenticate(ctx, hash)
+	p, found, err := load()
 	switch {
 	case err != nil:
 		if ok && e.tokenEpoch == tokenEpoch && unavailable(err) {
 			c.Stats.StaleServed.Add(1)
-			return e.p, true, nil // no token change since: not a pending revocation
+			return &e.p, true, nil // no token change since: not a pending revocation
 		}
-		return p, false, err
+		return nil, false, err
 	case !found:
-		c.tokens.Remove(key)
-		return p, false, nil
+		c.tokens.Remove(hash)
+		return nil, false, nil
 	}
 	if c.tokenEpoch.Load() == tokenEpoch {
-		c.tokens.Add(key, &tokenEntry{p: p, tokenEpoch: tokenEpoch, connEpoch: connEpoch})
+		c.tokens.Add(hash, &tokenEntry{p: *p, tokenEpoch: tokenEpoch, connEpoch: connEpoch})
 	}
 	return p, true, nil
 }

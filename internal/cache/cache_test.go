@@ -141,7 +141,7 @@ func TestBoundedAndServesStaleWhenDown(t *testing.T) {
 		t.Fatal("an uncached account was served while the database is down")
 	}
 	// Tokens: after a token change, a cached token is not trusted while down.
-	if _, ok, err := c.Authenticate(ctx, []byte("h")); ok || err == nil {
+	if _, ok, err := c.Authenticate(ctx, [32]byte{1}); ok || err == nil {
 		t.Fatalf("first lookup while down should fail: ok=%t err=%v", ok, err)
 	}
 }
@@ -150,16 +150,16 @@ func TestTokenRevocationNotServedStale(t *testing.T) {
 	f := &fakeLoader{}
 	c := New(f, Options{})
 	ctx := context.Background()
-	if _, ok, _ := c.Authenticate(ctx, []byte("h")); !ok {
+	if _, ok, _ := c.Authenticate(ctx, [32]byte{1}); !ok {
 		t.Fatal("token not found")
 	}
 	f.down.Store(true)
 	c.lost() // listener lost: a cached token is still accepted while down
-	if _, ok, err := c.Authenticate(ctx, []byte("h")); !ok || err != nil {
+	if _, ok, err := c.Authenticate(ctx, [32]byte{1}); !ok || err != nil {
 		t.Fatalf("after listener loss: ok=%t err=%v", ok, err)
 	}
 	c.Invalidate(store.Change{Kind: store.ChangeTokens, Key: "tok"}) // maybe a revocation
-	if _, ok, _ := c.Authenticate(ctx, []byte("h")); ok {
+	if _, ok, _ := c.Authenticate(ctx, [32]byte{1}); ok {
 		t.Fatal("a token with a pending change was accepted while the database is down")
 	}
 }
