@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
@@ -64,7 +65,34 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 }
 
 // GetEffectivePrompt returns the text an account uses for one prompt type.
+//
+// An account with no stored prompt of the type gets an answer that depends
+// only on the global prompt and its plan: it is encoded once per global
+// layer, prompt type and plan, and returned as the unknown fields of an
+// empty message (proto re-emits them verbatim; see GetModelConfig).
 func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffectivePromptRequest) (*pb.EffectivePrompt, error) {
+	if s.Cache.Enabled() && resolve.CheckAccountID("account_id", req.GetAccountId()) == nil && resolve.CheckPromptType("prompt_type", req.GetPromptType()) == nil {
+		acct, err := s.Cache.Account(ctx, req.GetAccountId())
+		if err != nil {
+			return nil, err
+		}
+		g, err := s.Cache.Global(ctx)
+		if err != nil {
+			return nil, err
+		}
+		global, known := g.Prompts[req.GetPromptType()]
+		if _, stored := acct.Prompts[req.GetPromptType()]; known && !stored {
+			b, err := g.Shared("prompt/"+global.PromptType+"/"+acct.Account.Plan.String(), func() ([]byte, error) {
+				return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, nil)))
+			})
+			if err != nil {
+				return nil, err
+			}
+			out := &pb.EffectivePrompt{}
+			out.ProtoReflect().SetUnknown(b)
+			return out, nil
+		}
+	}
 	e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
 	if err != nil {
 		return nil, err

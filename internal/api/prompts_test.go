@@ -325,3 +325,38 @@ func TestBulkResetPrompts(t *testing.T) {
 		t.Fatalf("history after bulk reset: %v, %v", h, err)
 	}
 }
+
+// TestSharedPromptAnswersMatchDirectOnes: GetEffectivePrompt for an account
+// with no stored prompt (answered from bytes shared per type and plan)
+// decodes to exactly what ListEffectivePrompts builds directly.
+func TestSharedPromptAnswersMatchDirectOnes(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	for i, plan := range []pb.Plan{pb.Plan_PLAN_FREE, pb.Plan_PLAN_STARTER, pb.Plan_PLAN_SCALE} {
+		id := fmt.Sprintf("acct%d", i)
+		setPlan(t, env, admin, id, plan)
+		if plan != pb.Plan_PLAN_FREE {
+			if _, err := env.Prompts.CustomizePrompt(admin, &pb.CustomizePromptRequest{AccountId: id, PromptType: "ideas", Text: "Own {{clusters}}"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for round := range 2 {
+			if round == 1 { // after a global change the shared bytes are rebuilt
+				if _, err := env.Prompts.UpsertGlobalPrompt(admin, &pb.UpsertGlobalPromptRequest{Prompt: &pb.GlobalPrompt{
+					PromptType: "clustering", Text: fmt.Sprintf("v%d {{keywords}}", i), Variables: []string{"keywords"}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			all, err := env.Prompts.ListEffectivePrompts(admin, &pb.ListEffectivePromptsRequest{AccountId: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range all.GetPrompts() {
+				got := effective(t, env, admin, id, want.GetPromptType())
+				if !proto.Equal(got, want) {
+					t.Fatalf("%s %s round %d:\n shared %v\n direct %v", id, want.GetPromptType(), round, got, want)
+				}
+			}
+		}
+	}
+}

@@ -43,6 +43,24 @@ type Global struct {
 	// keys holds API keys opened for SERVICE callers, per integration, for
 	// the life of this layer version (a key change loads a new layer).
 	keys sync.Map
+	// shared holds answers that depend only on this layer and a small key
+	// (bounded by the caller, e.g. prompt type × plan).
+	shared sync.Map
+}
+
+// Shared returns the bytes kept under key for this layer version,
+// computing them on first use. compute must depend only on the layer and
+// the key, and keys must come from a small, bounded set.
+func (g *Global) Shared(key string, compute func() ([]byte, error)) ([]byte, error) {
+	if b, ok := g.shared.Load(key); ok {
+		return b.([]byte), nil
+	}
+	b, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	g.shared.Store(key, b)
+	return b, nil
 }
 
 // APIKey opens a sealed key once per layer version; open does the work.
