@@ -2,8 +2,12 @@ package api
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -20,6 +24,8 @@ type PromptServer struct {
 	Store *store.Store
 	// Cache serves the effective-prompt reads.
 	Cache *cache.Cache
+	// Draining closes when the server starts a graceful stop: watches end.
+	Draining <-chan struct{}
 }
 
 func globalPromptToPB(p domain.GlobalPrompt) *pb.GlobalPrompt {
@@ -98,6 +104,41 @@ func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffect
 		return nil, err
 	}
 	return effectiveToPB(e), nil
+}
+
+// WatchEffectivePrompt streams the effective prompt: now, then after every
+// change to it (same machinery as WatchModelConfig).
+func (s *PromptServer) WatchEffectivePrompt(req *pb.WatchEffectivePromptRequest, stream pb.PromptService_WatchEffectivePromptServer) error {
+	ctx := stream.Context()
+	var last *pb.EffectivePrompt
+	for {
+		changed := s.Cache.Changed(req.GetAccountId()) // before reading: no change slips between
+		e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
+		var de *domain.Error
+		switch {
+		case err == nil:
+			if cur := effectiveToPB(e); !proto.Equal(cur, last) {
+				if err := stream.Send(cur); err != nil {
+					return err
+				}
+				last = cur
+			}
+		case last == nil || !errors.As(err, &de) || de.Code != domain.CodeUnavailable:
+			return err // bad request, or the account or prompt type is gone
+		}
+		var poll <-chan time.Time
+		if !s.Cache.Enabled() {
+			poll = time.After(watchPoll)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.Draining:
+			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
+		case <-changed:
+		case <-poll:
+		}
+	}
 }
 
 // ListEffectivePrompts resolves every prompt type for an account.

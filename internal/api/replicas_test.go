@@ -207,3 +207,49 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 		t.Fatalf("%d failed reads, %d revisions went backwards", failures.Load(), backwards.Load())
 	}
 }
+
+// TestWatchEffectivePromptAcrossReplicas: a prompt watch on B sees A's
+// customization, a global change and the reset, in order.
+func TestWatchEffectivePromptAcrossReplicas(t *testing.T) {
+	a := testsrv.Start(t)
+	b := testsrv.StartOn(t, a.DatabaseURL, a.Keys)
+	admin := testsrv.Ctx(a.Token(t, domain.RoleAdmin, ""))
+	setPlan(t, a, admin, "acct", pb.Plan_PLAN_STARTER)
+	wctx, cancel := context.WithCancel(testsrv.Ctx(a.Token(t, domain.RoleAccount, "acct")))
+	defer cancel()
+	w, err := b.Prompts.WatchEffectivePrompt(wctx, &pb.WatchEffectivePromptRequest{PromptType: "ideas"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := func() *pb.EffectivePrompt {
+		t.Helper()
+		e, err := w.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	first := next()
+	if first.GetSource() != pb.Source_SOURCE_GLOBAL {
+		t.Fatalf("first: %v", first)
+	}
+	if _, err := a.Prompts.CustomizePrompt(admin, &pb.CustomizePromptRequest{AccountId: "acct", PromptType: "ideas", Text: "Mine: {{clusters}}"}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.GetText() != "Mine: {{clusters}}" || e.GetSource() != pb.Source_SOURCE_ACCOUNT {
+		t.Fatalf("after customize: %v", e)
+	}
+	if _, err := a.Prompts.UpsertGlobalPrompt(admin, &pb.UpsertGlobalPromptRequest{Prompt: &pb.GlobalPrompt{
+		PromptType: "ideas", Text: "New ideas for {{clusters}}", Variables: []string{"clusters"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); !e.GetDefaultChanged() {
+		t.Fatalf("after a global change: %v", e)
+	}
+	if _, err := a.Prompts.ResetPrompt(admin, &pb.ResetPromptRequest{AccountId: "acct", PromptType: "ideas"}); err != nil {
+		t.Fatal(err)
+	}
+	if e := next(); e.GetText() != "New ideas for {{clusters}}" || e.GetIsCustomized() {
+		t.Fatalf("after reset: %v", e)
+	}
+}

@@ -107,7 +107,7 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys, Draining: draining})
 	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
-	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache})
+	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache, Draining: draining})
 	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)

@@ -360,6 +360,58 @@ func (x *GetEffectivePromptRequest) GetPromptType() string {
 	return ""
 }
 
+type WatchEffectivePromptRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	PromptType    string                 `protobuf:"bytes,2,opt,name=prompt_type,json=promptType,proto3" json:"prompt_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchEffectivePromptRequest) Reset() {
+	*x = WatchEffectivePromptRequest{}
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchEffectivePromptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchEffectivePromptRequest) ProtoMessage() {}
+
+func (x *WatchEffectivePromptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchEffectivePromptRequest.ProtoReflect.Descriptor instead.
+func (*WatchEffectivePromptRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *WatchEffectivePromptRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *WatchEffectivePromptRequest) GetPromptType() string {
+	if x != nil {
+		return x.PromptType
+	}
+	return ""
+}
+
 type ListEffectivePromptsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
@@ -369,7 +421,7 @@ type ListEffectivePromptsRequest struct {
 
 func (x *ListEffectivePromptsRequest) Reset() {
 	*x = ListEffectivePromptsRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +433,7 @@ func (x *ListEffectivePromptsRequest) String() string {
 func (*ListEffectivePromptsRequest) ProtoMessage() {}
 
 func (x *ListEffectivePromptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +446,7 @@ func (x *ListEffectivePromptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEffectivePromptsRequest.ProtoReflect.Descriptor instead.
 func (*ListEffectivePromptsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{4}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListEffectivePromptsRequest) GetAccountId() string {
@@ -413,7 +465,7 @@ type ListEffectivePromptsResponse struct {
 
 func (x *ListEffectivePromptsResponse) Reset() {
 	*x = ListEffectivePromptsResponse{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -425,7 +477,7 @@ func (x *ListEffectivePromptsResponse) String() string {
 func (*ListEffectivePromptsResponse) ProtoMessage() {}
 
 func (x *ListEffectivePromptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -438,7 +490,7 @@ func (x *ListEffectivePromptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEffectivePromptsResponse.ProtoReflect.Descriptor instead.
 func (*ListEffectivePromptsResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{5}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListEffectivePromptsResponse) GetPrompts() []*EffectivePrompt {
@@ -460,7 +512,7 @@ type CustomizePromptRequest struct {
 
 func (x *CustomizePromptRequest) Reset() {
 	*x = CustomizePromptRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +524,7 @@ func (x *CustomizePromptRequest) String() string {
 func (*CustomizePromptRequest) ProtoMessage() {}
 
 func (x *CustomizePromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +537,7 @@ func (x *CustomizePromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomizePromptRequest.ProtoReflect.Descriptor instead.
 func (*CustomizePromptRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{6}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CustomizePromptRequest) GetAccountId() string {
@@ -527,7 +579,7 @@ type ResetPromptRequest struct {
 
 func (x *ResetPromptRequest) Reset() {
 	*x = ResetPromptRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +591,7 @@ func (x *ResetPromptRequest) String() string {
 func (*ResetPromptRequest) ProtoMessage() {}
 
 func (x *ResetPromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +604,7 @@ func (x *ResetPromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResetPromptRequest.ProtoReflect.Descriptor instead.
 func (*ResetPromptRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{7}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ResetPromptRequest) GetAccountId() string {
@@ -587,7 +639,7 @@ type RenderPromptRequest struct {
 
 func (x *RenderPromptRequest) Reset() {
 	*x = RenderPromptRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -599,7 +651,7 @@ func (x *RenderPromptRequest) String() string {
 func (*RenderPromptRequest) ProtoMessage() {}
 
 func (x *RenderPromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -612,7 +664,7 @@ func (x *RenderPromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderPromptRequest.ProtoReflect.Descriptor instead.
 func (*RenderPromptRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{8}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RenderPromptRequest) GetAccountId() string {
@@ -648,7 +700,7 @@ type RenderPromptResponse struct {
 
 func (x *RenderPromptResponse) Reset() {
 	*x = RenderPromptResponse{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +712,7 @@ func (x *RenderPromptResponse) String() string {
 func (*RenderPromptResponse) ProtoMessage() {}
 
 func (x *RenderPromptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +725,7 @@ func (x *RenderPromptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderPromptResponse.ProtoReflect.Descriptor instead.
 func (*RenderPromptResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{9}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *RenderPromptResponse) GetText() string {
@@ -713,7 +765,7 @@ type GetGlobalPromptRequest struct {
 
 func (x *GetGlobalPromptRequest) Reset() {
 	*x = GetGlobalPromptRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -725,7 +777,7 @@ func (x *GetGlobalPromptRequest) String() string {
 func (*GetGlobalPromptRequest) ProtoMessage() {}
 
 func (x *GetGlobalPromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -738,7 +790,7 @@ func (x *GetGlobalPromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGlobalPromptRequest.ProtoReflect.Descriptor instead.
 func (*GetGlobalPromptRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{10}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetGlobalPromptRequest) GetPromptType() string {
@@ -756,7 +808,7 @@ type ListGlobalPromptsRequest struct {
 
 func (x *ListGlobalPromptsRequest) Reset() {
 	*x = ListGlobalPromptsRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -768,7 +820,7 @@ func (x *ListGlobalPromptsRequest) String() string {
 func (*ListGlobalPromptsRequest) ProtoMessage() {}
 
 func (x *ListGlobalPromptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -781,7 +833,7 @@ func (x *ListGlobalPromptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGlobalPromptsRequest.ProtoReflect.Descriptor instead.
 func (*ListGlobalPromptsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{11}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{12}
 }
 
 type ListGlobalPromptsResponse struct {
@@ -793,7 +845,7 @@ type ListGlobalPromptsResponse struct {
 
 func (x *ListGlobalPromptsResponse) Reset() {
 	*x = ListGlobalPromptsResponse{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -805,7 +857,7 @@ func (x *ListGlobalPromptsResponse) String() string {
 func (*ListGlobalPromptsResponse) ProtoMessage() {}
 
 func (x *ListGlobalPromptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -818,7 +870,7 @@ func (x *ListGlobalPromptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGlobalPromptsResponse.ProtoReflect.Descriptor instead.
 func (*ListGlobalPromptsResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{12}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListGlobalPromptsResponse) GetPrompts() []*GlobalPrompt {
@@ -838,7 +890,7 @@ type UpsertGlobalPromptRequest struct {
 
 func (x *UpsertGlobalPromptRequest) Reset() {
 	*x = UpsertGlobalPromptRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -850,7 +902,7 @@ func (x *UpsertGlobalPromptRequest) String() string {
 func (*UpsertGlobalPromptRequest) ProtoMessage() {}
 
 func (x *UpsertGlobalPromptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -863,7 +915,7 @@ func (x *UpsertGlobalPromptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertGlobalPromptRequest.ProtoReflect.Descriptor instead.
 func (*UpsertGlobalPromptRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{13}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpsertGlobalPromptRequest) GetPrompt() *GlobalPrompt {
@@ -891,7 +943,7 @@ type BulkResetPromptsRequest struct {
 
 func (x *BulkResetPromptsRequest) Reset() {
 	*x = BulkResetPromptsRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -903,7 +955,7 @@ func (x *BulkResetPromptsRequest) String() string {
 func (*BulkResetPromptsRequest) ProtoMessage() {}
 
 func (x *BulkResetPromptsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -916,7 +968,7 @@ func (x *BulkResetPromptsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulkResetPromptsRequest.ProtoReflect.Descriptor instead.
 func (*BulkResetPromptsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{14}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *BulkResetPromptsRequest) GetAccountIds() []string {
@@ -943,7 +995,7 @@ type BulkResetPromptsResponse struct {
 
 func (x *BulkResetPromptsResponse) Reset() {
 	*x = BulkResetPromptsResponse{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1007,7 @@ func (x *BulkResetPromptsResponse) String() string {
 func (*BulkResetPromptsResponse) ProtoMessage() {}
 
 func (x *BulkResetPromptsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1020,7 @@ func (x *BulkResetPromptsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BulkResetPromptsResponse.ProtoReflect.Descriptor instead.
 func (*BulkResetPromptsResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{15}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *BulkResetPromptsResponse) GetResetCount() int32 {
@@ -999,7 +1051,7 @@ type PromptHistoryEntry struct {
 
 func (x *PromptHistoryEntry) Reset() {
 	*x = PromptHistoryEntry{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1011,7 +1063,7 @@ func (x *PromptHistoryEntry) String() string {
 func (*PromptHistoryEntry) ProtoMessage() {}
 
 func (x *PromptHistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1024,7 +1076,7 @@ func (x *PromptHistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PromptHistoryEntry.ProtoReflect.Descriptor instead.
 func (*PromptHistoryEntry) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{16}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PromptHistoryEntry) GetId() int64 {
@@ -1111,7 +1163,7 @@ type ListPromptHistoryRequest struct {
 
 func (x *ListPromptHistoryRequest) Reset() {
 	*x = ListPromptHistoryRequest{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1175,7 @@ func (x *ListPromptHistoryRequest) String() string {
 func (*ListPromptHistoryRequest) ProtoMessage() {}
 
 func (x *ListPromptHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1188,7 @@ func (x *ListPromptHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPromptHistoryRequest.ProtoReflect.Descriptor instead.
 func (*ListPromptHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{17}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListPromptHistoryRequest) GetAccountId() string {
@@ -1177,7 +1229,7 @@ type ListPromptHistoryResponse struct {
 
 func (x *ListPromptHistoryResponse) Reset() {
 	*x = ListPromptHistoryResponse{}
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[18]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1189,7 +1241,7 @@ func (x *ListPromptHistoryResponse) String() string {
 func (*ListPromptHistoryResponse) ProtoMessage() {}
 
 func (x *ListPromptHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_prompt_proto_msgTypes[18]
+	mi := &file_aiconfig_v1_prompt_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1202,7 +1254,7 @@ func (x *ListPromptHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPromptHistoryResponse.ProtoReflect.Descriptor instead.
 func (*ListPromptHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{18}
+	return file_aiconfig_v1_prompt_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListPromptHistoryResponse) GetEntries() []*PromptHistoryEntry {
@@ -1254,6 +1306,11 @@ const file_aiconfig_v1_prompt_proto_rawDesc = "" +
 	"\x14overrides_suppressed\x18\n" +
 	" \x01(\bR\x13overridesSuppressed\"[\n" +
 	"\x19GetEffectivePromptRequest\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n" +
+	"\vprompt_type\x18\x02 \x01(\tR\n" +
+	"promptType\"]\n" +
+	"\x1bWatchEffectivePromptRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1f\n" +
 	"\vprompt_type\x18\x02 \x01(\tR\n" +
@@ -1337,11 +1394,14 @@ const file_aiconfig_v1_prompt_proto_rawDesc = "" +
 	"page_token\x18\x04 \x01(\tR\tpageToken\"~\n" +
 	"\x19ListPromptHistoryResponse\x129\n" +
 	"\aentries\x18\x01 \x03(\v2\x1f.aiconfig.v1.PromptHistoryEntryR\aentries\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xed\b\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xe9\t\n" +
 	"\rPromptService\x12t\n" +
 	"\x12GetEffectivePrompt\x12&.aiconfig.v1.GetEffectivePromptRequest\x1a\x1c.aiconfig.v1.EffectivePrompt\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x90\x02\x01\x12\x85\x01\n" +
+	"account_id\x90\x02\x01\x12z\n" +
+	"\x14WatchEffectivePrompt\x12(.aiconfig.v1.WatchEffectivePromptRequest\x1a\x1c.aiconfig.v1.EffectivePrompt\"\x18\x8a\xb5\x18\x11\n" +
+	"\x03\x01\x02\x03\x12\n" +
+	"account_id\x90\x02\x010\x01\x12\x85\x01\n" +
 	"\x14ListEffectivePrompts\x12(.aiconfig.v1.ListEffectivePromptsRequest\x1a).aiconfig.v1.ListEffectivePromptsResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
 	"account_id\x90\x02\x01\x12k\n" +
@@ -1378,66 +1438,69 @@ func file_aiconfig_v1_prompt_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_prompt_proto_rawDescData
 }
 
-var file_aiconfig_v1_prompt_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_aiconfig_v1_prompt_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_aiconfig_v1_prompt_proto_goTypes = []any{
 	(*GlobalPrompt)(nil),                 // 0: aiconfig.v1.GlobalPrompt
 	(*AccountPrompt)(nil),                // 1: aiconfig.v1.AccountPrompt
 	(*EffectivePrompt)(nil),              // 2: aiconfig.v1.EffectivePrompt
 	(*GetEffectivePromptRequest)(nil),    // 3: aiconfig.v1.GetEffectivePromptRequest
-	(*ListEffectivePromptsRequest)(nil),  // 4: aiconfig.v1.ListEffectivePromptsRequest
-	(*ListEffectivePromptsResponse)(nil), // 5: aiconfig.v1.ListEffectivePromptsResponse
-	(*CustomizePromptRequest)(nil),       // 6: aiconfig.v1.CustomizePromptRequest
-	(*ResetPromptRequest)(nil),           // 7: aiconfig.v1.ResetPromptRequest
-	(*RenderPromptRequest)(nil),          // 8: aiconfig.v1.RenderPromptRequest
-	(*RenderPromptResponse)(nil),         // 9: aiconfig.v1.RenderPromptResponse
-	(*GetGlobalPromptRequest)(nil),       // 10: aiconfig.v1.GetGlobalPromptRequest
-	(*ListGlobalPromptsRequest)(nil),     // 11: aiconfig.v1.ListGlobalPromptsRequest
-	(*ListGlobalPromptsResponse)(nil),    // 12: aiconfig.v1.ListGlobalPromptsResponse
-	(*UpsertGlobalPromptRequest)(nil),    // 13: aiconfig.v1.UpsertGlobalPromptRequest
-	(*BulkResetPromptsRequest)(nil),      // 14: aiconfig.v1.BulkResetPromptsRequest
-	(*BulkResetPromptsResponse)(nil),     // 15: aiconfig.v1.BulkResetPromptsResponse
-	(*PromptHistoryEntry)(nil),           // 16: aiconfig.v1.PromptHistoryEntry
-	(*ListPromptHistoryRequest)(nil),     // 17: aiconfig.v1.ListPromptHistoryRequest
-	(*ListPromptHistoryResponse)(nil),    // 18: aiconfig.v1.ListPromptHistoryResponse
-	nil,                                  // 19: aiconfig.v1.RenderPromptRequest.VariablesEntry
-	(Source)(0),                          // 20: aiconfig.v1.Source
-	(Plan)(0),                            // 21: aiconfig.v1.Plan
-	(Role)(0),                            // 22: aiconfig.v1.Role
-	(*timestamppb.Timestamp)(nil),        // 23: google.protobuf.Timestamp
+	(*WatchEffectivePromptRequest)(nil),  // 4: aiconfig.v1.WatchEffectivePromptRequest
+	(*ListEffectivePromptsRequest)(nil),  // 5: aiconfig.v1.ListEffectivePromptsRequest
+	(*ListEffectivePromptsResponse)(nil), // 6: aiconfig.v1.ListEffectivePromptsResponse
+	(*CustomizePromptRequest)(nil),       // 7: aiconfig.v1.CustomizePromptRequest
+	(*ResetPromptRequest)(nil),           // 8: aiconfig.v1.ResetPromptRequest
+	(*RenderPromptRequest)(nil),          // 9: aiconfig.v1.RenderPromptRequest
+	(*RenderPromptResponse)(nil),         // 10: aiconfig.v1.RenderPromptResponse
+	(*GetGlobalPromptRequest)(nil),       // 11: aiconfig.v1.GetGlobalPromptRequest
+	(*ListGlobalPromptsRequest)(nil),     // 12: aiconfig.v1.ListGlobalPromptsRequest
+	(*ListGlobalPromptsResponse)(nil),    // 13: aiconfig.v1.ListGlobalPromptsResponse
+	(*UpsertGlobalPromptRequest)(nil),    // 14: aiconfig.v1.UpsertGlobalPromptRequest
+	(*BulkResetPromptsRequest)(nil),      // 15: aiconfig.v1.BulkResetPromptsRequest
+	(*BulkResetPromptsResponse)(nil),     // 16: aiconfig.v1.BulkResetPromptsResponse
+	(*PromptHistoryEntry)(nil),           // 17: aiconfig.v1.PromptHistoryEntry
+	(*ListPromptHistoryRequest)(nil),     // 18: aiconfig.v1.ListPromptHistoryRequest
+	(*ListPromptHistoryResponse)(nil),    // 19: aiconfig.v1.ListPromptHistoryResponse
+	nil,                                  // 20: aiconfig.v1.RenderPromptRequest.VariablesEntry
+	(Source)(0),                          // 21: aiconfig.v1.Source
+	(Plan)(0),                            // 22: aiconfig.v1.Plan
+	(Role)(0),                            // 23: aiconfig.v1.Role
+	(*timestamppb.Timestamp)(nil),        // 24: google.protobuf.Timestamp
 }
 var file_aiconfig_v1_prompt_proto_depIdxs = []int32{
-	20, // 0: aiconfig.v1.EffectivePrompt.source:type_name -> aiconfig.v1.Source
-	21, // 1: aiconfig.v1.EffectivePrompt.plan:type_name -> aiconfig.v1.Plan
+	21, // 0: aiconfig.v1.EffectivePrompt.source:type_name -> aiconfig.v1.Source
+	22, // 1: aiconfig.v1.EffectivePrompt.plan:type_name -> aiconfig.v1.Plan
 	2,  // 2: aiconfig.v1.ListEffectivePromptsResponse.prompts:type_name -> aiconfig.v1.EffectivePrompt
-	19, // 3: aiconfig.v1.RenderPromptRequest.variables:type_name -> aiconfig.v1.RenderPromptRequest.VariablesEntry
-	20, // 4: aiconfig.v1.RenderPromptResponse.source:type_name -> aiconfig.v1.Source
+	20, // 3: aiconfig.v1.RenderPromptRequest.variables:type_name -> aiconfig.v1.RenderPromptRequest.VariablesEntry
+	21, // 4: aiconfig.v1.RenderPromptResponse.source:type_name -> aiconfig.v1.Source
 	0,  // 5: aiconfig.v1.ListGlobalPromptsResponse.prompts:type_name -> aiconfig.v1.GlobalPrompt
 	0,  // 6: aiconfig.v1.UpsertGlobalPromptRequest.prompt:type_name -> aiconfig.v1.GlobalPrompt
-	22, // 7: aiconfig.v1.PromptHistoryEntry.actor_role:type_name -> aiconfig.v1.Role
-	23, // 8: aiconfig.v1.PromptHistoryEntry.create_time:type_name -> google.protobuf.Timestamp
-	16, // 9: aiconfig.v1.ListPromptHistoryResponse.entries:type_name -> aiconfig.v1.PromptHistoryEntry
+	23, // 7: aiconfig.v1.PromptHistoryEntry.actor_role:type_name -> aiconfig.v1.Role
+	24, // 8: aiconfig.v1.PromptHistoryEntry.create_time:type_name -> google.protobuf.Timestamp
+	17, // 9: aiconfig.v1.ListPromptHistoryResponse.entries:type_name -> aiconfig.v1.PromptHistoryEntry
 	3,  // 10: aiconfig.v1.PromptService.GetEffectivePrompt:input_type -> aiconfig.v1.GetEffectivePromptRequest
-	4,  // 11: aiconfig.v1.PromptService.ListEffectivePrompts:input_type -> aiconfig.v1.ListEffectivePromptsRequest
-	6,  // 12: aiconfig.v1.PromptService.CustomizePrompt:input_type -> aiconfig.v1.CustomizePromptRequest
-	7,  // 13: aiconfig.v1.PromptService.ResetPrompt:input_type -> aiconfig.v1.ResetPromptRequest
-	8,  // 14: aiconfig.v1.PromptService.RenderPrompt:input_type -> aiconfig.v1.RenderPromptRequest
-	10, // 15: aiconfig.v1.PromptService.GetGlobalPrompt:input_type -> aiconfig.v1.GetGlobalPromptRequest
-	11, // 16: aiconfig.v1.PromptService.ListGlobalPrompts:input_type -> aiconfig.v1.ListGlobalPromptsRequest
-	13, // 17: aiconfig.v1.PromptService.UpsertGlobalPrompt:input_type -> aiconfig.v1.UpsertGlobalPromptRequest
-	14, // 18: aiconfig.v1.PromptService.BulkResetPrompts:input_type -> aiconfig.v1.BulkResetPromptsRequest
-	17, // 19: aiconfig.v1.PromptService.ListPromptHistory:input_type -> aiconfig.v1.ListPromptHistoryRequest
-	2,  // 20: aiconfig.v1.PromptService.GetEffectivePrompt:output_type -> aiconfig.v1.EffectivePrompt
-	5,  // 21: aiconfig.v1.PromptService.ListEffectivePrompts:output_type -> aiconfig.v1.ListEffectivePromptsResponse
-	1,  // 22: aiconfig.v1.PromptService.CustomizePrompt:output_type -> aiconfig.v1.AccountPrompt
-	1,  // 23: aiconfig.v1.PromptService.ResetPrompt:output_type -> aiconfig.v1.AccountPrompt
-	9,  // 24: aiconfig.v1.PromptService.RenderPrompt:output_type -> aiconfig.v1.RenderPromptResponse
-	0,  // 25: aiconfig.v1.PromptService.GetGlobalPrompt:output_type -> aiconfig.v1.GlobalPrompt
-	12, // 26: aiconfig.v1.PromptService.ListGlobalPrompts:output_type -> aiconfig.v1.ListGlobalPromptsResponse
-	0,  // 27: aiconfig.v1.PromptService.UpsertGlobalPrompt:output_type -> aiconfig.v1.GlobalPrompt
-	15, // 28: aiconfig.v1.PromptService.BulkResetPrompts:output_type -> aiconfig.v1.BulkResetPromptsResponse
-	18, // 29: aiconfig.v1.PromptService.ListPromptHistory:output_type -> aiconfig.v1.ListPromptHistoryResponse
-	20, // [20:30] is the sub-list for method output_type
-	10, // [10:20] is the sub-list for method input_type
+	4,  // 11: aiconfig.v1.PromptService.WatchEffectivePrompt:input_type -> aiconfig.v1.WatchEffectivePromptRequest
+	5,  // 12: aiconfig.v1.PromptService.ListEffectivePrompts:input_type -> aiconfig.v1.ListEffectivePromptsRequest
+	7,  // 13: aiconfig.v1.PromptService.CustomizePrompt:input_type -> aiconfig.v1.CustomizePromptRequest
+	8,  // 14: aiconfig.v1.PromptService.ResetPrompt:input_type -> aiconfig.v1.ResetPromptRequest
+	9,  // 15: aiconfig.v1.PromptService.RenderPrompt:input_type -> aiconfig.v1.RenderPromptRequest
+	11, // 16: aiconfig.v1.PromptService.GetGlobalPrompt:input_type -> aiconfig.v1.GetGlobalPromptRequest
+	12, // 17: aiconfig.v1.PromptService.ListGlobalPrompts:input_type -> aiconfig.v1.ListGlobalPromptsRequest
+	14, // 18: aiconfig.v1.PromptService.UpsertGlobalPrompt:input_type -> aiconfig.v1.UpsertGlobalPromptRequest
+	15, // 19: aiconfig.v1.PromptService.BulkResetPrompts:input_type -> aiconfig.v1.BulkResetPromptsRequest
+	18, // 20: aiconfig.v1.PromptService.ListPromptHistory:input_type -> aiconfig.v1.ListPromptHistoryRequest
+	2,  // 21: aiconfig.v1.PromptService.GetEffectivePrompt:output_type -> aiconfig.v1.EffectivePrompt
+	2,  // 22: aiconfig.v1.PromptService.WatchEffectivePrompt:output_type -> aiconfig.v1.EffectivePrompt
+	6,  // 23: aiconfig.v1.PromptService.ListEffectivePrompts:output_type -> aiconfig.v1.ListEffectivePromptsResponse
+	1,  // 24: aiconfig.v1.PromptService.CustomizePrompt:output_type -> aiconfig.v1.AccountPrompt
+	1,  // 25: aiconfig.v1.PromptService.ResetPrompt:output_type -> aiconfig.v1.AccountPrompt
+	10, // 26: aiconfig.v1.PromptService.RenderPrompt:output_type -> aiconfig.v1.RenderPromptResponse
+	0,  // 27: aiconfig.v1.PromptService.GetGlobalPrompt:output_type -> aiconfig.v1.GlobalPrompt
+	13, // 28: aiconfig.v1.PromptService.ListGlobalPrompts:output_type -> aiconfig.v1.ListGlobalPromptsResponse
+	0,  // 29: aiconfig.v1.PromptService.UpsertGlobalPrompt:output_type -> aiconfig.v1.GlobalPrompt
+	16, // 30: aiconfig.v1.PromptService.BulkResetPrompts:output_type -> aiconfig.v1.BulkResetPromptsResponse
+	19, // 31: aiconfig.v1.PromptService.ListPromptHistory:output_type -> aiconfig.v1.ListPromptHistoryResponse
+	21, // [21:32] is the sub-list for method output_type
+	10, // [10:21] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -1450,16 +1513,16 @@ func file_aiconfig_v1_prompt_proto_init() {
 	}
 	file_aiconfig_v1_access_proto_init()
 	file_aiconfig_v1_common_proto_init()
-	file_aiconfig_v1_prompt_proto_msgTypes[6].OneofWrappers = []any{}
 	file_aiconfig_v1_prompt_proto_msgTypes[7].OneofWrappers = []any{}
-	file_aiconfig_v1_prompt_proto_msgTypes[13].OneofWrappers = []any{}
+	file_aiconfig_v1_prompt_proto_msgTypes[8].OneofWrappers = []any{}
+	file_aiconfig_v1_prompt_proto_msgTypes[14].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_prompt_proto_rawDesc), len(file_aiconfig_v1_prompt_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

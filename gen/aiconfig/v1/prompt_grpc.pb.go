@@ -20,6 +20,7 @@ const _ = grpc.SupportPackageIsVersion9
 
 const (
 	PromptService_GetEffectivePrompt_FullMethodName   = "/aiconfig.v1.PromptService/GetEffectivePrompt"
+	PromptService_WatchEffectivePrompt_FullMethodName = "/aiconfig.v1.PromptService/WatchEffectivePrompt"
 	PromptService_ListEffectivePrompts_FullMethodName = "/aiconfig.v1.PromptService/ListEffectivePrompts"
 	PromptService_CustomizePrompt_FullMethodName      = "/aiconfig.v1.PromptService/CustomizePrompt"
 	PromptService_ResetPrompt_FullMethodName          = "/aiconfig.v1.PromptService/ResetPrompt"
@@ -40,6 +41,9 @@ const (
 type PromptServiceClient interface {
 	// GetEffectivePrompt returns the text an account uses for a prompt type.
 	GetEffectivePrompt(ctx context.Context, in *GetEffectivePromptRequest, opts ...grpc.CallOption) (*EffectivePrompt, error)
+	// WatchEffectivePrompt sends the effective prompt at once, then again
+	// whenever it changes (customization, reset, global text, plan).
+	WatchEffectivePrompt(ctx context.Context, in *WatchEffectivePromptRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EffectivePrompt], error)
 	// ListEffectivePrompts resolves every prompt type for an account.
 	ListEffectivePrompts(ctx context.Context, in *ListEffectivePromptsRequest, opts ...grpc.CallOption) (*ListEffectivePromptsResponse, error)
 	// CustomizePrompt sets an account's own text for a prompt type.
@@ -78,6 +82,25 @@ func (c *promptServiceClient) GetEffectivePrompt(ctx context.Context, in *GetEff
 	}
 	return out, nil
 }
+
+func (c *promptServiceClient) WatchEffectivePrompt(ctx context.Context, in *WatchEffectivePromptRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[EffectivePrompt], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &PromptService_ServiceDesc.Streams[0], PromptService_WatchEffectivePrompt_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchEffectivePromptRequest, EffectivePrompt]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PromptService_WatchEffectivePromptClient = grpc.ServerStreamingClient[EffectivePrompt]
 
 func (c *promptServiceClient) ListEffectivePrompts(ctx context.Context, in *ListEffectivePromptsRequest, opts ...grpc.CallOption) (*ListEffectivePromptsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -178,6 +201,9 @@ func (c *promptServiceClient) ListPromptHistory(ctx context.Context, in *ListPro
 type PromptServiceServer interface {
 	// GetEffectivePrompt returns the text an account uses for a prompt type.
 	GetEffectivePrompt(context.Context, *GetEffectivePromptRequest) (*EffectivePrompt, error)
+	// WatchEffectivePrompt sends the effective prompt at once, then again
+	// whenever it changes (customization, reset, global text, plan).
+	WatchEffectivePrompt(*WatchEffectivePromptRequest, grpc.ServerStreamingServer[EffectivePrompt]) error
 	// ListEffectivePrompts resolves every prompt type for an account.
 	ListEffectivePrompts(context.Context, *ListEffectivePromptsRequest) (*ListEffectivePromptsResponse, error)
 	// CustomizePrompt sets an account's own text for a prompt type.
@@ -209,6 +235,9 @@ type UnimplementedPromptServiceServer struct{}
 
 func (UnimplementedPromptServiceServer) GetEffectivePrompt(context.Context, *GetEffectivePromptRequest) (*EffectivePrompt, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetEffectivePrompt not implemented")
+}
+func (UnimplementedPromptServiceServer) WatchEffectivePrompt(*WatchEffectivePromptRequest, grpc.ServerStreamingServer[EffectivePrompt]) error {
+	return status.Error(codes.Unimplemented, "method WatchEffectivePrompt not implemented")
 }
 func (UnimplementedPromptServiceServer) ListEffectivePrompts(context.Context, *ListEffectivePromptsRequest) (*ListEffectivePromptsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListEffectivePrompts not implemented")
@@ -275,6 +304,17 @@ func _PromptService_GetEffectivePrompt_Handler(srv interface{}, ctx context.Cont
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _PromptService_WatchEffectivePrompt_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchEffectivePromptRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(PromptServiceServer).WatchEffectivePrompt(m, &grpc.GenericServerStream[WatchEffectivePromptRequest, EffectivePrompt]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type PromptService_WatchEffectivePromptServer = grpc.ServerStreamingServer[EffectivePrompt]
 
 func _PromptService_ListEffectivePrompts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListEffectivePromptsRequest)
@@ -486,6 +526,12 @@ var PromptService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _PromptService_ListPromptHistory_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchEffectivePrompt",
+			Handler:       _PromptService_WatchEffectivePrompt_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "aiconfig/v1/prompt.proto",
 }
