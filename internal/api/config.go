@@ -2,18 +2,13 @@ package api
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
@@ -46,29 +41,21 @@ func checkIntegration(field string, i pb.Integration) (domain.Integration, error
 //
 // The hot path answers from a memo: the encoded response (without the API
 // key) is kept with the cached account data, per function, until either
-// changes, and returned as the unknown fields of an empty message, which
-// proto re-emits verbatim: the wire bytes are those of the fully built
-// message, and nothing is resolved or encoded again. A SERVICE caller's
-// key is appended as field 4 (protobuf fields may come in any order), so
-// no copy of a key is kept per account.
+// changes, and returned as encoded bytes (see encoded), so nothing is
+// resolved or encoded again. A SERVICE caller's key is appended as field 4
+// (protobuf fields may come in any order), so no copy of a key is kept per
+// account.
 func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
 	slot, ok := domain.FunctionIndex(req.GetFunction())
 	if !ok || !s.Cache.Enabled() {
 		return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
 	}
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
-		return nil, err
-	}
-	acct, err := s.Cache.Account(ctx, req.GetAccountId())
-	if err != nil {
-		return nil, err
-	}
-	g, err := s.Cache.Global(ctx)
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
 	if err != nil {
 		return nil, err
 	}
 	b, err := acct.Memo(slot, g, func() ([]byte, error) {
-		m, err := s.build(ctx, acct, g, req.GetFunction(), domain.RoleAdmin) // no key
+		m, err := s.build(acct, g, req.GetFunction(), domain.RoleAdmin) // no key
 		if err != nil {
 			return nil, err
 		}
@@ -77,15 +64,11 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if err != nil {
 		return nil, err
 	}
-	var caller domain.Role
-	if p, ok := access.PrincipalFrom(ctx); ok {
-		caller = p.Role
-	}
 	integ, err := resolve.IntegrationFor(req.GetFunction(), g.Settings)
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := resolve.KeyFor(g.Settings, integ, caller)
+	sealed, err := resolve.KeyFor(g.Settings, integ, callerRole(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -96,9 +79,7 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 		}
 		b = protowire.AppendString(protowire.AppendTag(slices.Clip(b), apiKeyField, protowire.BytesType), key)
 	}
-	out := &pb.ModelConfig{}
-	out.ProtoReflect().SetUnknown(b)
-	return out, nil
+	return encoded(&pb.ModelConfig{}, b), nil
 }
 
 // apiKeyField is ModelConfig.api_key's field number.
@@ -117,66 +98,30 @@ func (s *ConfigServer) openKey(g *cache.Global, integ domain.Integration, sealed
 	return key, nil
 }
 
-// watchPoll is how often a watch re-reads when the cache (and so change
-// notification) is disabled.
-const watchPoll = time.Second
-
 // WatchModelConfig streams the configuration: now, then after every change
 // that moves its revision. Changes arrive through the cache, which hears
 // every replica's writes; a watch never sends an older revision than one
 // it already sent.
 func (s *ConfigServer) WatchModelConfig(req *pb.WatchModelConfigRequest, stream pb.ConfigService_WatchModelConfigServer) error {
 	ctx := stream.Context()
-	last := int64(-1)
-	for {
-		changed := s.Cache.Changed(req.GetAccountId()) // before reading: no change slips between
-		cfg, err := s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
-		var de *domain.Error
-		switch {
-		case err == nil && cfg.GetRevision() > last:
-			if err := stream.Send(cfg); err != nil {
-				return err
-			}
-			last = cfg.GetRevision()
-		case err != nil && (last < 0 || !errors.As(err, &de) || de.Code != domain.CodeUnavailable):
-			return err // bad request, or the account is gone
-		}
-		var poll <-chan time.Time
-		if !s.Cache.Enabled() {
-			poll = time.After(watchPoll)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.Draining:
-			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
-		case <-changed:
-		case <-poll:
-		}
-	}
+	return watch(ctx, s.Cache, s.Draining, req.GetAccountId(),
+		func() (*pb.ModelConfig, error) { return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction()) },
+		func(last, cur *pb.ModelConfig) bool { return cur.GetRevision() > last.GetRevision() },
+		stream.Send)
 }
 
+// modelConfig resolves and encodes a configuration on every call (the
+// memo-free path: watches, the cache disabled, unknown functions).
 func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function string) (*pb.ModelConfig, error) {
-	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
-		return nil, err
-	}
-	acct, err := s.Cache.Account(ctx, accountID)
+	acct, g, err := loadAccount(ctx, s.Cache, accountID)
 	if err != nil {
 		return nil, err
 	}
-	g, err := s.Cache.Global(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var caller domain.Role
-	if p, ok := access.PrincipalFrom(ctx); ok {
-		caller = p.Role
-	}
-	return s.build(ctx, acct, g, function, caller)
+	return s.build(acct, g, function, callerRole(ctx))
 }
 
 // build resolves and encodes one configuration for a caller.
-func (s *ConfigServer) build(_ context.Context, acct *cache.Account, g *cache.Global, function string, caller domain.Role) (*pb.ModelConfig, error) {
+func (s *ConfigServer) build(acct *cache.Account, g *cache.Global, function string, caller domain.Role) (*pb.ModelConfig, error) {
 	integ, err := resolve.IntegrationFor(function, g.Settings)
 	if err != nil {
 		return nil, err

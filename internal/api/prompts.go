@@ -2,12 +2,8 @@ package api
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"time"
 
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -43,29 +39,32 @@ func effectiveToPB(e resolve.EffectivePrompt) *pb.EffectivePrompt {
 		Variables: e.Variables, OverridesSuppressed: e.OverridesSuppressed}
 }
 
-// resolveOne loads and resolves one account's prompt of one type.
-func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType string) (resolve.EffectivePrompt, error) {
-	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
-		return resolve.EffectivePrompt{}, err
-	}
+// promptInputs loads what one account's prompt of one type resolves from.
+// stored is nil when the account keeps no prompt of the type.
+func (s *PromptServer) promptInputs(ctx context.Context, accountID, promptType string) (*cache.Account, *cache.Global, domain.GlobalPrompt, *domain.AccountPrompt, error) {
 	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
-		return resolve.EffectivePrompt{}, err
+		return nil, nil, domain.GlobalPrompt{}, nil, err
 	}
-	acct, err := s.Cache.Account(ctx, accountID)
+	acct, g, err := loadAccount(ctx, s.Cache, accountID)
 	if err != nil {
-		return resolve.EffectivePrompt{}, err
-	}
-	g, err := s.Cache.Global(ctx)
-	if err != nil {
-		return resolve.EffectivePrompt{}, err
+		return nil, nil, domain.GlobalPrompt{}, nil, err
 	}
 	global, ok := g.Prompts[promptType]
 	if !ok {
-		return resolve.EffectivePrompt{}, store.PromptTypeNotFound(promptType)
+		return nil, nil, domain.GlobalPrompt{}, nil, store.PromptTypeNotFound(promptType)
 	}
 	var stored *domain.AccountPrompt
 	if p, ok := acct.Prompts[promptType]; ok {
 		stored = &p
+	}
+	return acct, g, global, stored, nil
+}
+
+// resolveOne loads and resolves one account's prompt of one type.
+func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType string) (resolve.EffectivePrompt, error) {
+	acct, _, global, stored, err := s.promptInputs(ctx, accountID, promptType)
+	if err != nil {
+		return resolve.EffectivePrompt{}, err
 	}
 	return resolve.ResolvePrompt(global, acct.Account, stored), nil
 }
@@ -74,83 +73,40 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 //
 // An account with no stored prompt of the type gets an answer that depends
 // only on the global prompt and its plan: it is encoded once per global
-// layer, prompt type and plan, and returned as the unknown fields of an
-// empty message (proto re-emits them verbatim; see GetModelConfig).
+// layer, prompt type and plan, and returned as encoded bytes (see encoded).
 func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffectivePromptRequest) (*pb.EffectivePrompt, error) {
-	if s.Cache.Enabled() && resolve.CheckAccountID("account_id", req.GetAccountId()) == nil && resolve.CheckPromptType("prompt_type", req.GetPromptType()) == nil {
-		acct, err := s.Cache.Account(ctx, req.GetAccountId())
-		if err != nil {
-			return nil, err
-		}
-		g, err := s.Cache.Global(ctx)
-		if err != nil {
-			return nil, err
-		}
-		global, known := g.Prompts[req.GetPromptType()]
-		if _, stored := acct.Prompts[req.GetPromptType()]; known && !stored {
-			b, err := g.Shared("prompt/"+global.PromptType+"/"+acct.Account.Plan.String(), func() ([]byte, error) {
-				return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, nil)))
-			})
-			if err != nil {
-				return nil, err
-			}
-			out := &pb.EffectivePrompt{}
-			out.ProtoReflect().SetUnknown(b)
-			return out, nil
-		}
-	}
-	e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
+	acct, g, global, stored, err := s.promptInputs(ctx, req.GetAccountId(), req.GetPromptType())
 	if err != nil {
 		return nil, err
 	}
-	return effectiveToPB(e), nil
+	if stored != nil || !s.Cache.Enabled() {
+		return effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)), nil
+	}
+	b, err := g.Shared("prompt/"+global.PromptType+"/"+acct.Account.Plan.String(), func() ([]byte, error) {
+		return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, nil)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return encoded(&pb.EffectivePrompt{}, b), nil
 }
 
 // WatchEffectivePrompt streams the effective prompt: now, then after every
 // change to it (same machinery as WatchModelConfig).
 func (s *PromptServer) WatchEffectivePrompt(req *pb.WatchEffectivePromptRequest, stream pb.PromptService_WatchEffectivePromptServer) error {
 	ctx := stream.Context()
-	var last *pb.EffectivePrompt
-	for {
-		changed := s.Cache.Changed(req.GetAccountId()) // before reading: no change slips between
-		e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
-		var de *domain.Error
-		switch {
-		case err == nil:
-			if cur := effectiveToPB(e); !proto.Equal(cur, last) {
-				if err := stream.Send(cur); err != nil {
-					return err
-				}
-				last = cur
-			}
-		case last == nil || !errors.As(err, &de) || de.Code != domain.CodeUnavailable:
-			return err // bad request, or the account or prompt type is gone
-		}
-		var poll <-chan time.Time
-		if !s.Cache.Enabled() {
-			poll = time.After(watchPoll)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.Draining:
-			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
-		case <-changed:
-		case <-poll:
-		}
-	}
+	return watch(ctx, s.Cache, s.Draining, req.GetAccountId(),
+		func() (*pb.EffectivePrompt, error) {
+			e, err := s.resolveOne(ctx, req.GetAccountId(), req.GetPromptType())
+			return effectiveToPB(e), err
+		},
+		func(last, cur *pb.EffectivePrompt) bool { return !proto.Equal(last, cur) },
+		stream.Send)
 }
 
 // ListEffectivePrompts resolves every prompt type for an account.
 func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEffectivePromptsRequest) (*pb.ListEffectivePromptsResponse, error) {
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
-		return nil, err
-	}
-	acct, err := s.Cache.Account(ctx, req.GetAccountId())
-	if err != nil {
-		return nil, err
-	}
-	g, err := s.Cache.Global(ctx)
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
 	if err != nil {
 		return nil, err
 	}
