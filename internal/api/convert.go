@@ -59,7 +59,7 @@ func defaultsToPB(d domain.Defaults) *pb.IntegrationDefaults {
 	p := d.Params
 	return &pb.IntegrationDefaults{
 		ApiKeySet: d.APIKey.IsSet(), ApiKeyHint: d.APIKey.Hint,
-		Model: deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
+		Model: domain.Deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
 		ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle,
 	}
 }
@@ -87,14 +87,6 @@ func nonEmpty(s string) *string {
 		return nil
 	}
 	return &s
-}
-
-func deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
 }
 
 // Pagination (AIP-158): the page token is the last id of the previous

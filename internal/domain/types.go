@@ -203,6 +203,15 @@ type Model struct {
 // TakesTemperature reports whether the model accepts a temperature.
 func (m Model) TakesTemperature() bool { return m.MinTemperature != nil && m.MaxTemperature != nil }
 
+// Deref is *p, or the zero value when p is nil (an unset optional field).
+func Deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
+}
+
 // Params are the tunable fields shared by global defaults and overrides.
 // nil means unset.
 type Params struct {

@@ -77,7 +77,7 @@ func Export(l store.GlobalLayer) ([]byte, error) {
 	}}
 	for _, i := range domain.Integrations {
 		p := l.Settings.Defaults[i].Params
-		f.Settings.Defaults[i.String()] = Defaults{Model: deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
+		f.Settings.Defaults[i.String()] = Defaults{Model: domain.Deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
 			ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle}
 	}
 	models := slices.Clone(l.Models)
@@ -283,14 +283,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-func deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
 }
 
 // Import parses and validates data and, unless dryRun, applies it in one

@@ -105,14 +105,14 @@ func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
 
 	// A model the account chose that is no longer enabled falls back to the
 	// global model; the global model itself is kept valid by every write.
-	model, _ := in.Catalog.Lookup(integ, deref(eff.Model))
+	model, _ := in.Catalog.Lookup(integ, domain.Deref(eff.Model))
 	if out.Sources[domain.FieldModel] == SourceAccount && !model.Enabled {
-		out.adjust(domain.FieldModel, deref(eff.Model), deref(def.Params.Model), "model is no longer enabled; using the global default")
+		out.adjust(domain.FieldModel, domain.Deref(eff.Model), domain.Deref(def.Params.Model), "model is no longer enabled; using the global default")
 		eff.Model = def.Params.Model
 		out.Sources[domain.FieldModel] = SourceGlobal
-		model, _ = in.Catalog.Lookup(integ, deref(eff.Model))
+		model, _ = in.Catalog.Lookup(integ, domain.Deref(eff.Model))
 	}
-	out.Model = deref(eff.Model)
+	out.Model = domain.Deref(eff.Model)
 	eff.Model = nil
 	out.fitToModel(&eff, model, def.Params)
 	out.Params = eff
@@ -199,14 +199,6 @@ func (out *ModelConfig) fitOption(field string, v, global *string, allowed []str
 
 func (out *ModelConfig) adjust(field, requested, applied, reason string) {
 	out.Adjustments = append(out.Adjustments, Adjustment{Field: field, Requested: requested, Applied: applied, Reason: reason})
-}
-
-func deref[T any](p *T) T {
-	if p == nil {
-		var zero T
-		return zero
-	}
-	return *p
 }
 
 func fmtFloat(f float64) string { return fmt.Sprintf("%g", f) }

@@ -138,7 +138,7 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat Catalog)
 			d := out.Defaults[integ]
 			src := patch.Defaults[integ]
 			if field == domain.FieldAPIKey {
-				d.APIKey = deref(src.APIKey) // unset in a masked path clears the key
+				d.APIKey = domain.Deref(src.APIKey) // unset in a masked path clears the key
 			} else {
 				d.Params.CopyField(field, src.Params)
 			}

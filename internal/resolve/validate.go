@@ -239,7 +239,7 @@ func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat Catalog) e
 	var c domain.Collector
 	const prefix = "override."
 	checkKindFields(&c, prefix, o.Integration, o.Params)
-	modelID := deref(g.Defaults[o.Integration].Params.Model)
+	modelID := domain.Deref(g.Defaults[o.Integration].Params.Model)
 	if o.Params.Model != nil {
 		modelID = *o.Params.Model
 	}
