@@ -31,11 +31,7 @@ func jsonStruct(b []byte) *structpb.Struct {
 
 // ListAuditEvents pages through the audit log, newest first.
 func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
-	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	before, err := pageBefore(after)
+	before, limit, err := pageBefore(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

@@ -115,16 +115,17 @@ func pageParams(size int32, token string) (after string, limit int, err error) {
 	return after, limit, nil
 }
 
-// pageBefore reads a page token carrying a numeric id (newest-first lists).
-func pageBefore(after string) (int64, error) {
-	if after == "" {
-		return 0, nil
+// pageBefore is pageParams for newest-first lists whose token carries a
+// numeric id: it returns that id (0 for the first page) and the limit.
+func pageBefore(size int32, token string) (before int64, limit int, err error) {
+	after, limit, err := pageParams(size, token)
+	if err != nil || after == "" {
+		return 0, limit, err
 	}
-	id, err := strconv.ParseInt(after, 10, 64)
-	if err != nil {
-		return 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+	if before, err = strconv.ParseInt(after, 10, 64); err != nil {
+		return 0, 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
 	}
-	return id, nil
+	return before, limit, nil
 }
 
 // pageOf trims a result fetched with limit+1 rows and returns the next token.

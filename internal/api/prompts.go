@@ -248,11 +248,7 @@ func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPrompt
 			return nil, err
 		}
 	}
-	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
-	before, err := pageBefore(after)
+	before, limit, err := pageBefore(req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}

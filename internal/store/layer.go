@@ -20,19 +20,8 @@ type LayerChanges struct {
 // audited: all of it or none of it.
 func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (LayerChanges, error)) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
-		var cur GlobalLayer
-		var err error
-		if cur.Settings, err = loadGlobal(ctx, tx, forUpdate); err != nil {
-			return err
-		}
-		if cur.Models, err = listModels(ctx, tx); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts ORDER BY prompt_type`)
+		cur, err := loadLayer(ctx, tx, forUpdate)
 		if err != nil {
-			return err
-		}
-		if cur.Prompts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) }); err != nil {
 			return err
 		}
 		ch, err := plan(cur)

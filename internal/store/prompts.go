@@ -34,13 +34,22 @@ func PromptTypeNotFound(promptType string) error {
 	return e
 }
 
+// querier is what a pool and a transaction share for reads.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+func listGlobalPrompts(ctx context.Context, q querier) ([]domain.GlobalPrompt, error) {
+	rows, err := q.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts ORDER BY prompt_type`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) })
+}
+
 // ListGlobalPrompts returns every global prompt, by type.
 func (s *Store) ListGlobalPrompts(ctx context.Context) ([]domain.GlobalPrompt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts ORDER BY prompt_type`)
-	if err != nil {
-		return nil, mapErr(err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) })
+	out, err := listGlobalPrompts(ctx, s.pool)
 	return out, mapErr(err)
 }
 

@@ -136,20 +136,25 @@ type GlobalLayer struct {
 func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
 	var l GlobalLayer
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
-		if l.Settings, err = loadGlobal(ctx, tx, noLock); err != nil {
-			return err
-		}
-		if l.Models, err = listModels(ctx, tx); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT `+globalPromptCols+` FROM global_prompts ORDER BY prompt_type`)
-		if err != nil {
-			return err
-		}
-		l.Prompts, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalPrompt, error) { return scanGlobalPrompt(r) })
+		l, err = loadLayer(ctx, tx, noLock)
 		return err
 	})
 	return l, mapErr(err)
+}
+
+// loadLayer reads the whole global layer inside tx, with the singleton
+// locked as lock says.
+func loadLayer(ctx context.Context, tx pgx.Tx, lock string) (GlobalLayer, error) {
+	var l GlobalLayer
+	var err error
+	if l.Settings, err = loadGlobal(ctx, tx, lock); err != nil {
+		return l, err
+	}
+	if l.Models, err = listModels(ctx, tx); err != nil {
+		return l, err
+	}
+	l.Prompts, err = listGlobalPrompts(ctx, tx)
+	return l, err
 }
 
 // AccountData is one account with everything stored for it.
