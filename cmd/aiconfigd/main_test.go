@@ -3,16 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/peterldowns/pgtestdb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -158,4 +161,74 @@ func TestGracefulShutdown(t *testing.T) {
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Errorf("no shutdown line in the log:\n%s", logs.String())
 	}
+}
+
+// TestMigrationsGateServe: serve refuses a schema with pending migrations
+// (MIGRATIONS_PENDING) unless --migrate; migrate version/down/up report
+// and move the schema.
+func TestMigrationsGateServe(t *testing.T) {
+	bin := buildBinary(t)
+	url := pgtestdb.Custom(t, pgtest.Config(t), pgtestdb.NoopMigrator{}).URL() // an empty database
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+url, "AICONFIG_SECRET_KEY="+secret.NewKey())
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("serve", "--listen", "127.0.0.1:0", "--metrics-listen", ""); err == nil || !strings.Contains(out, "migrate up") || !strings.Contains(out, "version 0") {
+		t.Fatalf("serve on an empty schema: err=%v\n%s", err, out)
+	}
+	if out, err := run("migrate", "version"); err != nil || !strings.HasPrefix(out, "version 0 ") {
+		t.Fatalf("migrate version: %v %q", err, out)
+	}
+	if out, err := run("migrate", "up"); err != nil {
+		t.Fatalf("migrate up: %v\n%s", err, out)
+	}
+	want := fmt.Sprintf("version %d ", store.ExpectedVersion())
+	if out, err := run("migrate", "version"); err != nil || !strings.HasPrefix(out, want) {
+		t.Fatalf("after up: %v %q, want %q…", err, out, want)
+	}
+	if out, err := run("migrate", "down"); err != nil {
+		t.Fatalf("migrate down: %v\n%s", err, out)
+	}
+	if out, err := run("migrate", "version"); err != nil || !strings.HasPrefix(out, fmt.Sprintf("version %d ", store.ExpectedVersion()-1)) {
+		t.Fatalf("after down: %v %q", err, out)
+	}
+	// --migrate brings the schema up and serves; stop it once it says so.
+	cmd := exec.Command(bin, "serve", "--migrate", "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s")
+	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+url, "AICONFIG_SECRET_KEY="+secret.NewKey())
+	var logs syncBuffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; !strings.Contains(logs.String(), `"msg":"serving"`); i++ {
+		if i > 200 {
+			_ = cmd.Process.Kill()
+			t.Fatalf("serve --migrate did not start:\n%s", logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("serve --migrate exit: %v\n%s", err, logs.String())
+	}
+}
+
+// syncBuffer collects a child's stderr while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
