@@ -58,7 +58,8 @@ func NewGuard(store Store) (*Guard, error) {
 	return &Guard{rules: rules, store: store}, nil
 }
 
-// Authenticate turns the bearer token into a principal.
+// Authenticate turns the bearer token into a principal, in the context and
+// in the call's audit record (for audit rows and the call log).
 func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	secret, err := auth.AuthFromMD(ctx, "bearer")
 	if err != nil || secret == "" {
@@ -73,6 +74,7 @@ func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenInvalid,
 			Message: "the bearer token is unknown or revoked"}
 	}
+	audit.SetActor(ctx, *p)
 	return WithPrincipal(ctx, p), nil
 }
 
@@ -155,9 +157,6 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			return nil, err
 		}
 		ctx = authed
-		if p, ok := PrincipalFrom(ctx); ok {
-			audit.SetActor(ctx, p) // for the audit row and the call log
-		}
 		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
 			g.recordDenied(ctx, info.FullMethod, msg, err)
 			return nil, err
@@ -206,9 +205,6 @@ func (g *Guard) StreamInterceptor() grpc.StreamServerInterceptor {
 		if info.IsClientStream {
 			return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
 				Message: fmt.Sprintf("%s streams requests, which the access rules cannot check; refused", info.FullMethod)}
-		}
-		if p, ok := PrincipalFrom(ctx); ok {
-			audit.SetActor(ctx, p)
 		}
 		return handler(srv, &guardedStream{ServerStream: ss, ctx: ctx, guard: g, method: info.FullMethod})
 	}
