@@ -24,9 +24,15 @@ run: build
 test:
 	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
 
-## bench: hot-path throughput and latency against the gRPC floor (see README, Performance)
+## bench: hot-path throughput and latency against the gRPC floor (see README, Performance).
+## With two or more CPUs the servers run on CPU 0 and the load driver on the others,
+## so the driver's work does not land on the measured server's core.
 bench: build
-	url=$$(scripts/pg.sh) && go run ./cmd/aiconfig-bench -server-url "$$url"
+	go build -o bin/aiconfig-bench ./cmd/aiconfig-bench
+	url=$$(scripts/pg.sh) && n=$$(nproc) && \
+	if [ "$$n" -ge 2 ] && command -v taskset >/dev/null; then \
+		taskset -c 1-$$((n-1)) bin/aiconfig-bench -server-url "$$url" -server-cpus 0 $(BENCH_FLAGS); \
+	else bin/aiconfig-bench -server-url "$$url" $(BENCH_FLAGS); fi
 
 ## e2e: the README's grpcurl session against a real server
 e2e: build grpcurl

@@ -16,12 +16,15 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -43,8 +46,10 @@ var (
 	rounds      = flag.Int("rounds", 3, "rounds of the floor and cached measurements, interleaved; the table shows medians")
 	concurrency = flag.Int("concurrency", 32, "concurrent callers")
 	conns       = flag.Int("conns", 4, "client connections (callers share them)")
+	serverCPUs  = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
 	writes      = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
-	profile     = flag.String("cpuprofile", "", "write replica A's CPU profile during the cached GetModelConfig run to this file")
+	profile     = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
+	memProfile  = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
 )
 
 func main() {
@@ -114,20 +119,32 @@ func run() error {
 		return err
 	}
 	functions := []string{"auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"}
-	modelConfig := func(s *server) call {
-		return func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
-			_, err := pb.NewConfigServiceClient(conn).GetModelConfig(ctx, &pb.GetModelConfigRequest{
-				AccountId: fmt.Sprintf("acct-%d", 1+r.IntN(*accounts)), Function: functions[r.IntN(len(functions))]})
-			return err
-		}
+	// Callers know their account ids: build them before the clock starts.
+	ids := make([]string, *accounts)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("acct-%d", i+1)
 	}
-	// Warm A's cache with every account, as a long-running replica would be.
+	modelConfig := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
+		_, err := pb.NewConfigServiceClient(conn).GetModelConfig(ctx, &pb.GetModelConfigRequest{
+			AccountId: ids[r.IntN(len(ids))], Function: functions[r.IntN(len(functions))]})
+		return err
+	}
+	// Warm A's cache with every account and function, as a long-running
+	// replica's would be, so that no round pays for first reads.
 	fmt.Println("warming the cache…")
 	warm := pb.NewConfigServiceClient(a.conns[0])
-	for i := 1; i <= *accounts; i++ {
-		if _, err := warm.GetModelConfig(worker, &pb.GetModelConfigRequest{AccountId: fmt.Sprintf("acct-%d", i), Function: "generate_content"}); err != nil {
-			return err
+	var warming errgroup.Group
+	warming.SetLimit(*concurrency)
+	for i := range ids {
+		for _, f := range functions {
+			warming.Go(func() error {
+				_, err := warm.GetModelConfig(worker, &pb.GetModelConfigRequest{AccountId: ids[i], Function: f})
+				return err
+			})
 		}
+	}
+	if err := warming.Wait(); err != nil {
+		return err
 	}
 
 	type row struct {
@@ -136,17 +153,26 @@ func run() error {
 	}
 	var rows []*row
 	byName := map[string]*row{}
-	measure := func(name string, s *server, ctx context.Context, c call) error {
+	// measure runs one load; with -cpuprofile, the phases that name a
+	// profile file also write replica A's and the load driver's profiles.
+	measure := func(name string, s *server, ctx context.Context, c call, profileFile string) error {
 		fmt.Printf("measuring %s…\n", name)
 		done := make(chan error, 1)
-		if *profile != "" && (name == "GetModelConfig, cached" || strings.Contains(name, "floor") || name == "GetEffectivePrompt, cached") {
-			file := *profile
-			if strings.Contains(name, "floor") {
-				file += ".floor"
-			} else if strings.Contains(name, "Prompt") {
-				file += ".prompt"
+		if profileFile != "" {
+			if err := startDriverProfile(profileFile + ".driver"); err != nil {
+				return err
 			}
-			go func() { done <- fetchProfile(s, file) }()
+			defer pprof.StopCPUProfile()
+			go func() {
+				var errs [2]error
+				var wg sync.WaitGroup
+				wg.Go(func() { errs[0] = fetchProfile(s, "profile", profileFile) })
+				if *memProfile {
+					wg.Go(func() { errs[1] = fetchProfile(s, "allocs", profileFile+".allocs") })
+				}
+				wg.Wait()
+				done <- errors.Join(errs[:]...)
+			}()
 		} else {
 			done <- nil
 		}
@@ -169,27 +195,31 @@ func run() error {
 	}
 	prompt := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
 		_, err := pb.NewPromptServiceClient(conn).GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{
-			AccountId: fmt.Sprintf("acct-%d", 1+r.IntN(*accounts)), PromptType: "clustering"})
+			AccountId: ids[r.IntN(len(ids))], PromptType: "clustering"})
 		return err
 	}
 	type phase struct {
-		name string
-		s    *server
-		c    call
+		name    string
+		c       call
+		profile string // the -cpuprofile file's suffix
 	}
 	cached := []phase{
-		{"grpc.health.v1.Health/Check (floor)", a, health},
-		{"GetModelConfig, cached", a, modelConfig(a)},
-		{"GetEffectivePrompt, cached", a, prompt},
+		{"grpc.health.v1.Health/Check (floor)", health, ".floor"},
+		{"GetModelConfig, cached", modelConfig, ""},
+		{"GetEffectivePrompt, cached", prompt, ".prompt"},
 	}
 	for r := range *rounds {
 		for _, m := range cached {
-			if err := measure(m.name, m.s, worker, m.c); err != nil {
+			file := ""
+			if *profile != "" && r == *rounds-1 {
+				file = *profile + m.profile
+			}
+			if err := measure(m.name, a, worker, m.c, file); err != nil {
 				return err
 			}
 		}
 		if r == 0 {
-			if err := measure("GetModelConfig, --cache=off", off, worker, modelConfig(off)); err != nil {
+			if err := measure("GetModelConfig, --cache=off", off, worker, modelConfig, ""); err != nil {
 				return err
 			}
 		}
@@ -208,11 +238,12 @@ func run() error {
 	floor := med(rows[0]).rps
 	fmt.Printf("\n%d accounts, %d callers over %d connections, %s per run, median of %d interleaved runs (cache-off: 1);\nload generator and servers share %d cores\n\n",
 		*accounts, *concurrency, *conns, *duration, *rounds, runtime.NumCPU())
-	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "× floor")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 9))
+	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %15s | %s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "driver CPU/call", "× floor")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 17), strings.Repeat("-", 9))
 	for _, r := range rows {
 		m := med(r)
-		fmt.Printf("| %-38s | %10.0f | %9s | %9s | %15s | %7.2f |\n", r.name, m.rps, m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond), m.serverCPU.Round(100*time.Nanosecond), m.rps/floor)
+		fmt.Printf("| %-38s | %10.0f | %9s | %9s | %15s | %15s | %7.2f |\n", r.name, m.rps, m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond),
+			m.serverCPU.Round(100*time.Nanosecond), m.driverCPU.Round(100*time.Nanosecond), m.rps/floor)
 	}
 	fmt.Printf("\ncached ÷ cache-off GetModelConfig throughput: %.1f×\n", med(byName["GetModelConfig, cached"]).rps/med(byName["GetModelConfig, --cache=off"]).rps)
 	fmt.Printf("write on replica A visible to a watch on replica B, %d writes: p50 %s, p99 %s, max %s\n",
@@ -228,6 +259,7 @@ type result struct {
 	p50, p99  time.Duration
 	errors    int
 	serverCPU time.Duration // server process CPU per call
+	driverCPU time.Duration // this process's CPU per call
 }
 
 func load(ctx context.Context, s *server, c call) (result, error) {
@@ -238,7 +270,7 @@ func load(ctx context.Context, s *server, c call) (result, error) {
 	deadline := time.Now().Add(*duration)
 	var wg sync.WaitGroup
 	start := time.Now()
-	cpu0 := s.cpu()
+	cpu0, self0 := s.cpu(), selfCPU()
 	for i := range *concurrency {
 		wg.Go(func() {
 			r := rand.New(rand.NewPCG(uint64(i), 42))
@@ -272,13 +304,30 @@ func load(ctx context.Context, s *server, c call) (result, error) {
 	res := result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(all, 50), p99: pct(all, 99)}
 	if len(all) > 0 {
 		res.serverCPU = (s.cpu() - cpu0) / time.Duration(len(all))
+		res.driverCPU = (selfCPU() - self0) / time.Duration(len(all))
 	}
 	return res, nil
 }
 
-func fetchProfile(s *server, file string) error {
+// startDriverProfile profiles this process (the load driver) into file
+// until pprof.StopCPUProfile.
+func startDriverProfile(file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return nil
+}
+
+// fetchProfile writes a pprof profile (kind "profile" or "allocs") taken
+// over the measurement to file.
+func fetchProfile(s *server, kind, file string) error {
 	secs := int(duration.Seconds()) - 1
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.metricsAddr, max(secs, 1)))
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.metricsAddr, kind, max(secs, 1)))
 	if err != nil {
 		return err
 	}
@@ -369,7 +418,11 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof")
+	args := []string{*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof"}
+	if *serverCPUs != "" {
+		args = append([]string{"taskset", "-c", *serverCPUs}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+dbURL, "AICONFIG_SECRET_KEY="+key, "AICONFIG_LOG_LEVEL=warn")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -420,6 +473,15 @@ func (s *server) cpu() time.Duration {
 	fmt.Sscan(f[11], &ut)
 	fmt.Sscan(f[12], &st)
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
+}
+
+// selfCPU is this process's user+system CPU time so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (s *server) rss() string {
