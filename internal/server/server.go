@@ -101,7 +101,7 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
-	opts = append(opts, grpc.NumStreamWorkers(uint32(8*runtime.GOMAXPROCS(0))))
+	opts = append(opts, grpc.NumStreamWorkers(uint32(max(128, 8*runtime.GOMAXPROCS(0)))))
 	s := grpc.NewServer(opts...)
 	draining := make(chan struct{})
 	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys, Draining: draining})
