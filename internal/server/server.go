@@ -101,6 +101,7 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
+	opts = append(opts, grpc.ForceServerCodecV2(newCodec()))
 	opts = append(opts, grpc.NumStreamWorkers(uint32(max(128, 8*runtime.GOMAXPROCS(0)))))
 	s := grpc.NewServer(opts...)
 	draining := make(chan struct{})
