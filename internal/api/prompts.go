@@ -71,18 +71,28 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 
 // GetEffectivePrompt returns the text an account uses for one prompt type.
 //
-// An account with no stored prompt of the type gets an answer that depends
-// only on the global prompt and its plan: it is encoded once per global
-// layer, prompt type and plan, and returned as encoded bytes (see encoded).
+// Answers are returned as encoded bytes (see encoded): for an account with
+// no stored prompt of the type the answer depends only on the global prompt
+// and the plan, and is encoded once per global layer, prompt type and plan;
+// an account's own prompt is encoded once per account data and layer.
 func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffectivePromptRequest) (*pb.EffectivePrompt, error) {
 	acct, g, global, stored, err := s.promptInputs(ctx, req.GetAccountId(), req.GetPromptType())
 	if err != nil {
 		return nil, err
 	}
-	if stored != nil || !s.Cache.Enabled() {
+	if !s.Cache.Enabled() {
 		return effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)), nil
 	}
-	b, err := g.Shared("prompt/"+global.PromptType+"/"+acct.Account.Plan.String(), func() ([]byte, error) {
+	if stored != nil { // the account's own text: memoized with its data
+		b, err := acct.MemoNamed(global.PromptType, g, func() ([]byte, error) {
+			return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
+		})
+		if err != nil {
+			return nil, err
+		}
+		return encoded(&pb.EffectivePrompt{}, b), nil
+	}
+	b, err := g.Shared(cache.SharedKey{Kind: "prompt", Name: global.PromptType, Plan: acct.Account.Plan}, func() ([]byte, error) {
 		return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, nil)))
 	})
 	if err != nil {

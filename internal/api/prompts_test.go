@@ -326,9 +326,10 @@ func TestBulkResetPrompts(t *testing.T) {
 	}
 }
 
-// TestSharedPromptAnswersMatchDirectOnes: GetEffectivePrompt for an account
-// with no stored prompt (answered from bytes shared per type and plan)
-// decodes to exactly what ListEffectivePrompts builds directly.
+// TestSharedPromptAnswersMatchDirectOnes: GetEffectivePrompt (answered from
+// bytes shared per type and plan, or memoized per account for a stored
+// prompt) decodes to exactly what ListEffectivePrompts builds directly,
+// also after a global change and after the account changes its own text.
 func TestSharedPromptAnswersMatchDirectOnes(t *testing.T) {
 	env := testsrv.Start(t)
 	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
@@ -340,10 +341,18 @@ func TestSharedPromptAnswersMatchDirectOnes(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		for round := range 2 {
-			if round == 1 { // after a global change the shared bytes are rebuilt
+		for round := range 3 {
+			switch round {
+			case 1: // after a global change the shared bytes are rebuilt
 				if _, err := env.Prompts.UpsertGlobalPrompt(admin, &pb.UpsertGlobalPromptRequest{Prompt: &pb.GlobalPrompt{
 					PromptType: "clustering", Text: fmt.Sprintf("v%d {{keywords}}", i), Variables: []string{"keywords"}}}); err != nil {
+					t.Fatal(err)
+				}
+			case 2: // and the account's own answer after it edits its text
+				if plan == pb.Plan_PLAN_FREE {
+					continue
+				}
+				if _, err := env.Prompts.CustomizePrompt(admin, &pb.CustomizePromptRequest{AccountId: id, PromptType: "ideas", Text: "Own v2 {{clusters}}"}); err != nil {
 					t.Fatal(err)
 				}
 			}

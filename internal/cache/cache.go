@@ -45,21 +45,37 @@ type Global struct {
 	keys sync.Map
 	// shared holds answers that depend only on this layer and a small key
 	// (bounded by the caller, e.g. prompt type × plan).
-	shared sync.Map
+	sharedMu sync.RWMutex
+	shared   map[SharedKey][]byte
+}
+
+// SharedKey names an answer shared by many accounts (a struct, so that a
+// lookup builds no string).
+type SharedKey struct {
+	Kind, Name string
+	Plan       domain.Plan
 }
 
 // Shared returns the bytes kept under key for this layer version,
 // computing them on first use. compute must depend only on the layer and
 // the key, and keys must come from a small, bounded set.
-func (g *Global) Shared(key string, compute func() ([]byte, error)) ([]byte, error) {
-	if b, ok := g.shared.Load(key); ok {
-		return b.([]byte), nil
+func (g *Global) Shared(key SharedKey, compute func() ([]byte, error)) ([]byte, error) {
+	g.sharedMu.RLock()
+	b, ok := g.shared[key]
+	g.sharedMu.RUnlock()
+	if ok {
+		return b, nil
 	}
 	b, err := compute()
 	if err != nil {
 		return nil, err
 	}
-	g.shared.Store(key, b)
+	g.sharedMu.Lock()
+	defer g.sharedMu.Unlock()
+	if g.shared == nil {
+		g.shared = map[SharedKey][]byte{}
+	}
+	g.shared[key] = b
 	return b, nil
 }
 
@@ -109,6 +125,10 @@ type globalEntry struct {
 type Account struct {
 	store.AccountData
 	memo [MemoSlots]atomic.Pointer[memoEntry]
+	// named holds memoized answers by name (string → *memoEntry), for
+	// answers that are few per account but not numbered, such as stored
+	// prompts by type.
+	named sync.Map
 }
 
 // MemoSlots is how many memoized answers an account can hold.
@@ -132,6 +152,20 @@ func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]b
 		return nil, err
 	}
 	a.memo[slot].Store(&memoEntry{g: g, b: b})
+	return b, nil
+}
+
+// MemoNamed is Memo keyed by a name from a small bounded set (a prompt
+// type the account has stored).
+func (a *Account) MemoNamed(name string, g *Global, compute func() ([]byte, error)) ([]byte, error) {
+	if v, ok := a.named.Load(name); ok && v.(*memoEntry).g == g {
+		return v.(*memoEntry).b, nil
+	}
+	b, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	a.named.Store(name, &memoEntry{g: g, b: b})
 	return b, nil
 }
 
