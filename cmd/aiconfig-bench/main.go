@@ -236,8 +236,12 @@ func run() error {
 		return runs[len(runs)/2]
 	}
 	floor := med(rows[0]).rps
-	fmt.Printf("\n%d accounts, %d callers over %d connections, %s per run, median of %d interleaved runs (cache-off: 1);\nload generator and servers share %d cores\n\n",
-		*accounts, *concurrency, *conns, *duration, *rounds, runtime.NumCPU())
+	placement := fmt.Sprintf("load driver and servers share %d CPUs", runtime.NumCPU())
+	if *serverCPUs != "" {
+		placement = fmt.Sprintf("servers on CPU %s, load driver on %d other CPU(s)", *serverCPUs, runtime.NumCPU())
+	}
+	fmt.Printf("\n%d accounts, %d callers over %d connections, %s per run, median of %d interleaved runs (cache-off: 1);\n%s\n\n",
+		*accounts, *concurrency, *conns, *duration, *rounds, placement)
 	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %15s | %s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "driver CPU/call", "× floor")
 	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 17), strings.Repeat("-", 9))
 	for _, r := range rows {
