@@ -43,7 +43,7 @@ var (
 	serverURL   = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
 	accounts    = flag.Int("accounts", 10000, "accounts to create (a third with overrides and customized prompts)")
 	duration    = flag.Duration("duration", 3*time.Second, "load time per measurement")
-	rounds      = flag.Int("rounds", 3, "rounds of the floor and cached measurements, interleaved; the table shows medians")
+	rounds      = flag.Int("rounds", 5, "rounds of the floor and cached measurements, interleaved; the table shows medians")
 	concurrency = flag.Int("concurrency", 32, "concurrent callers")
 	conns       = flag.Int("conns", 4, "client connections (callers share them)")
 	serverCPUs  = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
@@ -235,20 +235,30 @@ func run() error {
 		slices.SortFunc(runs, func(x, y result) int { return int(x.rps - y.rps) })
 		return runs[len(runs)/2]
 	}
-	floor := med(rows[0]).rps
+	// Each run is compared with the floor measured in the same round, a few
+	// seconds before it: slow drifts of a shared machine cancel out.
+	ratios := func(r *row) []float64 {
+		out := make([]float64, len(r.runs))
+		for i, run := range r.runs {
+			out[i] = run.rps / rows[0].runs[i].rps
+		}
+		slices.Sort(out)
+		return out
+	}
 	placement := fmt.Sprintf("load driver and servers share %d CPUs", runtime.NumCPU())
 	if *serverCPUs != "" {
 		placement = fmt.Sprintf("servers on CPU %s, load driver on %d other CPU(s)", *serverCPUs, runtime.NumCPU())
 	}
 	fmt.Printf("\n%d accounts, %d callers over %d connections, %s per run, median of %d interleaved runs (cache-off: 1);\n%s\n\n",
 		*accounts, *concurrency, *conns, *duration, *rounds, placement)
-	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %15s | %s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "driver CPU/call", "× floor")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 17), strings.Repeat("-", 9))
+	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %15s | %7s | %-11s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "driver CPU/call", "× floor", "runs")
+	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 17), strings.Repeat("-", 9), strings.Repeat("-", 13))
 	for _, r := range rows {
-		m := med(r)
-		fmt.Printf("| %-38s | %10.0f | %9s | %9s | %15s | %15s | %7.2f |\n", r.name, m.rps, m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond),
-			m.serverCPU.Round(100*time.Nanosecond), m.driverCPU.Round(100*time.Nanosecond), m.rps/floor)
+		m, q := med(r), ratios(r)
+		fmt.Printf("| %-38s | %10.0f | %9s | %9s | %15s | %15s | %7.2f | %-11s |\n", r.name, m.rps, m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond),
+			m.serverCPU.Round(100*time.Nanosecond), m.driverCPU.Round(100*time.Nanosecond), q[len(q)/2], fmt.Sprintf("%.2f–%.2f", q[0], q[len(q)-1]))
 	}
+	fmt.Println("(× floor: median over the rounds of each run's throughput ÷ the floor's in the same round; runs: lowest–highest)")
 	fmt.Printf("\ncached ÷ cache-off GetModelConfig throughput: %.1f×\n", med(byName["GetModelConfig, cached"]).rps/med(byName["GetModelConfig, --cache=off"]).rps)
 	fmt.Printf("write on replica A visible to a watch on replica B, %d writes: p50 %s, p99 %s, max %s\n",
 		len(vis), pct(vis, 50).Round(time.Microsecond), pct(vis, 99).Round(time.Microsecond), pct(vis, 100).Round(time.Microsecond))
