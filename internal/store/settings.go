@@ -167,7 +167,9 @@ type AccountData struct {
 // LoadAccountData reads an account, its overrides and its prompts in one
 // repeatable-read transaction.
 func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountData, error) {
-	d := AccountData{Overrides: map[domain.Integration]domain.Override{}, Prompts: map[string]domain.AccountPrompt{}}
+	// The maps stay nil when empty: the cached hot path looks prompts up on
+	// every call, and a lookup in a nil map reads no memory.
+	var d AccountData
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -182,6 +184,9 @@ func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountD
 			return err
 		}
 		for _, o := range ovs {
+			if d.Overrides == nil {
+				d.Overrides = map[domain.Integration]domain.Override{}
+			}
 			d.Overrides[o.Integration] = o
 		}
 		rows, err := tx.Query(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1`, accountID)
@@ -190,6 +195,9 @@ func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountD
 		}
 		prompts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountPrompt, error) { return scanAccountPrompt(r) })
 		for _, p := range prompts {
+			if d.Prompts == nil {
+				d.Prompts = map[string]domain.AccountPrompt{}
+			}
 			d.Prompts[p.PromptType] = p
 		}
 		return err
