@@ -357,12 +357,8 @@ func (c *Cache) GetAccount(ctx context.Context, id string) (domain.Account, erro
 // are not cached, so a new token works at once. The principal returned is
 // shared and must not be modified.
 func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Principal, bool, error) {
-	load := func() (*domain.Principal, bool, error) {
-		p, found, err := c.load.Authenticate(ctx, hash[:])
-		return &p, found, err
-	}
 	if c.opts.Disabled {
-		return load()
+		return c.loadToken(ctx, hash)
 	}
 	e, ok := c.tokens.Peek(hash) // tokens are few: insertion-order eviction is fine
 	tokenEpoch, connEpoch := c.tokenEpoch.Load(), c.connEpoch.Load()
@@ -371,7 +367,7 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		return &e.p, true, nil
 	}
 	c.Stats.Misses.Add(1)
-	p, found, err := load()
+	p, found, err := c.loadToken(ctx, hash)
 	switch {
 	case err != nil:
 		if ok && e.tokenEpoch == tokenEpoch && unavailable(err) {
@@ -387,6 +383,14 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		c.tokens.Add(hash, &tokenEntry{p: *p, tokenEpoch: tokenEpoch, connEpoch: connEpoch})
 	}
 	return p, true, nil
+}
+
+// loadToken reads a token from the database. (A method, not a closure in
+// Authenticate: the hash it hands on escapes, and only misses should pay
+// for that.)
+func (c *Cache) loadToken(ctx context.Context, hash [32]byte) (*domain.Principal, bool, error) {
+	p, found, err := c.load.Authenticate(ctx, hash[:])
+	return &p, found, err
 }
 
 // Invalidate applies a committed change.
