@@ -3,11 +3,11 @@ package api
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -39,32 +39,37 @@ func checkIntegration(field string, i pb.Integration) (domain.Integration, error
 
 // GetModelConfig resolves one account's configuration for one function.
 //
-// The hot path answers from a memo: the encoded response (without the API
-// key) is kept with the cached account data, per function, until either
-// changes, and returned as encoded bytes (see encoded), so nothing is
-// resolved or encoded again. A SERVICE caller's key is appended as field 4
-// (protobuf fields may come in any order), so no copy of a key is kept per
-// account.
+// The hot path answers from bytes encoded ahead of time and returned as
+// they are (see encoded), so nothing is resolved or encoded per call. An
+// account with no override for the function's provider gets the answer
+// every account of its plan gets: encoded once per global layer, function
+// and plan, with the account's revision appended. An account with an
+// override has its own answer, kept with its cached data per function.
+// A SERVICE caller's key is appended last (protobuf fields may come in any
+// order), so no copy of a key is kept per account.
 func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
-	slot, ok := domain.FunctionIndex(req.GetFunction())
+	function := req.GetFunction()
+	slot, ok := domain.FunctionIndex(function)
 	if !ok || !s.Cache.Enabled() {
-		return s.modelConfig(ctx, req.GetAccountId(), req.GetFunction())
+		return s.modelConfig(ctx, req.GetAccountId(), function)
 	}
 	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
 	if err != nil {
 		return nil, err
 	}
-	b, err := acct.Memo(slot, g, func() ([]byte, error) {
-		m, err := s.build(acct, g, req.GetFunction(), domain.RoleAdmin) // no key
-		if err != nil {
-			return nil, err
-		}
-		return proto.Marshal(m)
-	})
+	integ, err := resolve.IntegrationFor(function, g.Settings)
 	if err != nil {
 		return nil, err
 	}
-	integ, err := resolve.IntegrationFor(req.GetFunction(), g.Settings)
+	var b []byte
+	var rev int64 // to append: only a shared answer lacks it
+	if _, own := acct.Overrides[integ]; own {
+		b, err = acct.Memo(slot, g, func() ([]byte, error) { return s.encode(acct, g, function, true) })
+	} else {
+		b, err = g.Shared(cache.SharedKey{Kind: "model", Name: function, Plan: acct.Account.Plan},
+			func() ([]byte, error) { return s.encode(acct, g, function, false) })
+		rev = resolve.ModelConfigRevision(g.Settings, g.Catalog, acct.Account)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -72,18 +77,49 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if err != nil {
 		return nil, err
 	}
+	key := ""
 	if sealed != "" {
-		key, err := s.openKey(g, integ, sealed)
-		if err != nil {
+		if key, err = s.openKey(g, integ, sealed); err != nil {
 			return nil, err
 		}
-		b = protowire.AppendString(protowire.AppendTag(slices.Clip(b), apiKeyField, protowire.BytesType), key)
 	}
-	return encoded(&pb.ModelConfig{}, b), nil
+	if rev == 0 && key == "" {
+		return encoded(&pb.ModelConfig{}, b), nil
+	}
+	out := make([]byte, 0, len(b)+protowire.SizeTag(revisionField)+protowire.SizeVarint(uint64(rev))+
+		protowire.SizeTag(apiKeyField)+protowire.SizeBytes(len(key)))
+	out = append(out, b...)
+	if rev != 0 {
+		out = protowire.AppendVarint(protowire.AppendTag(out, revisionField, protowire.VarintType), uint64(rev))
+	}
+	if key != "" {
+		out = protowire.AppendString(protowire.AppendTag(out, apiKeyField, protowire.BytesType), key)
+	}
+	return encoded(&pb.ModelConfig{}, out), nil
 }
 
-// apiKeyField is ModelConfig.api_key's field number.
-var apiKeyField = (&pb.ModelConfig{}).ProtoReflect().Descriptor().Fields().ByName("api_key").Number()
+// encode builds an answer without the API key, and without the revision
+// unless withRevision (a shared answer gets each account's appended).
+func (s *ConfigServer) encode(acct *cache.Account, g *cache.Global, function string, withRevision bool) ([]byte, error) {
+	m, err := s.build(acct, g, function, domain.RoleAdmin) // no key
+	if err != nil {
+		return nil, err
+	}
+	if !withRevision {
+		m.Revision = 0
+	}
+	return proto.Marshal(m)
+}
+
+// Field numbers appended to encoded answers.
+var (
+	apiKeyField   = modelConfigField("api_key")
+	revisionField = modelConfigField("revision")
+)
+
+func modelConfigField(name protoreflect.Name) protowire.Number {
+	return (&pb.ModelConfig{}).ProtoReflect().Descriptor().Fields().ByName(name).Number()
+}
 
 // openKey opens a platform key once per global-layer version.
 func (s *ConfigServer) openKey(g *cache.Global, integ domain.Integration, sealed string) (string, error) {

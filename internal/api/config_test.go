@@ -455,14 +455,16 @@ func TestCopiedCiphertextRefused(t *testing.T) {
 	}
 }
 
-// TestMemoizedAnswersMatchDirectOnes: GetModelConfig (answered from the
-// encoded memo, with the key appended for SERVICE) decodes to exactly what
+// TestMemoizedAnswersMatchDirectOnes: GetModelConfig (answered from bytes
+// shared per plan with the account's revision appended, or from the
+// account's own memo; the key appended for SERVICE) decodes to exactly what
 // the direct path builds (WatchModelConfig's first message), for every
-// function and caller, before and after a change.
+// function and caller, two accounts of one plan, before and after changes.
 func TestMemoizedAnswersMatchDirectOnes(t *testing.T) {
 	env := testsrv.Start(t)
 	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
 	setPlan(t, env, admin, "acct", pb.Plan_PLAN_GROWTH)
+	setPlan(t, env, admin, "peer", pb.Plan_PLAN_GROWTH) // same plan, newer revision, never an override
 	if _, err := env.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
 		Openai: &pb.IntegrationDefaults{ApiKey: "sk-memo-openai-0123456789"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-memo-dalle-0123456789"}}}); err != nil {
 		t.Fatal(err)
@@ -471,42 +473,55 @@ func TestMemoizedAnswersMatchDirectOnes(t *testing.T) {
 		"account": testsrv.Ctx(env.Token(t, domain.RoleAccount, "acct"))}
 	compare := func(stage string) {
 		for name, ctx := range callers {
-			for _, fn := range domain.FunctionNames() {
-				for range 2 { // the second call is a memo hit
-					got, err := env.Config.GetModelConfig(ctx, &pb.GetModelConfigRequest{AccountId: "acct", Function: fn})
-					if err != nil {
-						t.Fatalf("%s %s %s: %v", stage, name, fn, err)
-					}
-					wctx, cancel := context.WithCancel(ctx)
-					w, err := env.Config.WatchModelConfig(wctx, &pb.WatchModelConfigRequest{AccountId: "acct", Function: fn})
-					if err != nil {
-						t.Fatal(err)
-					}
-					want, err := w.Recv()
-					cancel()
-					if err != nil {
-						t.Fatal(err)
-					}
-					if !proto.Equal(got, want) {
-						t.Fatalf("%s %s %s:\n memo   %v\n direct %v", stage, name, fn, got, want)
-					}
-					if (name == "service") != (got.GetApiKey() != "") {
-						t.Fatalf("%s %s %s: api key %q", stage, name, fn, got.GetApiKey())
-					}
+			for _, id := range []string{"acct", "peer"} {
+				if name == "account" && id != "acct" {
+					continue // its token is bound to acct
+				}
+				for _, fn := range domain.FunctionNames() {
+					compareOne(t, stage+" "+name+" "+id, ctx, env, id, fn, name == "service")
 				}
 			}
 		}
 	}
 	compare("global only")
-	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_DALLE,
-		&pb.IntegrationOverride{Model: proto.String("gpt-image-1"), ImageSize: proto.String("1536x1024")})); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI,
 		&pb.IntegrationOverride{Model: proto.String("gpt-4.1"), Temperature: proto.Float64(0.1)})); err != nil {
 		t.Fatal(err)
 	}
-	compare("with overrides")
+	compare("one provider overridden")
+	if _, err := env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_DALLE,
+		&pb.IntegrationOverride{Model: proto.String("gpt-image-1"), ImageSize: proto.String("1536x1024")})); err != nil {
+		t.Fatal(err)
+	}
+	compare("both overridden")
 	setPlan(t, env, admin, "acct", pb.Plan_PLAN_FREE)
 	compare("downgraded")
+}
+
+// compareOne checks two GetModelConfig answers (the second a memo hit)
+// against the directly built one.
+func compareOne(t *testing.T, what string, ctx context.Context, env *testsrv.Env, id, fn string, wantKey bool) {
+	t.Helper()
+	for range 2 {
+		got, err := env.Config.GetModelConfig(ctx, &pb.GetModelConfigRequest{AccountId: id, Function: fn})
+		if err != nil {
+			t.Fatalf("%s %s: %v", what, fn, err)
+		}
+		wctx, cancel := context.WithCancel(ctx)
+		w, err := env.Config.WatchModelConfig(wctx, &pb.WatchModelConfigRequest{AccountId: id, Function: fn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := w.Recv()
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(got, want) {
+			t.Fatalf("%s %s:\n memo   %v\n direct %v", what, fn, got, want)
+		}
+		if wantKey != (got.GetApiKey() != "") || got.GetRevision() == 0 {
+			t.Fatalf("%s %s: api key %q, revision %d", what, fn, got.GetApiKey(), got.GetRevision())
+		}
+	}
 }

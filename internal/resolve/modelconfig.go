@@ -67,6 +67,12 @@ func IntegrationFor(function string, g domain.GlobalSettings) (domain.Integratio
 	return g.TextIntegration, nil
 }
 
+// ModelConfigRevision is the revision a resolved configuration reports:
+// the newest of what it is computed from, so it never goes backwards.
+func ModelConfigRevision(g domain.GlobalSettings, cat Catalog, a domain.Account) int64 {
+	return max(g.Revision, cat.Revision(), a.ConfigRevision)
+}
+
 // ResolveModelConfig merges global defaults, the account's override (when
 // its plan applies overrides) and the catalog's limits, field by field.
 func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
@@ -81,7 +87,7 @@ func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
 		Integration: integ,
 		Plan:        in.Account.Plan,
 		Sources:     map[string]Source{domain.FieldAPIKey: SourceGlobal},
-		Revision:    max(in.Global.Revision, in.Catalog.Revision(), in.Account.ConfigRevision),
+		Revision:    ModelConfigRevision(in.Global, in.Catalog, in.Account),
 	}
 
 	eff := domain.Params{}
