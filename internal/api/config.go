@@ -63,7 +63,7 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	}
 	var b []byte
 	var rev int64 // to append: only a shared answer lacks it
-	if _, own := acct.Overrides[integ]; own {
+	if acct.HasOverride(integ) {
 		b, err = acct.Memo(slot, g, func() ([]byte, error) { return s.encode(acct, g, function, true) })
 	} else {
 		b, err = g.Shared(cache.SharedKey{Kind: "model", Name: function, Plan: acct.Account.Plan},

@@ -124,11 +124,32 @@ type globalEntry struct {
 // returned; a change loads a new one (and so starts with an empty memo).
 type Account struct {
 	store.AccountData
-	memo [MemoSlots]atomic.Pointer[memoEntry]
+	// overridden has bit i set when Overrides holds integration i: the hot
+	// path asks on every call, and a map lookup there is a cache miss.
+	overridden uint32
+	memo       [MemoSlots]atomic.Pointer[memoEntry]
 	// named holds memoized answers by name (string → *memoEntry), for
 	// answers that are few per account but not numbered, such as stored
 	// prompts by type.
 	named sync.Map
+}
+
+func (a *Account) init(d store.AccountData) {
+	a.AccountData = d
+	for i := range d.Overrides {
+		if i >= 0 && i < 32 {
+			a.overridden |= 1 << i
+		}
+	}
+}
+
+// HasOverride reports whether the account stores an override for i.
+func (a *Account) HasOverride(i domain.Integration) bool {
+	if i < 0 || i >= 32 {
+		_, ok := a.Overrides[i]
+		return ok
+	}
+	return a.overridden&(1<<i) != 0
 }
 
 // MemoSlots is how many memoized answers an account can hold.
@@ -327,7 +348,9 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &Account{AccountData: d}, nil
+		a := &Account{}
+		a.init(d)
+		return a, nil
 	}
 	e, ok := c.getAccount(id)
 	if ok && !e.stale.Load() && e.epoch == c.acctEpoch.Load() {
@@ -346,7 +369,8 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		if ok && e.d.Account.ConfigRevision > d.Account.ConfigRevision {
 			return &e.d, nil // never step back (a stale read racing a newer one)
 		}
-		ne := &accountEntry{epoch: epoch, d: Account{AccountData: d}}
+		ne := &accountEntry{epoch: epoch}
+		ne.d.init(d)
 		if c.inval.Load() == seen {
 			c.accounts.Add(id, ne)
 		}
