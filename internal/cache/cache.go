@@ -327,7 +327,9 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 			g = old.g // never step back (a stale read racing a newer one)
 		}
 		if c.inval.Load() == seen {
-			c.global.Store(&globalEntry{g: g})
+			ge := &globalEntry{g: g}
+			c.global.Store(ge)
+			c.recheck(seen, &ge.stale)
 		}
 		return g, nil
 	})
@@ -373,6 +375,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		ne.d.init(d)
 		if c.inval.Load() == seen {
 			c.accounts.Add(id, ne)
+			c.recheck(seen, &ne.stale)
 		}
 		return &ne.d, nil
 	})
@@ -384,6 +387,18 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		return nil, err
 	}
 	return v.(*Account), nil
+}
+
+// recheck marks a just-stored entry stale if an invalidation came after
+// the load began. Checking only before storing would leave a window: an
+// invalidation between that check and the store marks the entry it finds
+// (the old one) and the new entry, loaded before the change, would stay.
+// Invalidate counts first and marks second, so one of the two sees the
+// other.
+func (c *Cache) recheck(seen uint64, stale *atomic.Bool) {
+	if c.inval.Load() != seen {
+		stale.Store(true)
+	}
 }
 
 // GetAccount returns just the account (the access layer's plan gate).
