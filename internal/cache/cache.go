@@ -257,10 +257,13 @@ type Cache struct {
 	// inval moves on every invalidation; a load that overlapped one is
 	// returned to its caller but not cached, so an old read cannot be
 	// stored after the change that outdated it.
-	inval      atomic.Uint64
-	acctEpoch  atomic.Uint64 // every account entry is stale when it moves
-	tokenEpoch atomic.Uint64
-	connEpoch  atomic.Uint64
+	inval atomic.Uint64
+	// globalInval moves only on changes to the global layer (and listener
+	// loss): account writes do not keep the global layer from being cached.
+	globalInval atomic.Uint64
+	acctEpoch   atomic.Uint64 // every account entry is stale when it moves
+	tokenEpoch  atomic.Uint64
+	connEpoch   atomic.Uint64
 
 	flight singleflight.Group
 	hub    hub
@@ -314,7 +317,7 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 	c.Stats.Misses.Add(1)
 	// The flight key carries the invalidation count: a reader arriving
 	// after a change must not join a load that started before it.
-	seen := c.inval.Load()
+	seen := c.globalInval.Load()
 	v, err, _ := c.flight.Do("g/"+strconv.FormatUint(seen, 10), func() (any, error) {
 		lctx, cancel := c.loadCtx(ctx)
 		defer cancel()
@@ -326,10 +329,10 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 		if old := c.global.Load(); old != nil && old.g.Revision > g.Revision {
 			g = old.g // never step back (a stale read racing a newer one)
 		}
-		if c.inval.Load() == seen {
+		if c.globalInval.Load() == seen {
 			ge := &globalEntry{g: g}
 			c.global.Store(ge)
-			c.recheck(seen, &ge.stale)
+			recheck(&c.globalInval, seen, &ge.stale)
 		}
 		return g, nil
 	})
@@ -375,7 +378,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		ne.d.init(d)
 		if c.inval.Load() == seen {
 			c.accounts.Add(id, ne)
-			c.recheck(seen, &ne.stale)
+			recheck(&c.inval, seen, &ne.stale)
 		}
 		return &ne.d, nil
 	})
@@ -389,14 +392,14 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 	return v.(*Account), nil
 }
 
-// recheck marks a just-stored entry stale if an invalidation came after
-// the load began. Checking only before storing would leave a window: an
-// invalidation between that check and the store marks the entry it finds
-// (the old one) and the new entry, loaded before the change, would stay.
-// Invalidate counts first and marks second, so one of the two sees the
-// other.
-func (c *Cache) recheck(seen uint64, stale *atomic.Bool) {
-	if c.inval.Load() != seen {
+// recheck marks a just-stored entry stale if its invalidation counter
+// moved after the load began. Checking only before storing would leave a
+// window: an invalidation between that check and the store marks the entry
+// it finds (the old one) and the new entry, loaded before the change,
+// would stay. Invalidate counts first and marks second, so one of the two
+// sees the other.
+func recheck(counter *atomic.Uint64, seen uint64, stale *atomic.Bool) {
+	if counter.Load() != seen {
 		stale.Store(true)
 	}
 }
@@ -459,6 +462,7 @@ func (c *Cache) Invalidate(ch store.Change) {
 	c.inval.Add(1)
 	switch ch.Kind {
 	case store.ChangeGlobal:
+		c.globalInval.Add(1)
 		if e := c.global.Load(); e != nil {
 			e.stale.Store(true)
 		}
@@ -483,6 +487,7 @@ func (c *Cache) Invalidate(ch store.Change) {
 func (c *Cache) lost() {
 	c.Stats.ListenerResets.Add(1)
 	c.inval.Add(1)
+	c.globalInval.Add(1)
 	c.acctEpoch.Add(1)
 	c.connEpoch.Add(1)
 	if e := c.global.Load(); e != nil {

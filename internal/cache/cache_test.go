@@ -163,3 +163,43 @@ func TestTokenRevocationNotServedStale(t *testing.T) {
 		t.Fatal("a token with a pending change was accepted while the database is down")
 	}
 }
+
+// accountWriteDuringGlobalLoad is a loader whose global-layer load
+// overlaps an account write, as on a replica taking steady writes.
+type accountWriteDuringGlobalLoad struct {
+	fakeLoader
+	c           *Cache
+	globalLoads atomic.Int64
+}
+
+func (l *accountWriteDuringGlobalLoad) LoadGlobalLayer(ctx context.Context) (store.GlobalLayer, error) {
+	l.globalLoads.Add(1)
+	l.c.Invalidate(store.Change{Kind: store.ChangeAccount, Key: "someone-else"})
+	return l.fakeLoader.LoadGlobalLayer(ctx)
+}
+
+// TestGlobalLayerCachedDespiteAccountWrites: account changes during a
+// global-layer load do not keep the layer out of the cache, while a global
+// change during the load does (and the next read loads again).
+func TestGlobalLayerCachedDespiteAccountWrites(t *testing.T) {
+	l := &accountWriteDuringGlobalLoad{}
+	l.c = New(l, Options{})
+	ctx := context.Background()
+	for range 3 {
+		if _, err := l.c.Global(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := l.globalLoads.Load(); n != 1 {
+		t.Fatalf("global layer loaded %d times for 3 reads, want 1", n)
+	}
+	l.c.Invalidate(store.Change{Kind: store.ChangeGlobal, Key: "-"})
+	for range 2 {
+		if _, err := l.c.Global(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := l.globalLoads.Load(); n != 2 {
+		t.Fatalf("global layer loaded %d times after a global change, want 2", n)
+	}
+}
