@@ -36,12 +36,9 @@ func (s *Store) GetAccount(ctx context.Context, id string) (domain.Account, erro
 func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *int64) (domain.Account, error) {
 	var out domain.Account
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var before *domain.Account
 		cur, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1 FOR UPDATE`, a.ID))
-		switch {
-		case err == nil:
-			before = &cur
-		case !errors.Is(err, pgx.ErrNoRows):
+		before, err := existing(cur, err)
+		if err != nil {
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {

@@ -101,13 +101,10 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 		if a, err = lockAccount(ctx, tx, accountID, rev); err != nil {
 			return err
 		}
-		var before *domain.Override
 		cur, err := scanOverride(tx.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
 			accountID, integ.String()))
-		switch {
-		case err == nil:
-			before = &cur
-		case !errors.Is(err, pgx.ErrNoRows):
+		before, err := existing(cur, err)
+		if err != nil {
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {

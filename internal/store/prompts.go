@@ -74,12 +74,9 @@ func appendHistory(ctx context.Context, tx pgx.Tx, accountID *string, promptType
 func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, expected *int64) (domain.GlobalPrompt, error) {
 	var out domain.GlobalPrompt
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		var before *domain.GlobalPrompt
 		cur, err := scanGlobalPrompt(tx.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1 FOR UPDATE`, p.PromptType))
-		switch {
-		case err == nil:
-			before = &cur
-		case !errors.Is(err, pgx.ErrNoRows):
+		before, err := existing(cur, err)
+		if err != nil {
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {
@@ -137,12 +134,9 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 		if err != nil {
 			return err
 		}
-		var cur *domain.AccountPrompt
 		stored, err := scanAccountPrompt(tx.QueryRow(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1 AND prompt_type = $2`, accountID, promptType))
-		switch {
-		case err == nil:
-			cur = &stored
-		case !errors.Is(err, pgx.ErrNoRows):
+		cur, err := existing(stored, err)
+		if err != nil {
 			return err
 		}
 		if expected != nil && *expected != stored.Revision {

@@ -67,6 +67,19 @@ func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // Pool exposes the pool's connection config for the change listener.
 func (s *Store) ConnConfig() *pgx.ConnConfig { return s.pool.Config().ConnConfig.Copy() }
 
+// existing turns the read of the row a write replaces into the audit's
+// "before": nil when there is no row (the zero row then stands for it, at
+// revision 0), an error only when the read failed.
+func existing[T any](row T, err error) (*T, error) {
+	switch {
+	case err == nil:
+		return &row, nil
+	case errors.Is(err, pgx.ErrNoRows):
+		return nil, nil
+	}
+	return nil, err
+}
+
 // nextRevision takes a fresh revision from the shared sequence.
 func nextRevision(ctx context.Context, q pgx.Tx) (int64, error) {
 	var rev int64
