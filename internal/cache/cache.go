@@ -186,12 +186,7 @@ func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]b
 	if e := a.memo[slot].Load(); e != nil && e.g == g {
 		return e.b, nil
 	}
-	b, err := compute()
-	if err != nil {
-		return nil, err
-	}
-	a.memo[slot].Store(newMemoEntry(g, b))
-	return b, nil
+	return remember(g, compute, a.memo[slot].Store)
 }
 
 // MemoNamed is Memo keyed by a name from a small bounded set (a prompt
@@ -200,11 +195,16 @@ func (a *Account) MemoNamed(name string, g *Global, compute func() ([]byte, erro
 	if v, ok := a.named.Load(name); ok && v.(*memoEntry).g == g {
 		return v.(*memoEntry).b, nil
 	}
+	return remember(g, compute, func(e *memoEntry) { a.named.Store(name, e) })
+}
+
+// remember computes an answer for g and keeps it (a memo miss).
+func remember(g *Global, compute func() ([]byte, error), keep func(*memoEntry)) ([]byte, error) {
 	b, err := compute()
 	if err != nil {
 		return nil, err
 	}
-	a.named.Store(name, newMemoEntry(g, b))
+	keep(newMemoEntry(g, b))
 	return b, nil
 }
 
