@@ -48,6 +48,7 @@ var (
 	conns       = flag.Int("conns", 4, "client connections (callers share them)")
 	serverCPUs  = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
 	writes      = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
+	writers     = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
 	profile     = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
 	memProfile  = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
 )
@@ -234,6 +235,10 @@ func run() error {
 		return err
 	}
 	rss := a.rss()
+	wres, err := writeLoad(admin, a, ids)
+	if err != nil {
+		return err
+	}
 
 	med := func(r *row) result { // the run with the median throughput
 		runs := slices.Clone(r.runs)
@@ -273,7 +278,32 @@ func run() error {
 	fmt.Printf("write on replica A visible to a watch on replica B, %d writes: p50 %s, p99 %s, max %s\n",
 		len(vis), pct(vis, 50).Round(time.Microsecond), pct(vis, 99).Round(time.Microsecond), pct(vis, 100).Round(time.Microsecond))
 	fmt.Printf("replica A resident memory with %d accounts cached: %s\n", *accounts, rss)
+	fmt.Printf("writes/s with %d concurrent writers (UpsertIntegrationOverride, random Starter+ accounts, replica A): %.0f, p50 %s, p99 %s\n",
+		*writers, wres.rps, wres.p50.Round(time.Microsecond), wres.p99.Round(time.Microsecond))
 	return nil
+}
+
+// writeLoad measures write throughput: -writers callers upsert overrides
+// of random Starter-or-above accounts through A for -duration.
+func writeLoad(admin context.Context, a *server, ids []string) (result, error) {
+	fmt.Printf("measuring write throughput with %d writers…\n", *writers)
+	var paid []string // acct-i with i % 4 != 0: Starter or above (see seed)
+	for i, id := range ids {
+		if (i+1)%4 != 0 {
+			paid = append(paid, id)
+		}
+	}
+	w := *a
+	w.conns = a.conns[:1]
+	saved := *concurrency
+	*concurrency = *writers
+	defer func() { *concurrency = saved }()
+	return load(admin, &w, func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
+		id := paid[r.IntN(len(paid))]
+		_, err := pb.NewConfigServiceClient(conn).UpsertIntegrationOverride(ctx, &pb.UpsertIntegrationOverrideRequest{Override: &pb.IntegrationOverride{
+			AccountId: id, Integration: pb.Integration_INTEGRATION_OPENAI, MaxTokens: proto.Int32(int32(1000 + r.IntN(3000)))}})
+		return err
+	})
 }
 
 type call func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error
