@@ -579,12 +579,12 @@ func seed(ctx context.Context, dbURL string) error {
 	defer conn.Close(ctx)
 	for _, q := range []string{`
 		INSERT INTO accounts (id, name, plan, revision, config_revision)
-		SELECT 'acct-' || i, 'Account ' || i, (ARRAY['free','starter','growth','scale'])[1 + i % 4], nextval('revision_seq'), currval('revision_seq')
+		SELECT 'acct-' || i, 'Account ' || i, (ARRAY['free','starter','growth','scale'])[1 + i % 4], 1, 1
 		FROM generate_series(1, $1::int) i`, `
 		INSERT INTO integration_overrides (account_id, integration, model, temperature, max_tokens, revision)
-		SELECT 'acct-' || i, 'openai', 'gpt-4.1', 0.3, 8000, nextval('revision_seq') FROM generate_series(3, $1::int, 3) i`, `
+		SELECT 'acct-' || i, 'openai', 'gpt-4.1', 0.3, 8000, 1 FROM generate_series(3, $1::int, 3) i`, `
 		INSERT INTO account_prompts (account_id, prompt_type, prompt_value, default_prompt, is_customized, revision)
-		SELECT 'acct-' || i, 'clustering', 'Cluster for account ' || i || ' by intent: {{keywords}}', g.text, true, nextval('revision_seq')
+		SELECT 'acct-' || i, 'clustering', 'Cluster for account ' || i || ' by intent: {{keywords}}', g.text, true, 1
 		FROM generate_series(3, $1::int, 3) i, global_prompts g WHERE g.prompt_type = 'clustering'`} {
 		if _, err := conn.Exec(ctx, q, *accounts); err != nil {
 			return err

@@ -9,25 +9,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
 	"strings"
 	"syscall"
-	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/keepalive"
 
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/audit"
-	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/gitops"
-	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
@@ -110,135 +102,51 @@ func newLogger(w io.Writer, level string) (*slog.Logger, error) {
 }
 
 func serve(args []string, stderr io.Writer) error {
+	d := app.Defaults()
 	s := newSettings("serve", stderr)
 	dbURL := s.String("database-url", "AICONFIG_DATABASE_URL", "", "PostgreSQL URL")
-	listen := s.String("listen", "AICONFIG_LISTEN", "127.0.0.1:50051", "gRPC listen address")
-	metricsListen := s.String("metrics-listen", "AICONFIG_METRICS_LISTEN", "127.0.0.1:9464", "Prometheus /metrics address; empty disables")
+	listen := s.String("listen", "AICONFIG_LISTEN", d.Listen, "gRPC listen address")
+	metricsListen := s.String("metrics-listen", "AICONFIG_METRICS_LISTEN", d.MetricsListen, "Prometheus /metrics address; empty disables")
 	logLevel := s.String("log-level", "AICONFIG_LOG_LEVEL", "info", "debug, info, warn or error (successful reads log at debug)")
 	migrateFirst := s.Bool("migrate", "AICONFIG_MIGRATE", false, "apply pending migrations before serving")
 	cacheMode := s.String("cache", "AICONFIG_CACHE", "on", "on: hot-path reads from memory; off: from the database")
-	cacheAccounts := s.Int("cache-accounts", "AICONFIG_CACHE_ACCOUNTS", 100000, "accounts kept in memory at most")
-	drainDelay := s.Duration("drain-delay", "AICONFIG_DRAIN_DELAY", 3*time.Second, "on SIGTERM, how long to report NOT_SERVING before closing the listener")
+	cacheAccounts := s.Int("cache-accounts", "AICONFIG_CACHE_ACCOUNTS", d.CacheAccounts, "accounts kept in memory at most")
+	drainDelay := s.Duration("drain-delay", "AICONFIG_DRAIN_DELAY", d.DrainDelay, "on SIGTERM, how long to report NOT_SERVING before closing the listener")
 	tlsCert := s.String("tls-cert", "AICONFIG_TLS_CERT", "", "server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes")
 	tlsKey := s.String("tls-key", "AICONFIG_TLS_KEY", "", "server private key (PEM)")
 	tlsClientCA := s.String("tls-client-ca", "AICONFIG_TLS_CLIENT_CA", "", "CA bundle (PEM) for client certificates; set: mutual TLS required")
-	maxConnAge := s.Duration("max-connection-age", "AICONFIG_MAX_CONNECTION_AGE", 30*time.Minute, "close connections after this long (plus a 1m grace) so clients rebalance")
-	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", 1<<20, "largest request accepted")
+	maxConnAge := s.Duration("max-connection-age", "AICONFIG_MAX_CONNECTION_AGE", d.Transport.MaxConnectionAge, "close connections after this long (plus a 1m grace) so clients rebalance")
+	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", d.Transport.MaxRecvBytes, "largest request accepted")
+	retention := s.Duration("changes-retention", "AICONFIG_CHANGES_RETENTION", d.ChangesRetention, "how long the change feed keeps its history (WatchChanges can resume within it)")
 	withPprof := s.Bool("pprof", "AICONFIG_PPROF", false, "also serve /debug/pprof/ on the metrics address")
 	if err := s.Parse(args); err != nil {
-		return err
-	}
-	if err := requireURL(*dbURL); err != nil {
 		return err
 	}
 	if *cacheMode != "on" && *cacheMode != "off" {
 		return fmt.Errorf("AICONFIG_CACHE (--cache): must be on or off, not %q", *cacheMode)
 	}
-	if *cacheAccounts < 1 || *maxRecv < 1024 || *maxConnAge <= 0 || *drainDelay < 0 {
-		return errors.New("AICONFIG_CACHE_ACCOUNTS must be at least 1, AICONFIG_MAX_RECV_BYTES at least 1024, AICONFIG_MAX_CONNECTION_AGE positive, AICONFIG_DRAIN_DELAY not negative")
-	}
-	if (*tlsCert == "") != (*tlsKey == "") || (*tlsClientCA != "" && *tlsCert == "") {
-		return errors.New("AICONFIG_TLS_CERT and AICONFIG_TLS_KEY go together, and AICONFIG_TLS_CLIENT_CA needs them")
-	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer stop()
-
 	keys, err := secret.FromEnv()
 	if err != nil {
 		return err
 	}
-	if *migrateFirst {
-		if err := store.MigrateUp(*dbURL, keys); err != nil {
-			return err
-		}
-	}
-	st, err := store.Open(ctx, *dbURL)
+	cfg := d
+	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = *dbURL, *listen, *metricsListen, *withPprof
+	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = *migrateFirst, *cacheMode == "off", *cacheAccounts, keys
+	cfg.DrainDelay, cfg.ChangesRetention = *drainDelay, *retention
+	cfg.Transport = server.Transport{TLSCert: *tlsCert, TLSKey: *tlsKey, TLSClientCA: *tlsClientCA,
+		MaxConnectionAge: *maxConnAge, MaxRecvBytes: *maxRecv}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if err := st.CheckSchema(ctx); err != nil {
-		return err
-	}
-	// Refuse to start rather than fail a worker's first call later.
-	if err := st.CheckKeys(ctx, keys); err != nil {
-		return err
-	}
-	if keys == nil {
-		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
-	}
-	c := cache.New(st, cache.Options{Disabled: *cacheMode == "off", MaxAccounts: *cacheAccounts})
-	var listener *cache.Listener
-	if c.Enabled() {
-		st.OnChange(c.Invalidate)
-		listener = &cache.Listener{Cache: c, Source: st, Log: log}
-	}
-	m := metrics.New(st, c, listener)
-	if listener != nil {
-		go listener.Run(ctx)
-	}
-	if *metricsListen != "" {
-		mlis, err := net.Listen("tcp", *metricsListen)
-		if err != nil {
-			return fmt.Errorf("AICONFIG_METRICS_LISTEN: %w", err)
-		}
-		hs := &http.Server{Handler: m.Handler(*withPprof), ReadHeaderTimeout: 5 * time.Second}
-		go func() { _ = hs.Serve(mlis) }()
-		defer hs.Close()
-		log.Info("metrics", "listen", mlis.Addr().String(), "pprof", *withPprof)
-	}
-	grpcOpts := []grpc.ServerOption{
-		grpc.MaxRecvMsgSize(*maxRecv),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second,
-			MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: time.Minute}),
-	}
-	if *tlsCert != "" {
-		tlsConf, err := server.TLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
-		if err != nil {
-			return err
-		}
-		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsConf)))
-	}
-	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m}, grpcOpts...)
-	if err != nil {
-		return err
-	}
-	lis, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
-	}
-	hctx, stopHealth := context.WithCancel(context.Background())
-	defer stopHealth()
-	go srv.WatchHealth(hctx, st, 2*time.Second, log)
-	log.Info("serving", "listen", lis.Addr().String(), "schema_version", store.ExpectedVersion())
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.GRPC.Serve(lis) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// Graceful stop: report NOT_SERVING so balancers drain us, end watch
-	// streams, let in-flight calls finish, give up on stragglers after a bound.
-	log.Info("shutting down", "drain_delay", drainDelay.String())
-	stopHealth()
-	srv.Drain()
-	// Keep accepting calls while health checks see NOT_SERVING, so a load
-	// balancer stops routing here before the listener closes.
-	time.Sleep(*drainDelay)
-	done := make(chan struct{})
-	go func() { srv.GRPC.GracefulStop(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		srv.GRPC.Stop()
-	}
-	return nil
+	defer a.Close()
+	return a.Run(ctx)
 }
 
 func migrateCmd(args []string, stdout io.Writer) error {

@@ -150,12 +150,12 @@ func TestListenerKilledUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer super.Close(ctx)
-	pid := b.Listener.BackendPID()
+	pid := b.Feed.BackendPID()
 	if _, err := super.Exec(ctx, `SELECT pg_terminate_backend($1)`, int32(pid)); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 5*time.Second, "B's listener reconnects", func() bool {
-		return b.Listener.Connected.Load() && b.Listener.BackendPID() != pid
+		return b.Feed.Connected.Load() && b.Feed.BackendPID() != pid
 	})
 	for i, model := range []string{"gpt-4.1", "gpt-4o", "gpt-4.1-mini"} {
 		setModel(t, a, admin, model)
@@ -190,12 +190,12 @@ func TestDatabaseOutageUnderLoad(t *testing.T) {
 	wg := readLoad(t, b, admin, stop, &failures, &backwards)
 
 	restore := a.Outage(t)
-	eventually(t, 3*time.Second, "B notices", func() bool { return !b.Listener.Connected.Load() })
+	eventually(t, 3*time.Second, "B notices", func() bool { return !b.Feed.Connected.Load() })
 	time.Sleep(300 * time.Millisecond) // reads keep going against a dead database
 	restore()
 
-	eventually(t, 10*time.Second, "B's listener is back", b.Listener.Connected.Load)
-	eventually(t, 10*time.Second, "A's listener is back", a.Listener.Connected.Load)
+	eventually(t, 10*time.Second, "B's listener is back", b.Feed.Connected.Load)
+	eventually(t, 10*time.Second, "A's listener is back", a.Feed.Connected.Load)
 	setModel(t, a, admin, "gpt-4.1")
 	eventually(t, 2*time.Second, "B sees the write after recovery", func() bool {
 		c, err := b.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"})

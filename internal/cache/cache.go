@@ -1,10 +1,11 @@
 // Package cache keeps the hot path (GetModelConfig, GetEffectivePrompt and
 // token checks) in memory: the global layer whole, accounts and tokens in
-// bounded LRUs. PostgreSQL stays the truth: every write announces itself
-// (store.Change) to its own replica at once and to the others through
-// LISTEN/NOTIFY, and a stale entry is reloaded on its next use. When the
-// database cannot be reached, a stale entry is served rather than failing
-// the read; a token whose revocation may be pending is not.
+// bounded LRUs. PostgreSQL stays the truth: every write is a row of the
+// change feed, which each replica follows in order (store.Follower, woken
+// by NOTIFY), and a write's own replica hears it at once too; a stale entry
+// is reloaded on its next use. When the database cannot be reached, a stale
+// entry is served rather than failing the read; a token whose revocation
+// may be pending is not.
 package cache
 
 import (
@@ -235,9 +236,8 @@ func (c *Cache) getAccount(id string) (*accountEntry, bool) {
 }
 
 type tokenEntry struct {
-	p          domain.Principal
-	tokenEpoch uint64 // must match: a token change may be a revocation
-	connEpoch  uint64 // may lag while the database is down
+	p     domain.Principal
+	epoch uint64 // must match tokenEpoch: a token change may be a revocation
 }
 
 // Stats are counters for metrics.
@@ -263,7 +263,9 @@ type Cache struct {
 	globalInval atomic.Uint64
 	acctEpoch   atomic.Uint64 // every account entry is stale when it moves
 	tokenEpoch  atomic.Uint64
-	connEpoch   atomic.Uint64
+	// inStep is true while the change feed is followed up to date; what is
+	// loaded otherwise is kept only as a fallback, never as fresh.
+	inStep atomic.Bool
 
 	flight singleflight.Group
 	hub    hub
@@ -332,7 +334,7 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 		if c.globalInval.Load() == seen {
 			ge := &globalEntry{g: g}
 			c.global.Store(ge)
-			recheck(&c.globalInval, seen, &ge.stale)
+			c.recheck(&c.globalInval, seen, &ge.stale)
 		}
 		return g, nil
 	})
@@ -378,7 +380,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		ne.d.init(d)
 		if c.inval.Load() == seen {
 			c.accounts.Add(id, ne)
-			recheck(&c.inval, seen, &ne.stale)
+			c.recheck(&c.inval, seen, &ne.stale)
 		}
 		return &ne.d, nil
 	})
@@ -393,13 +395,13 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 }
 
 // recheck marks a just-stored entry stale if its invalidation counter
-// moved after the load began. Checking only before storing would leave a
-// window: an invalidation between that check and the store marks the entry
-// it finds (the old one) and the new entry, loaded before the change,
-// would stay. Invalidate counts first and marks second, so one of the two
-// sees the other.
-func recheck(counter *atomic.Uint64, seen uint64, stale *atomic.Bool) {
-	if counter.Load() != seen {
+// moved after the load began, or the feed is not followed up to date.
+// Checking only before storing would leave a window: an invalidation
+// between that check and the store marks the entry it finds (the old one)
+// and the new entry, loaded before the change, would stay. Invalidate
+// counts first and marks second, so one of the two sees the other.
+func (c *Cache) recheck(counter *atomic.Uint64, seen uint64, stale *atomic.Bool) {
+	if counter.Load() != seen || !c.inStep.Load() {
 		stale.Store(true)
 	}
 }
@@ -421,8 +423,8 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		return c.loadToken(ctx, hash)
 	}
 	e, ok := c.tokens.Peek(hash) // tokens are few: insertion-order eviction is fine
-	tokenEpoch, connEpoch := c.tokenEpoch.Load(), c.connEpoch.Load()
-	if ok && e.tokenEpoch == tokenEpoch && e.connEpoch == connEpoch {
+	epoch := c.tokenEpoch.Load()
+	if ok && e.epoch == epoch {
 		c.Stats.Hits.Add(1)
 		return &e.p, true, nil
 	}
@@ -430,7 +432,7 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 	p, found, err := c.loadToken(ctx, hash)
 	switch {
 	case err != nil:
-		if ok && e.tokenEpoch == tokenEpoch && unavailable(err) {
+		if ok && e.epoch == epoch && unavailable(err) {
 			c.Stats.StaleServed.Add(1)
 			return &e.p, true, nil // no token change since: not a pending revocation
 		}
@@ -439,8 +441,8 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		c.tokens.Remove(hash)
 		return nil, false, nil
 	}
-	if c.tokenEpoch.Load() == tokenEpoch {
-		c.tokens.Add(hash, &tokenEntry{p: *p, tokenEpoch: tokenEpoch, connEpoch: connEpoch})
+	if c.tokenEpoch.Load() == epoch && c.inStep.Load() {
+		c.tokens.Add(hash, &tokenEntry{p: *p, epoch: epoch})
 	}
 	return p, true, nil
 }
@@ -453,43 +455,49 @@ func (c *Cache) loadToken(ctx context.Context, hash [32]byte) (*domain.Principal
 	return &p, found, err
 }
 
-// Invalidate applies a committed change.
+// Invalidate applies a committed change (from the feed, or at once from
+// this replica's own write; applying one twice is harmless).
 func (c *Cache) Invalidate(ch store.Change) {
-	if ch.Kind == store.ChangePing {
-		return // the listener's own liveness check
-	}
 	c.Stats.Invalidations.Add(1)
 	c.inval.Add(1)
-	switch ch.Kind {
-	case store.ChangeGlobal:
+	switch {
+	case ch.Kind == store.ChangeToken:
+		c.tokenEpoch.Add(1)
+	case ch.Kind == store.ChangeGlobal || ch.Kind == store.ChangeCatalog:
 		c.globalInval.Add(1)
 		if e := c.global.Load(); e != nil {
 			e.stale.Store(true)
 		}
 		c.hub.all()
-	case store.ChangeAccount:
-		if e, ok := c.accounts.Peek(ch.Key); ok {
-			e.stale.Store(true)
-		}
-		c.hub.account(ch.Key)
-	case store.ChangeAllAccounts:
+	case ch.Kind == store.ChangeAccount && ch.AccountID == "": // several accounts
 		c.acctEpoch.Add(1)
 		c.hub.all()
-	case store.ChangeTokens:
-		c.tokenEpoch.Add(1)
+	case ch.Kind == store.ChangeAccount:
+		if e, ok := c.accounts.Peek(ch.AccountID); ok {
+			e.stale.Store(true)
+		}
+		if ch.Resource == "accounts/"+ch.AccountID {
+			c.tokenEpoch.Add(1) // the account itself: if deleted, its tokens went with it
+		}
+		c.hub.account(ch.AccountID)
 	default:
-		c.lost() // unknown kind from a newer replica: be safe
+		c.Lost() // a kind from a newer replica: be safe
 	}
 }
 
-// lost marks everything for revalidation: the listener may have missed
-// changes. Entries are still served if the database cannot be reached.
-func (c *Cache) lost() {
+// SetInStep says whether the change feed is followed up to date. While it
+// is not, what is loaded is kept only as a fallback for an outage.
+func (c *Cache) SetInStep(in bool) { c.inStep.Store(in) }
+
+// Lost marks everything for revalidation: changes may have been missed (the
+// feed was compacted past this replica's position). Entries are still
+// served if the database cannot be reached.
+func (c *Cache) Lost() {
 	c.Stats.ListenerResets.Add(1)
 	c.inval.Add(1)
 	c.globalInval.Add(1)
 	c.acctEpoch.Add(1)
-	c.connEpoch.Add(1)
+	c.tokenEpoch.Add(1)
 	if e := c.global.Load(); e != nil {
 		e.stale.Store(true)
 	}

@@ -44,12 +44,49 @@ func (f *fakeLoader) Authenticate(context.Context, []byte) (domain.Principal, bo
 	return domain.Principal{Name: "p"}, true, nil
 }
 
+// inStep is a cache whose change feed is followed up to date.
+func inStep(c *Cache) *Cache {
+	c.SetInStep(true)
+	return c
+}
+
+// TestNotFreshOutOfStep: while the feed is not followed up to date, what a
+// read loads is not kept as fresh (the next read loads again), but it is
+// kept as a fallback for an outage; back in step, loads are kept.
+func TestNotFreshOutOfStep(t *testing.T) {
+	f := &fakeLoader{}
+	c := New(f, Options{})
+	ctx := context.Background()
+	for range 3 {
+		if _, err := c.Account(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.loads.Load(); n != 3 {
+		t.Fatalf("out of step: 3 reads loaded %d times, want 3", n)
+	}
+	f.down.Store(true)
+	if _, err := c.Account(ctx, "a"); err != nil {
+		t.Fatalf("out of step and down: the last load is not served: %v", err)
+	}
+	f.down.Store(false)
+	c.SetInStep(true)
+	for range 3 {
+		if _, err := c.Account(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.loads.Load(); n != 5 {
+		t.Fatalf("in step: 3 reads loaded %d times, want 1 (5 in all)", n-3)
+	}
+}
+
 // TestConcurrentReadsAndInvalidations (run with -race): readers never see
 // a revision go backwards, and once writes stop, every reader sees the
 // last write.
 func TestConcurrentReadsAndInvalidations(t *testing.T) {
 	f := &fakeLoader{}
-	c := New(f, Options{MaxAccounts: 8})
+	c := inStep(New(f, Options{MaxAccounts: 8}))
 	ctx := context.Background()
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
@@ -62,9 +99,9 @@ func TestConcurrentReadsAndInvalidations(t *testing.T) {
 				default:
 				}
 				rev := f.rev.Add(1) // the "commit"
-				c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount, Key: fmt.Sprintf("a%d", (i+w)%4)})
+				c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount, AccountID: fmt.Sprintf("a%d", (i+w)%4)})
 				if i%50 == 0 {
-					c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAllAccounts})
+					c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount}) // several accounts
 				}
 			}
 		})
@@ -111,7 +148,7 @@ func TestConcurrentReadsAndInvalidations(t *testing.T) {
 
 func TestBoundedAndServesStaleWhenDown(t *testing.T) {
 	f := &fakeLoader{}
-	c := New(f, Options{MaxAccounts: 100})
+	c := inStep(New(f, Options{MaxAccounts: 100}))
 	ctx := context.Background()
 	for i := range 1000 {
 		if _, err := c.Account(ctx, fmt.Sprintf("acct-%d", i)); err != nil {
@@ -132,7 +169,7 @@ func TestBoundedAndServesStaleWhenDown(t *testing.T) {
 		t.Fatalf("cache hits loaded %d times", f.loads.Load()-before)
 	}
 	// Database down: a stale entry is served, an unknown one fails.
-	c.Invalidate(store.Change{Kind: store.ChangeAccount, Key: "acct-999"})
+	c.Invalidate(store.Change{Kind: store.ChangeAccount, AccountID: "acct-999"})
 	f.down.Store(true)
 	if d, err := c.Account(ctx, "acct-999"); err != nil || d.Account.ID != "acct-999" {
 		t.Fatalf("stale entry while down: %v, %v", d, err)
@@ -148,17 +185,17 @@ func TestBoundedAndServesStaleWhenDown(t *testing.T) {
 
 func TestTokenRevocationNotServedStale(t *testing.T) {
 	f := &fakeLoader{}
-	c := New(f, Options{})
+	c := inStep(New(f, Options{}))
 	ctx := context.Background()
 	if _, ok, _ := c.Authenticate(ctx, [32]byte{1}); !ok {
 		t.Fatal("token not found")
 	}
 	f.down.Store(true)
-	c.lost() // listener lost: a cached token is still accepted while down
+	c.SetInStep(false) // feed connection lost: a cached token is still accepted while down
 	if _, ok, err := c.Authenticate(ctx, [32]byte{1}); !ok || err != nil {
-		t.Fatalf("after listener loss: ok=%t err=%v", ok, err)
+		t.Fatalf("after feed loss: ok=%t err=%v", ok, err)
 	}
-	c.Invalidate(store.Change{Kind: store.ChangeTokens, Key: "tok"}) // maybe a revocation
+	c.Invalidate(store.Change{Kind: store.ChangeToken, Resource: "tokens/tok"}) // maybe a revocation
 	if _, ok, _ := c.Authenticate(ctx, [32]byte{1}); ok {
 		t.Fatal("a token with a pending change was accepted while the database is down")
 	}
@@ -174,7 +211,7 @@ type accountWriteDuringGlobalLoad struct {
 
 func (l *accountWriteDuringGlobalLoad) LoadGlobalLayer(ctx context.Context) (store.GlobalLayer, error) {
 	l.globalLoads.Add(1)
-	l.c.Invalidate(store.Change{Kind: store.ChangeAccount, Key: "someone-else"})
+	l.c.Invalidate(store.Change{Kind: store.ChangeAccount, AccountID: "someone-else"})
 	return l.fakeLoader.LoadGlobalLayer(ctx)
 }
 
@@ -183,7 +220,7 @@ func (l *accountWriteDuringGlobalLoad) LoadGlobalLayer(ctx context.Context) (sto
 // change during the load does (and the next read loads again).
 func TestGlobalLayerCachedDespiteAccountWrites(t *testing.T) {
 	l := &accountWriteDuringGlobalLoad{}
-	l.c = New(l, Options{})
+	l.c = inStep(New(l, Options{}))
 	ctx := context.Background()
 	for range 3 {
 		if _, err := l.c.Global(ctx); err != nil {
@@ -193,7 +230,7 @@ func TestGlobalLayerCachedDespiteAccountWrites(t *testing.T) {
 	if n := l.globalLoads.Load(); n != 1 {
 		t.Fatalf("global layer loaded %d times for 3 reads, want 1", n)
 	}
-	l.c.Invalidate(store.Change{Kind: store.ChangeGlobal, Key: "-"})
+	l.c.Invalidate(store.Change{Kind: store.ChangeGlobal})
 	for range 2 {
 		if _, err := l.c.Global(ctx); err != nil {
 			t.Fatal(err)

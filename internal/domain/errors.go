@@ -17,6 +17,7 @@ const (
 	CodePermissionDenied
 	CodeUnauthenticated
 	CodeUnavailable
+	CodeOutOfRange
 )
 
 // Stable reasons (SPEC section 8), carried in google.rpc.ErrorInfo.
@@ -41,6 +42,7 @@ const (
 	ReasonSecretKeyMissing    = "SECRET_KEY_NOT_CONFIGURED"
 	ReasonModelInUse          = "MODEL_IN_USE"
 	ReasonStoreUnavailable    = "STORE_UNAVAILABLE"
+	ReasonRevisionCompacted   = "REVISION_COMPACTED"
 )
 
 // Violation is one bad field of a request.

@@ -26,8 +26,8 @@ type Metrics struct {
 	lag      prometheus.Histogram
 }
 
-// New registers every metric. c and l may be nil (cache disabled).
-func New(st *store.Store, c *cache.Cache, l *cache.Listener) *Metrics {
+// New registers every metric; f may be nil.
+func New(st *store.Store, c *cache.Cache, f *store.Follower) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
@@ -35,7 +35,7 @@ func New(st *store.Store, c *cache.Cache, l *cache.Listener) *Metrics {
 			grpcprom.WithHistogramBuckets([]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}))),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "aiconfig_cache_invalidation_lag_seconds",
-			Help:    "Time from a write announcing a change to this replica's listener hearing it.",
+			Help:    "Time from a write's commit to this replica applying it from the change feed.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}),
 	}
@@ -69,19 +69,23 @@ func New(st *store.Store, c *cache.Cache, l *cache.Listener) *Metrics {
 		counter("misses_total", "Reads that loaded from the database.", c.Stats.Misses.Load)
 		counter("stale_served_total", "Stale entries served because the database was unreachable.", c.Stats.StaleServed.Load)
 		counter("invalidations_total", "Changes applied to the cache.", c.Stats.Invalidations.Load)
-		counter("listener_resets_total", "Times the cache revalidated everything after a listener (re)connect.", c.Stats.ListenerResets.Load)
+		counter("listener_resets_total", "Times the cache revalidated everything (changes it had not applied were compacted away).", c.Stats.ListenerResets.Load)
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_cache_accounts", Help: "Accounts held in memory."},
 			func() float64 { return float64(c.Len()) }))
 	}
-	if l != nil {
-		l.Lag = func(d time.Duration) { m.lag.Observe(d.Seconds()) }
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_cache_listener_connected", Help: "1 while the change listener is connected."},
+	if f != nil {
+		f.Lag = func(d time.Duration) { m.lag.Observe(d.Seconds()) }
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_cache_listener_connected",
+			Help: "1 while the change feed is followed up to date."},
 			func() float64 {
-				if l.Connected.Load() {
+				if f.Connected.Load() {
 					return 1
 				}
 				return 0
 			}))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_changes_applied_revision",
+			Help: "The newest revision of the change feed this replica has applied."},
+			func() float64 { return float64(f.Position()) }))
 	}
 	return m
 }

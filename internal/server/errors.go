@@ -25,6 +25,7 @@ var grpcCodes = map[domain.Code]codes.Code{
 	domain.CodePermissionDenied:   codes.PermissionDenied,
 	domain.CodeUnauthenticated:    codes.Unauthenticated,
 	domain.CodeUnavailable:        codes.Unavailable,
+	domain.CodeOutOfRange:         codes.OutOfRange,
 }
 
 // toStatus maps any handler error to a gRPC status, once, for every RPC:

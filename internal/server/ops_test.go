@@ -9,8 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"io"
-	"log/slog"
 	"math/big"
 	"net"
 	"net/http/httptest"
@@ -26,11 +24,9 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
-	"github.com/igny8/aiconfig/internal/cache"
+	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/pgtest"
-	"github.com/igny8/aiconfig/internal/server"
-	"github.com/igny8/aiconfig/internal/store"
 	"github.com/igny8/aiconfig/internal/testsrv"
 )
 
@@ -163,32 +159,15 @@ func certsWithSerial(t *testing.T, dir string, serverSerial int64) (caPEM []byte
 func TestMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	caPEM, clientCert := certs(t, dir)
-	conf, err := server.TLSConfig(filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"), filepath.Join(dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := pgtest.NewDatabase(t)
-	st, err := store.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := server.New(server.Deps{Store: st, Cache: cache.New(st, cache.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil))},
-		grpc.Creds(credentials.NewTLS(conf)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.GRPC.Serve(lis) }()
-	defer srv.GRPC.Stop()
+	env := testsrv.StartWith(t, pgtest.NewDatabase(t), nil, func(c *app.Config) {
+		c.Transport.TLSCert, c.Transport.TLSKey, c.Transport.TLSClientCA = filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key"), filepath.Join(dir, "ca.pem")
+	})
+	addr := env.App.Addr.String()
 
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM)
 	check := func(certs []tls.Certificate) error {
-		conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: certs})))
+		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: roots, Certificates: certs})))
 		if err != nil {
 			return err
 		}
@@ -211,7 +190,7 @@ func TestMutualTLS(t *testing.T) {
 	caPEM2, clientCert2 := certsWithSerial(t, dir, 77)
 	roots = x509.NewCertPool()
 	roots.AppendCertsFromPEM(caPEM2)
-	conn, err := tls.Dial("tcp", lis.Addr().String(), &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert2}, NextProtos: []string{"h2"}})
+	conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots, Certificates: []tls.Certificate{clientCert2}, NextProtos: []string{"h2"}})
 	if err != nil {
 		t.Fatalf("handshake after rotation: %v", err)
 	}

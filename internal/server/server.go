@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -32,8 +34,52 @@ type Deps struct {
 	Store   *store.Store
 	Keys    *secret.Keyring // nil: no secret key configured
 	Cache   *cache.Cache    // hot-path reads and token checks
+	Feed    *store.Follower // the change feed, for WatchChanges
 	Log     *slog.Logger
 	Metrics *metrics.Metrics // nil: no metrics
+}
+
+// Transport is how the server meets its clients.
+type Transport struct {
+	// TLS: both files, or neither; with ClientCA, clients must present a
+	// certificate it signed (mutual TLS). Files are re-read when they change.
+	TLSCert, TLSKey, TLSClientCA string
+	// MaxConnectionAge closes connections after this long (plus a minute's
+	// grace) so long-lived clients rebalance across replicas.
+	MaxConnectionAge time.Duration
+	// MaxRecvBytes is the largest request accepted.
+	MaxRecvBytes int
+}
+
+// Check reports an inconsistent TLS setting.
+func (t Transport) Check() error {
+	if (t.TLSCert == "") != (t.TLSKey == "") || (t.TLSClientCA != "" && t.TLSCert == "") {
+		return errors.New("AICONFIG_TLS_CERT and AICONFIG_TLS_KEY go together, and AICONFIG_TLS_CLIENT_CA needs them")
+	}
+	return nil
+}
+
+// options are the server options for t, keepalive included: the one place
+// they are set.
+func (t Transport) options() ([]grpc.ServerOption, error) {
+	opts := []grpc.ServerOption{
+		// Workers keep watch streams open for hours and ping every 30 s or
+		// so: allow pings every 10 s, even between calls.
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second,
+			MaxConnectionAge: t.MaxConnectionAge, MaxConnectionAgeGrace: time.Minute}),
+	}
+	if t.MaxRecvBytes > 0 {
+		opts = append(opts, grpc.MaxRecvMsgSize(t.MaxRecvBytes))
+	}
+	if t.TLSCert != "" {
+		conf, err := TLSConfig(t.TLSCert, t.TLSKey, t.TLSClientCA)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(conf)))
+	}
+	return opts, nil
 }
 
 // guardStore gives the access layer cached token and plan lookups, and
@@ -62,8 +108,12 @@ type Server struct {
 // from), logging (one line per call with the final code), error mapping
 // (domain errors to status + details), then access (authentication, then
 // the proto-declared rule).
-func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
+func New(d Deps, t Transport) (*Server, error) {
 	st, log := d.Store, d.Log
+	opts, err := t.options()
+	if err != nil {
+		return nil, err
+	}
 	guard, err := access.NewGuard(guardStore{d.Cache, st})
 	if err != nil {
 		return nil, err
@@ -91,13 +141,6 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 			guard.StreamInterceptor(),
 		)...),
 	)
-	// Workers keep watch streams open for hours and ping every 30 s or so:
-	// allow pings every 10 s, even between calls. (Options the caller
-	// passes, such as MaxConnectionAge, come later and win.)
-	opts = append([]grpc.ServerOption{
-		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
-		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second}),
-	}, opts...)
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
@@ -110,6 +153,7 @@ func New(d Deps, opts ...grpc.ServerOption) (*Server, error) {
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
 	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache, Draining: draining})
 	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
+	pb.RegisterChangeServiceServer(s, &api.ChangeServer{Store: st, Feed: d.Feed, Draining: draining})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)

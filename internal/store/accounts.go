@@ -35,8 +35,8 @@ func (s *Store) GetAccount(ctx context.Context, id string) (domain.Account, erro
 // expected set, the current revision must match (0: must not exist yet).
 func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *int64) (domain.Account, error) {
 	var out domain.Account
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1 FOR UPDATE`, a.ID))
+	err := s.write(ctx, func(w *Write) error {
+		cur, err := scanAccount(w.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, a.ID))
 		before, err := existing(cur, err)
 		if err != nil {
 			return err
@@ -44,31 +44,15 @@ func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *i
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch("account "+a.ID, *expected, cur.Revision)
 		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// ON CONFLICT also covers a concurrent first insert of the same id
-		// (no row to lock above); with expected=0 that insert must fail.
-		q := `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ($1, $2, $3, $4, $4)
+		out, err = scanAccount(w.QueryRow(ctx, `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan = EXCLUDED.plan,
-				revision = EXCLUDED.revision, config_revision = EXCLUDED.config_revision, updated_at = now()`
-		if expected != nil && *expected == 0 {
-			q = `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ($1, $2, $3, $4, $4)
-				ON CONFLICT (id) DO NOTHING`
-		}
-		q += ` RETURNING ` + accountCols
-		out, err = scanAccount(tx.QueryRow(ctx, q, a.ID, a.Name, a.Plan.String(), rev))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return domain.RevisionMismatch("account "+a.ID, 0, -1)
-		}
+				revision = EXCLUDED.revision, config_revision = EXCLUDED.config_revision, updated_at = now()
+			RETURNING `+accountCols, a.ID, a.Name, a.Plan.String(), w.Rev))
 		if err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: a.ID}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "accounts/"+a.ID, a.ID, before, out)
+		w.Record(ChangeAccount, a.ID, "accounts/"+a.ID, before, out)
+		return nil
 	})
 	return out, err
 }
@@ -83,10 +67,11 @@ func (s *Store) ListAccounts(ctx context.Context, after string, limit int) ([]do
 	return out, mapErr(err)
 }
 
-// DeleteAccount removes an account; its overrides and tokens go with it.
+// DeleteAccount removes an account; its overrides, prompts and tokens go
+// with it (ON DELETE CASCADE).
 func (s *Store) DeleteAccount(ctx context.Context, id string, expected *int64) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1 FOR UPDATE`, id))
+	return s.write(ctx, func(w *Write) error {
+		cur, err := scanAccount(w.QueryRow(ctx, `DELETE FROM accounts WHERE id = $1 RETURNING `+accountCols, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.AccountNotFound(id)
 		}
@@ -96,20 +81,7 @@ func (s *Store) DeleteAccount(ctx context.Context, id string, expected *int64) e
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch("account "+id, *expected, cur.Revision)
 		}
-		if _, err = tx.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, id); err != nil {
-			return err
-		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// Its tokens went with it (ON DELETE CASCADE).
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: id}); err != nil {
-			return err
-		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeTokens, Key: "-"}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "accounts/"+id, id, cur, nil)
+		w.Record(ChangeAccount, id, "accounts/"+id, cur, nil)
+		return nil
 	})
 }

@@ -18,26 +18,13 @@ const (
 	OutcomeDenied = "denied"
 )
 
+// toJSON is the audit form of a domain value (nil for none); it never holds
+// a secret (domain.SealedKey marshals as its hint).
 func toJSON(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
 	}
 	return json.Marshal(v)
-}
-
-// recordAudit appends the audit row of a write inside the write's own
-// transaction. before/after are domain values (nil for none); their JSON
-// form never holds a secret (domain.SealedKey marshals as its hint).
-func recordAudit(ctx context.Context, tx pgx.Tx, resource, accountID string, before, after any) error {
-	b, err := toJSON(before)
-	if err != nil {
-		return err
-	}
-	a, err := toJSON(after)
-	if err != nil {
-		return err
-	}
-	return insertAudit(ctx, tx, audit.From(ctx), resource, accountID, OutcomeOK, "", b, a)
 }
 
 // execer is what a transaction and the pool share.

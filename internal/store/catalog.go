@@ -47,16 +47,16 @@ func (s *Store) ListModels(ctx context.Context) ([]domain.Model, error) {
 // global settings and the whole catalog as it would be.
 type CatalogCheck func(g domain.GlobalSettings, after []domain.Model) error
 
-// UpsertModel creates or replaces a catalog entry. It holds the global
-// settings row lock so check sees defaults that cannot change under it.
+// UpsertModel creates or replaces a catalog entry, if check accepts the
+// catalog it would make with the global settings as they are.
 func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64, check CatalogCheck) (domain.Model, error) {
 	var out domain.Model
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		g, err := loadGlobal(ctx, tx, forUpdate)
+	err := s.write(ctx, func(w *Write) error {
+		g, err := loadGlobal(ctx, w)
 		if err != nil {
 			return err
 		}
-		models, err := listModels(ctx, tx)
+		models, err := listModels(ctx, w)
 		if err != nil {
 			return err
 		}
@@ -79,24 +79,16 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		if err := check(g, append(after, m)); err != nil {
 			return err
 		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if out, err = writeModel(ctx, tx, m, rev); err != nil {
-			return err
-		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "models/"+m.Integration.String()+"/"+m.ID, "", before, out)
+		out, err = writeModel(ctx, w, m, before)
+		return err
 	})
 	return out, err
 }
 
-// writeModel creates or replaces a catalog row at revision rev.
-func writeModel(ctx context.Context, tx pgx.Tx, m domain.Model, rev int64) (domain.Model, error) {
-	return scanModel(tx.QueryRow(ctx, `
+// writeModel creates or replaces a catalog row (before is the row it
+// replaces, or nil) and records it.
+func writeModel(ctx context.Context, w *Write, m domain.Model, before *domain.Model) (domain.Model, error) {
+	out, err := scanModel(w.QueryRow(ctx, `
 		INSERT INTO models (`+modelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		ON CONFLICT (integration, model) DO UPDATE SET display_name = EXCLUDED.display_name, enabled = EXCLUDED.enabled,
 			max_output_tokens = EXCLUDED.max_output_tokens, min_temperature = EXCLUDED.min_temperature,
@@ -104,7 +96,12 @@ func writeModel(ctx context.Context, tx pgx.Tx, m domain.Model, rev int64) (doma
 			image_qualities = EXCLUDED.image_qualities, image_styles = EXCLUDED.image_styles, revision = EXCLUDED.revision
 		RETURNING `+modelCols,
 		m.Integration.String(), m.ID, m.DisplayName, m.Enabled, m.MaxOutputTokens, m.MinTemperature, m.MaxTemperature,
-		nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), rev))
+		nonNil(m.ImageSizes), nonNil(m.ImageQualities), nonNil(m.ImageStyles), w.Rev))
+	if err != nil {
+		return out, err
+	}
+	w.Record(ChangeCatalog, "", "models/"+m.Integration.String()+"/"+m.ID, before, out)
+	return out, nil
 }
 
 func nonNil(s []string) []string {

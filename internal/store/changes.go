@@ -2,82 +2,132 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/igny8/aiconfig/internal/domain"
 )
 
-// ChangeChannel is the PostgreSQL NOTIFY channel every write announces
-// itself on; each replica LISTENs to it to invalidate its cache.
+// ChangeChannel is the PostgreSQL NOTIFY channel every write wakes the
+// feed's followers on. The payload is only a hint (the revision); the
+// changes table is the truth.
 const ChangeChannel = "aiconfig_changes"
 
 // ChangeKind says which cached data a write made stale.
 type ChangeKind string
 
 const (
-	ChangeGlobal      ChangeKind = "global"       // settings, catalog, global prompts
-	ChangeAccount     ChangeKind = "account"      // one account, its overrides and prompts
-	ChangeAllAccounts ChangeKind = "all_accounts" // a bulk write over accounts
-	ChangeTokens      ChangeKind = "tokens"       // any token (created, revoked, deleted)
-	ChangePing        ChangeKind = "ping"         // a replica checking its own listener
+	ChangeGlobal  ChangeKind = "global"  // global settings or global prompts
+	ChangeCatalog ChangeKind = "catalog" // the model catalog
+	ChangeAccount ChangeKind = "account" // one account (AccountID), or several (AccountID "")
+	ChangeToken   ChangeKind = "token"   // a token created or revoked
 )
 
-// Change is one committed write, as sent on ChangeChannel:
-// "rev kind key unix-micros" (the time the writer announced it, for
-// measuring how long other replicas take to hear).
+// widerThan orders kinds by how much a cache must drop for them, so a
+// write over several resources announces the widest.
+func (k ChangeKind) widerThan(o ChangeKind) bool {
+	rank := map[ChangeKind]int{ChangeToken: 1, ChangeAccount: 2, ChangeCatalog: 3, ChangeGlobal: 4}
+	return rank[k] > rank[o]
+}
+
+// Change is one committed write, as the changes table keeps it.
 type Change struct {
-	Revision int64
-	Kind     ChangeKind
-	Key      string // account id for ChangeAccount, nonce for ChangePing
-	At       time.Time
+	Revision  int64
+	Kind      ChangeKind
+	AccountID string // the account written, or "" (none, or several for ChangeAccount)
+	Resource  string // as in the audit log, e.g. "accounts/acme/overrides/openai"
+	Time      time.Time
 }
 
-func (c Change) String() string {
-	return fmt.Sprintf("%d %s %s %d", c.Revision, c.Kind, c.Key, c.At.UnixMicro())
+// AllAccounts reports whether the change may affect every account's data
+// (a write over several accounts, or to the global layer).
+func (c Change) AllAccounts() bool {
+	return c.Kind == ChangeGlobal || c.Kind == ChangeCatalog || (c.Kind == ChangeAccount && c.AccountID == "")
 }
 
-// ParseChange reads a notification payload.
-func ParseChange(payload string) (Change, error) {
-	parts := strings.Split(payload, " ")
-	if len(parts) != 4 {
-		return Change{}, fmt.Errorf("bad change payload %q", payload)
-	}
-	rev, err1 := strconv.ParseInt(parts[0], 10, 64)
-	at, err2 := strconv.ParseInt(parts[3], 10, 64)
-	if err1 != nil || err2 != nil {
-		return Change{}, fmt.Errorf("bad change payload %q", payload)
-	}
-	return Change{Revision: rev, Kind: ChangeKind(parts[1]), Key: parts[2], At: time.UnixMicro(at)}, nil
-}
-
-// txn is a transaction that also collects the changes it announces, so
-// the store can report them to its own replica right after commit.
-type txn struct {
-	pgx.Tx
-	changes *[]Change
-}
-
-// announce queues a NOTIFY, delivered by PostgreSQL only if and when the
-// transaction commits, in commit order.
-func announce(ctx context.Context, tx pgx.Tx, c Change) error {
-	c.At = time.Now()
-	if t, ok := tx.(*txn); ok {
-		*t.changes = append(*t.changes, c)
-	}
-	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, c.String())
-	return err
-}
-
-// OnChange registers f to hear of every write this store commits, at once
-// (other replicas hear through NOTIFY). Call it before serving.
+// OnChange registers f to hear of every write this store commits, at once,
+// before the feed brings it (so a replica reads its own writes). Call it
+// before serving.
 func (s *Store) OnChange(f func(Change)) { s.onChange = f }
 
-// Ping sends a ping change through the database, for a listener to check
-// that it still hears.
-func (s *Store) SendPing(ctx context.Context, nonce string) error {
-	_, err := s.pool.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, Change{Kind: ChangePing, Key: nonce, At: time.Now()}.String())
-	return mapErr(err)
+// Compacted is the OUT_OF_RANGE for a feed position whose history was
+// deleted by retention: the reader must start over from through.
+func Compacted(from, through int64) *domain.Error {
+	return &domain.Error{Code: domain.CodeOutOfRange, Reason: domain.ReasonRevisionCompacted,
+		Message: fmt.Sprintf("changes up to revision %d are no longer kept (retention), so changes after %d cannot be replayed: "+
+			"drop what you cached and resume from revision %d", through, from, through),
+		Metadata: map[string]string{"oldest_revision": strconv.FormatInt(through, 10), "from_revision": strconv.FormatInt(from, 10)}}
+}
+
+// txBeginner is what a pool and a single connection share.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// changesAfter reads up to limit changes above after, in revision order,
+// in one snapshot with the compaction mark so that a concurrent compaction
+// cannot make it skip rows silently. It also returns the newest revision.
+func changesAfter(ctx context.Context, db txBeginner, after int64, limit int) (out []Change, head int64, err error) {
+	err = pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var through int64
+		if err := tx.QueryRow(ctx, `SELECT revision, compacted_through FROM revisions WHERE id = 1`).Scan(&head, &through); err != nil {
+			return err
+		}
+		if after < through {
+			return Compacted(after, through)
+		}
+		rows, err := tx.Query(ctx, `SELECT revision, kind, COALESCE(account_id, ''), resource, created_at
+			FROM changes WHERE revision > $1 ORDER BY revision LIMIT $2`, after, limit)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Change, error) {
+			var c Change
+			return c, r.Scan(&c.Revision, &c.Kind, &c.AccountID, &c.Resource, &c.Time)
+		})
+		return err
+	})
+	return out, head, mapErr(err)
+}
+
+// ChangesAfter returns up to limit changes with a revision above after, in
+// order, and the newest revision at the time, or OUT_OF_RANGE
+// REVISION_COMPACTED when some were deleted.
+func (s *Store) ChangesAfter(ctx context.Context, after int64, limit int) ([]Change, int64, error) {
+	return changesAfter(ctx, s.pool, after, limit)
+}
+
+// Head returns the newest committed revision.
+func (s *Store) Head(ctx context.Context) (int64, error) {
+	var rev int64
+	err := s.pool.QueryRow(ctx, `SELECT revision FROM revisions WHERE id = 1`).Scan(&rev)
+	return rev, mapErr(err)
+}
+
+// CompactChanges deletes the changes written before cutoff (a prefix of
+// the feed, since times follow revisions) and records how far the feed is
+// compacted. It returns how many rows it deleted.
+func (s *Store) CompactChanges(ctx context.Context, cutoff time.Time) (int64, error) {
+	var n int64
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var through *int64
+		if err := tx.QueryRow(ctx, `SELECT max(revision) FROM changes WHERE created_at < $1`, cutoff).Scan(&through); err != nil || through == nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `DELETE FROM changes WHERE revision <= $1`, *through)
+		if err != nil {
+			return err
+		}
+		n = tag.RowsAffected()
+		_, err = tx.Exec(ctx, `UPDATE revisions SET compacted_through = greatest(compacted_through, $1) WHERE id = 1`, *through)
+		return err
+	})
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = nil
+	}
+	return n, mapErr(err)
 }

@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
@@ -15,20 +13,15 @@ type LayerChanges struct {
 	Prompts  []domain.GlobalPrompt
 }
 
-// ApplyLayer plans against the global layer as it is under the singleton's
-// row lock and writes the plan in the same transaction, every change
-// audited: all of it or none of it.
+// ApplyLayer plans against the global layer as it is and writes the plan
+// as one write, every change audited: all of it or none of it.
 func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (LayerChanges, error)) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := loadLayer(ctx, tx, forUpdate)
+	return s.write(ctx, func(w *Write) error {
+		cur, err := loadLayer(ctx, w)
 		if err != nil {
 			return err
 		}
 		ch, err := plan(cur)
-		if err != nil {
-			return err
-		}
-		rev, err := nextRevision(ctx, tx)
 		if err != nil {
 			return err
 		}
@@ -39,23 +32,16 @@ func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (Laye
 					before = &x
 				}
 			}
-			out, err := writeModel(ctx, tx, m, rev)
-			if err != nil {
-				return err
-			}
-			if err := recordAudit(ctx, tx, "models/"+m.Integration.String()+"/"+m.ID, "", before, out); err != nil {
+			if _, err := writeModel(ctx, w, m, before); err != nil {
 				return err
 			}
 		}
 		if ch.Settings != nil {
 			next := *ch.Settings
-			if err := writeSettings(ctx, tx, next, rev); err != nil {
+			if err := writeSettings(ctx, w, &next); err != nil {
 				return err
 			}
-			next.Revision = rev
-			if err := recordAudit(ctx, tx, "global_settings", "", cur.Settings, next); err != nil {
-				return err
-			}
+			w.Record(ChangeGlobal, "", "global_settings", cur.Settings, next)
 		}
 		for _, p := range ch.Prompts {
 			var before *domain.GlobalPrompt
@@ -64,18 +50,10 @@ func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (Laye
 					before = &x
 				}
 			}
-			old := ""
-			if before != nil {
-				old = before.Text
-			}
-			out, err := writeGlobalPrompt(ctx, tx, p, old, rev)
-			if err != nil {
-				return err
-			}
-			if err := recordAudit(ctx, tx, "global_prompts/"+p.PromptType, "", before, out); err != nil {
+			if _, err := writeGlobalPrompt(ctx, w, p, before); err != nil {
 				return err
 			}
 		}
-		return announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"})
+		return nil
 	})
 }

@@ -32,10 +32,10 @@ func listOverrides(ctx context.Context, tx pgx.Tx, accountID string) ([]domain.O
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Override, error) { return scanOverride(r) })
 }
 
-// lockAccount locks an account row for a write to its data and moves its
-// config_revision to rev, so readers see the change in the revision.
-func lockAccount(ctx context.Context, tx pgx.Tx, accountID string, rev int64) (domain.Account, error) {
-	a, err := scanAccount(tx.QueryRow(ctx, `UPDATE accounts SET config_revision = $2 WHERE id = $1 RETURNING `+accountCols, accountID, rev))
+// touchAccount moves an account's config_revision to the write's revision
+// (a write to its data), so readers see the change in the revision.
+func touchAccount(ctx context.Context, w *Write, accountID string) (domain.Account, error) {
+	a, err := scanAccount(w.QueryRow(ctx, `UPDATE accounts SET config_revision = $2 WHERE id = $1 RETURNING `+accountCols, accountID, w.Rev))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return a, domain.AccountNotFound(accountID)
 	}
@@ -88,20 +88,16 @@ func (s *Store) ListOverrides(ctx context.Context, accountID string) ([]domain.O
 // ones (zero Params when there is none yet) and the global layer.
 type OverrideChange func(cur domain.Params, g domain.GlobalSettings, models []domain.Model) (domain.Params, error)
 
-// UpsertOverride applies change to one override under the account's row
-// lock, so concurrent writes to one account serialize and none is lost.
+// UpsertOverride applies change to one override as one write.
 func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ domain.Integration, expected *int64, change OverrideChange) (domain.Override, domain.Account, error) {
 	var out domain.Override
 	var a domain.Account
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
+	err := s.write(ctx, func(w *Write) error {
+		var err error
+		if a, err = touchAccount(ctx, w, accountID); err != nil {
 			return err
 		}
-		if a, err = lockAccount(ctx, tx, accountID, rev); err != nil {
-			return err
-		}
-		cur, err := scanOverride(tx.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
+		cur, err := scanOverride(w.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
 			accountID, integ.String()))
 		before, err := existing(cur, err)
 		if err != nil {
@@ -110,48 +106,41 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
 		}
-		g, err := loadGlobal(ctx, tx, forShare)
+		g, err := loadGlobal(ctx, w)
 		if err != nil {
 			return err
 		}
-		models, err := listModels(ctx, tx)
+		models, err := listModels(ctx, w)
 		if err != nil {
 			return err
 		}
-		next, err := change(cur.Params, g, models)
+		p, err := change(cur.Params, g, models)
 		if err != nil {
 			return err
 		}
-		p := next
-		out, err = scanOverride(tx.QueryRow(ctx, `
+		out, err = scanOverride(w.QueryRow(ctx, `
 			INSERT INTO integration_overrides (`+overrideCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (account_id, integration) DO UPDATE SET model = EXCLUDED.model, temperature = EXCLUDED.temperature,
 				max_tokens = EXCLUDED.max_tokens, image_size = EXCLUDED.image_size, image_quality = EXCLUDED.image_quality,
 				image_style = EXCLUDED.image_style, revision = EXCLUDED.revision, updated_at = now()
 			RETURNING `+overrideCols,
-			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, rev))
+			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, w.Rev))
 		if err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, before, out)
+		w.Record(ChangeAccount, accountID, overrideResource(accountID, integ), before, out)
+		return nil
 	})
 	return out, a, err
 }
 
 // DeleteOverride removes one override.
 func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ domain.Integration, expected *int64) error {
-	return s.inTx(ctx, func(tx pgx.Tx) error {
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
+	return s.write(ctx, func(w *Write) error {
+		if _, err := touchAccount(ctx, w, accountID); err != nil {
 			return err
 		}
-		if _, err := lockAccount(ctx, tx, accountID, rev); err != nil {
-			return err
-		}
-		cur, err := scanOverride(tx.QueryRow(ctx, `DELETE FROM integration_overrides WHERE account_id = $1 AND integration = $2 RETURNING `+overrideCols,
+		cur, err := scanOverride(w.QueryRow(ctx, `DELETE FROM integration_overrides WHERE account_id = $1 AND integration = $2 RETURNING `+overrideCols,
 			accountID, integ.String()))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return overrideNotFound(accountID, integ)
@@ -162,9 +151,7 @@ func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ doma
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, overrideResource(accountID, integ), accountID, cur, nil)
+		w.Record(ChangeAccount, accountID, overrideResource(accountID, integ), cur, nil)
+		return nil
 	})
 }

@@ -63,18 +63,18 @@ func (s *Store) GetGlobalPrompt(ctx context.Context, promptType string) (domain.
 }
 
 // appendHistory records a prompt change; the actor is the audit call's.
-func appendHistory(ctx context.Context, tx pgx.Tx, accountID *string, promptType, action, oldText, newText string, rev int64) error {
+func appendHistory(ctx context.Context, w *Write, accountID *string, promptType, action, oldText, newText string) error {
 	actor := audit.From(ctx).Actor
-	_, err := tx.Exec(ctx, `INSERT INTO prompt_history (account_id, prompt_type, action, actor_name, actor_role, old_text, new_text, revision)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, accountID, promptType, action, actor.Name, actor.Role.String(), oldText, newText, rev)
+	_, err := w.Exec(ctx, `INSERT INTO prompt_history (account_id, prompt_type, action, actor_name, actor_role, old_text, new_text, revision)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, accountID, promptType, action, actor.Name, actor.Role.String(), oldText, newText, w.Rev)
 	return err
 }
 
 // UpsertGlobalPrompt creates or replaces a global prompt and records it.
 func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, expected *int64) (domain.GlobalPrompt, error) {
 	var out domain.GlobalPrompt
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := scanGlobalPrompt(tx.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1 FOR UPDATE`, p.PromptType))
+	err := s.write(ctx, func(w *Write) error {
+		cur, err := scanGlobalPrompt(w.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1`, p.PromptType))
 		before, err := existing(cur, err)
 		if err != nil {
 			return err
@@ -82,59 +82,54 @@ func (s *Store) UpsertGlobalPrompt(ctx context.Context, p domain.GlobalPrompt, e
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch("global prompt "+p.PromptType, *expected, cur.Revision)
 		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if out, err = writeGlobalPrompt(ctx, tx, p, cur.Text, rev); err != nil {
-			return err
-		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "global_prompts/"+p.PromptType, "", before, out)
+		out, err = writeGlobalPrompt(ctx, w, p, before)
+		return err
 	})
 	return out, err
 }
 
-// writeGlobalPrompt creates or replaces a global prompt at rev and records
-// the change in the prompt history (old is the previous text, or "").
-func writeGlobalPrompt(ctx context.Context, tx pgx.Tx, p domain.GlobalPrompt, old string, rev int64) (domain.GlobalPrompt, error) {
-	out, err := scanGlobalPrompt(tx.QueryRow(ctx, `
+// writeGlobalPrompt creates or replaces a global prompt (before is the one
+// it replaces, or nil) and records it, in the history too.
+func writeGlobalPrompt(ctx context.Context, w *Write, p domain.GlobalPrompt, before *domain.GlobalPrompt) (domain.GlobalPrompt, error) {
+	out, err := scanGlobalPrompt(w.QueryRow(ctx, `
 		INSERT INTO global_prompts (`+globalPromptCols+`) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (prompt_type) DO UPDATE SET text = EXCLUDED.text, description = EXCLUDED.description,
 			variables = EXCLUDED.variables, revision = EXCLUDED.revision, updated_at = now()
-		RETURNING `+globalPromptCols, p.PromptType, p.Text, p.Description, nonNil(p.Variables), rev))
+		RETURNING `+globalPromptCols, p.PromptType, p.Text, p.Description, nonNil(p.Variables), w.Rev))
 	if err != nil {
 		return out, err
 	}
-	return out, appendHistory(ctx, tx, nil, p.PromptType, domain.ActionUpsertGlobal, old, out.Text, rev)
+	old := ""
+	if before != nil {
+		old = before.Text
+	}
+	if err := appendHistory(ctx, w, nil, p.PromptType, domain.ActionUpsertGlobal, old, out.Text); err != nil {
+		return out, err
+	}
+	w.Record(ChangeGlobal, "", "global_prompts/"+p.PromptType, before, out)
+	return out, nil
 }
 
 // PromptChange computes an account prompt's next state from the global
 // prompt and the stored one (nil when none). write=false means no change.
 type PromptChange func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (next domain.AccountPrompt, write bool, err error)
 
-// ChangeAccountPrompt applies change under the account's row lock and
-// records the write in the history, in the same transaction.
+// ChangeAccountPrompt applies change to one account prompt as one write,
+// with its history entry. A change that writes nothing commits nothing.
 func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, action string, expected *int64, change PromptChange) (domain.AccountPrompt, error) {
 	var out domain.AccountPrompt
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
+	err := s.write(ctx, func(w *Write) error {
+		if _, err := touchAccount(ctx, w, accountID); err != nil {
 			return err
 		}
-		if _, err := lockAccount(ctx, tx, accountID, rev); err != nil {
-			return err
-		}
-		g, err := scanGlobalPrompt(tx.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1 FOR SHARE`, promptType))
+		g, err := scanGlobalPrompt(w.QueryRow(ctx, `SELECT `+globalPromptCols+` FROM global_prompts WHERE prompt_type = $1`, promptType))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return PromptTypeNotFound(promptType)
 		}
 		if err != nil {
 			return err
 		}
-		stored, err := scanAccountPrompt(tx.QueryRow(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1 AND prompt_type = $2`, accountID, promptType))
+		stored, err := scanAccountPrompt(w.QueryRow(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1 AND prompt_type = $2`, accountID, promptType))
 		cur, err := existing(stored, err)
 		if err != nil {
 			return err
@@ -149,14 +144,15 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 		if !write {
 			out = next
 			out.Revision = stored.Revision
+			w.Unchanged(accountID, "accounts/"+accountID+"/prompts/"+promptType)
 			return nil
 		}
-		out, err = scanAccountPrompt(tx.QueryRow(ctx, `
+		out, err = scanAccountPrompt(w.QueryRow(ctx, `
 			INSERT INTO account_prompts (`+accountPromptCols+`) VALUES ($1, $2, $3, $4, $5, $6)
 			ON CONFLICT (account_id, prompt_type) DO UPDATE SET prompt_value = EXCLUDED.prompt_value,
 				default_prompt = EXCLUDED.default_prompt, is_customized = EXCLUDED.is_customized,
 				revision = EXCLUDED.revision, updated_at = now()
-			RETURNING `+accountPromptCols, accountID, promptType, next.PromptValue, next.DefaultPrompt, next.IsCustomized, rev))
+			RETURNING `+accountPromptCols, accountID, promptType, next.PromptValue, next.DefaultPrompt, next.IsCustomized, w.Rev))
 		if err != nil {
 			return err
 		}
@@ -164,45 +160,31 @@ func (s *Store) ChangeAccountPrompt(ctx context.Context, accountID, promptType, 
 		if cur != nil {
 			old = cur.PromptValue
 		}
-		if err := appendHistory(ctx, tx, &accountID, promptType, action, old, out.PromptValue, rev); err != nil {
+		if err := appendHistory(ctx, w, &accountID, promptType, action, old, out.PromptValue); err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAccount, Key: accountID}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "accounts/"+accountID+"/prompts/"+promptType, accountID, cur, out)
+		w.Record(ChangeAccount, accountID, "accounts/"+accountID+"/prompts/"+promptType, cur, out)
+		return nil
 	})
 	return out, err
 }
 
 // BulkResetPrompts resets the selected account prompts that differ from
 // the live global text (customized, or left on an old global), recording
-// each in the history. Empty filters select everything they could; the
-// caller decides whether that is allowed.
+// each in the history, as one write. Empty filters select everything they
+// could; the caller decides whether that is allowed.
 func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []string) (int, error) {
 	var n int
 	actor := audit.From(ctx).Actor
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
-			return err
-		}
-		// Lock accounts first, in id order, as single-account writes do, so
-		// the two never deadlock.
-		if _, err := tx.Exec(ctx, `SELECT id FROM accounts WHERE id IN (
-				SELECT account_id FROM account_prompts WHERE (cardinality($1::text[]) = 0 OR account_id = ANY($1))
-					AND (cardinality($2::text[]) = 0 OR prompt_type = ANY($2)))
-			ORDER BY id FOR UPDATE`, nonNil(accountIDs), nonNil(promptTypes)); err != nil {
-			return err
-		}
-		err = tx.QueryRow(ctx, `
+	err := s.write(ctx, func(w *Write) error {
+		var accounts []string
+		err := w.QueryRow(ctx, `
 			WITH old AS (
 				SELECT ap.account_id, ap.prompt_type, ap.prompt_value
 				FROM account_prompts ap JOIN global_prompts g USING (prompt_type)
 				WHERE (cardinality($1::text[]) = 0 OR ap.account_id = ANY($1))
 					AND (cardinality($2::text[]) = 0 OR ap.prompt_type = ANY($2))
 					AND (ap.is_customized OR ap.prompt_value <> g.text)
-				FOR UPDATE OF ap
 			), reset AS (
 				UPDATE account_prompts ap SET prompt_value = g.text, default_prompt = g.text, is_customized = false,
 					revision = $3, updated_at = now()
@@ -215,16 +197,22 @@ func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []
 			), touched AS (
 				UPDATE accounts SET config_revision = $3 WHERE id IN (SELECT account_id FROM reset)
 			)
-			SELECT count(*) FROM reset`,
-			nonNil(accountIDs), nonNil(promptTypes), rev, actor.Name, actor.Role.String()).Scan(&n)
+			SELECT count(*), COALESCE(array_agg(DISTINCT account_id), '{}') FROM reset`,
+			nonNil(accountIDs), nonNil(promptTypes), w.Rev, actor.Name, actor.Role.String()).Scan(&n, &accounts)
 		if err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeAllAccounts, Key: "-"}); err != nil {
-			return err
+		if n == 0 {
+			w.Unchanged("", "account_prompts")
+			return nil
 		}
-		return recordAudit(ctx, tx, "account_prompts", "", nil, map[string]any{
+		account := "" // several accounts: caches drop them all
+		if len(accounts) == 1 {
+			account = accounts[0]
+		}
+		w.Record(ChangeAccount, account, "account_prompts", nil, map[string]any{
 			"account_ids": nonNil(accountIDs), "prompt_types": nonNil(promptTypes), "reset_count": n})
+		return nil
 	})
 	return n, err
 }

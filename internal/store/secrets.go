@@ -85,11 +85,8 @@ func (s *Store) RotateKeys(ctx context.Context, keys *secret.Keyring) (int, erro
 		return 0, secret.ErrNoKey
 	}
 	n := 0
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := loadGlobal(ctx, tx, forUpdate); err != nil {
-			return err
-		}
-		rows, err := tx.Query(ctx, `SELECT integration, api_key_sealed FROM global_integration_defaults WHERE api_key_sealed <> ''`)
+	err := s.write(ctx, func(w *Write) error {
+		rows, err := w.Query(ctx, `SELECT integration, api_key_sealed FROM global_integration_defaults WHERE api_key_sealed <> ''`)
 		if err != nil {
 			return err
 		}
@@ -114,19 +111,17 @@ func (s *Store) RotateKeys(ctx context.Context, keys *secret.Keyring) (int, erro
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2 WHERE integration = $1`, x.integ, resealed); err != nil {
+			if _, err := w.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2 WHERE integration = $1`, x.integ, resealed); err != nil {
 				return err
 			}
 			n++
 		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
+		// The layer's sealed keys changed: caches load it again.
+		if _, err := w.Exec(ctx, `UPDATE global_settings SET revision = $1 WHERE id = 1`, w.Rev); err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "global_settings", "", nil, map[string]any{"resealed_keys": n, "active_key_id": keys.ActiveID()})
+		w.Record(ChangeGlobal, "", "global_settings", nil, map[string]any{"resealed_keys": n, "active_key_id": keys.ActiveID()})
+		return nil
 	})
 	return n, err
 }

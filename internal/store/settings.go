@@ -9,21 +9,12 @@ import (
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
-// Row-lock modes for the singleton: writers to the global layer (settings,
-// catalog) take forUpdate; writers that validate against it take forShare
-// so the layer cannot change under their check.
-const (
-	noLock    = ""
-	forShare  = " FOR SHARE"
-	forUpdate = " FOR UPDATE"
-)
-
-// loadGlobal reads the singleton and its four provider rows.
-func loadGlobal(ctx context.Context, tx pgx.Tx, lock string) (domain.GlobalSettings, error) {
+// loadGlobal reads the singleton and its provider rows. (Writes need no row
+// locks: every write holds the revision lock, so none runs beside another.)
+func loadGlobal(ctx context.Context, tx pgx.Tx) (domain.GlobalSettings, error) {
 	g := domain.GlobalSettings{Defaults: map[domain.Integration]domain.Defaults{}}
-	q := `SELECT text_integration, image_integration, revision FROM global_settings WHERE id = 1` + lock
 	var text, image string
-	err := tx.QueryRow(ctx, q).Scan(&text, &image, &g.Revision)
+	err := tx.QueryRow(ctx, `SELECT text_integration, image_integration, revision FROM global_settings WHERE id = 1`).Scan(&text, &image, &g.Revision)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return g, errNoGlobal
 	}
@@ -61,7 +52,7 @@ func loadGlobal(ctx context.Context, tx pgx.Tx, lock string) (domain.GlobalSetti
 func (s *Store) GetGlobal(ctx context.Context) (domain.GlobalSettings, error) {
 	var g domain.GlobalSettings
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		g, err = loadGlobal(ctx, tx, noLock)
+		g, err = loadGlobal(ctx, tx)
 		return err
 	})
 	return g, mapErr(err)
@@ -70,52 +61,45 @@ func (s *Store) GetGlobal(ctx context.Context) (domain.GlobalSettings, error) {
 // GlobalChange computes new settings from the current ones and the catalog.
 type GlobalChange func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error)
 
-// UpdateGlobal applies change under the singleton's row lock.
+// UpdateGlobal applies change to the global settings as one write.
 func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change GlobalChange) (domain.GlobalSettings, error) {
 	var out domain.GlobalSettings
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		cur, err := loadGlobal(ctx, tx, forUpdate)
+	err := s.write(ctx, func(w *Write) error {
+		cur, err := loadGlobal(ctx, w)
 		if err != nil {
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch("global settings", *expected, cur.Revision)
 		}
-		models, err := listModels(ctx, tx)
+		models, err := listModels(ctx, w)
 		if err != nil {
 			return err
 		}
-		next, err := change(cur, models)
-		if err != nil {
+		if out, err = change(cur, models); err != nil {
 			return err
 		}
-		rev, err := nextRevision(ctx, tx)
-		if err != nil {
+		if err := writeSettings(ctx, w, &out); err != nil {
 			return err
 		}
-		if err := writeSettings(ctx, tx, next, rev); err != nil {
-			return err
-		}
-		next.Revision = rev
-		out = next
-		if err := announce(ctx, tx, Change{Revision: rev, Kind: ChangeGlobal, Key: "-"}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "global_settings", "", cur, next)
+		w.Record(ChangeGlobal, "", "global_settings", cur, out)
+		return nil
 	})
 	return out, err
 }
 
-// writeSettings stores the singleton and its four provider rows at rev.
-func writeSettings(ctx context.Context, tx pgx.Tx, next domain.GlobalSettings, rev int64) error {
-	if _, err := tx.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
-		next.TextIntegration.String(), next.ImageIntegration.String(), rev); err != nil {
+// writeSettings stores the singleton and its provider rows at the write's
+// revision, which it sets in next.
+func writeSettings(ctx context.Context, w *Write, next *domain.GlobalSettings) error {
+	next.Revision = w.Rev
+	if _, err := w.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
+		next.TextIntegration.String(), next.ImageIntegration.String(), w.Rev); err != nil {
 		return err
 	}
 	for _, integ := range domain.Integrations {
 		d := next.Defaults[integ]
 		p := d.Params
-		if _, err := tx.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2, api_key_hint = $9, model = $3,
+		if _, err := w.Exec(ctx, `UPDATE global_integration_defaults SET api_key_sealed = $2, api_key_hint = $9, model = $3,
 			temperature = $4, max_tokens = $5, image_size = $6, image_quality = $7, image_style = $8 WHERE integration = $1`,
 			integ.String(), d.APIKey.Sealed, p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, d.APIKey.Hint); err != nil {
 			return err
@@ -136,18 +120,17 @@ type GlobalLayer struct {
 func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
 	var l GlobalLayer
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
-		l, err = loadLayer(ctx, tx, noLock)
+		l, err = loadLayer(ctx, tx)
 		return err
 	})
 	return l, mapErr(err)
 }
 
-// loadLayer reads the whole global layer inside tx, with the singleton
-// locked as lock says.
-func loadLayer(ctx context.Context, tx pgx.Tx, lock string) (GlobalLayer, error) {
+// loadLayer reads the whole global layer inside tx.
+func loadLayer(ctx context.Context, tx pgx.Tx) (GlobalLayer, error) {
 	var l GlobalLayer
 	var err error
-	if l.Settings, err = loadGlobal(ctx, tx, lock); err != nil {
+	if l.Settings, err = loadGlobal(ctx, tx); err != nil {
 		return l, err
 	}
 	if l.Models, err = listModels(ctx, tx); err != nil {
@@ -203,15 +186,4 @@ func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountD
 		return err
 	})
 	return d, mapErr(err)
-}
-
-// GlobalRevision is the newest revision of the global layer, for a cheap
-// periodic check that a replica has not missed a change.
-func (s *Store) GlobalRevision(ctx context.Context) (int64, error) {
-	var rev int64
-	err := s.pool.QueryRow(ctx, `SELECT greatest(
-		(SELECT revision FROM global_settings WHERE id = 1),
-		(SELECT COALESCE(max(revision), 0) FROM models),
-		(SELECT COALESCE(max(revision), 0) FROM global_prompts))`).Scan(&rev)
-	return rev, mapErr(err)
 }

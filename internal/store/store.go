@@ -1,8 +1,9 @@
 // Package store is the only code that talks to PostgreSQL. One file per
-// aggregate; every multi-row write runs in one transaction that also takes
-// the resource's new revision from revision_seq. Errors leave this package
-// as *domain.Error (or wrapped internal errors that never carry SQL text to
-// a caller).
+// aggregate; every write goes through Store.write (write.go), which takes
+// the revision in commit order and records the audit rows and the change
+// feed row in the same transaction. Errors leave this package as
+// *domain.Error (or wrapped internal errors that never carry SQL text to a
+// caller).
 package store
 
 import (
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -22,6 +24,11 @@ import (
 type Store struct {
 	pool     *pgxpool.Pool
 	onChange func(Change)
+
+	// local holds the revisions this process committed and already told
+	// OnChange about, so the feed's follower does not apply them twice.
+	localMu sync.Mutex
+	local   map[int64]struct{}
 }
 
 // Open connects a pool to databaseURL and checks that it answers.
@@ -51,20 +58,7 @@ func (s *Store) PoolStat() *pgxpool.Stat { return s.pool.Stat() }
 // Ping reports whether the database answers.
 func (s *Store) Ping(ctx context.Context) error { return mapErr(s.pool.Ping(ctx)) }
 
-// inTx runs fn in a transaction and maps its error. After a commit it
-// reports the changes fn announced to this replica's OnChange hook.
-func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	var changes []Change
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(&txn{Tx: tx, changes: &changes}) })
-	if err == nil && s.onChange != nil {
-		for _, c := range changes {
-			s.onChange(c)
-		}
-	}
-	return mapErr(err)
-}
-
-// Pool exposes the pool's connection config for the change listener.
+// ConnConfig is the pool's connection config, for the feed's own connection.
 func (s *Store) ConnConfig() *pgx.ConnConfig { return s.pool.Config().ConnConfig.Copy() }
 
 // existing turns the read of the row a write replaces into the audit's
@@ -78,13 +72,6 @@ func existing[T any](row T, err error) (*T, error) {
 		return nil, nil
 	}
 	return nil, err
-}
-
-// nextRevision takes a fresh revision from the shared sequence.
-func nextRevision(ctx context.Context, q pgx.Tx) (int64, error) {
-	var rev int64
-	err := q.QueryRow(ctx, `SELECT nextval('revision_seq')`).Scan(&rev)
-	return rev, err
 }
 
 // PostgreSQL error codes the store maps (Flipt's storage/sql/errors.go does the same).

@@ -31,8 +31,8 @@ func (s *Store) CreateToken(ctx context.Context, t domain.Token, secretHash []by
 		account = t.AccountID
 	}
 	var out domain.Token
-	err := s.inTx(ctx, func(tx pgx.Tx) (err error) {
-		out, err = scanToken(tx.QueryRow(ctx, `INSERT INTO tokens (id, name, role, account_id, secret_hash) VALUES ($1, $2, $3, $4, $5)
+	err := s.write(ctx, func(w *Write) (err error) {
+		out, err = scanToken(w.QueryRow(ctx, `INSERT INTO tokens (id, name, role, account_id, secret_hash) VALUES ($1, $2, $3, $4, $5)
 			RETURNING `+tokenCols, t.ID, t.Name, t.Role.String(), account, secretHash))
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == pgForeignKeyViolation {
@@ -41,7 +41,8 @@ func (s *Store) CreateToken(ctx context.Context, t domain.Token, secretHash []by
 		if err != nil {
 			return err
 		}
-		return recordAudit(ctx, tx, "tokens/"+out.ID, out.AccountID, nil, out)
+		w.Record(ChangeToken, out.AccountID, "tokens/"+out.ID, nil, out)
+		return nil
 	})
 	return out, err
 }
@@ -76,22 +77,20 @@ func (s *Store) ListTokens(ctx context.Context, after string, limit int, include
 // RevokeToken marks a token revoked; revoking twice keeps the first time.
 func (s *Store) RevokeToken(ctx context.Context, id string) (domain.Token, error) {
 	var out domain.Token
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		before, err := scanToken(tx.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1 FOR UPDATE`, id))
+	err := s.write(ctx, func(w *Write) error {
+		before, err := scanToken(w.QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE id = $1`, id))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.NotFound(domain.ReasonTokenNotFound, "token %q does not exist", id)
 		}
 		if err != nil {
 			return err
 		}
-		if out, err = scanToken(tx.QueryRow(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING `+tokenCols,
+		if out, err = scanToken(w.QueryRow(ctx, `UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE id = $1 RETURNING `+tokenCols,
 			id, time.Now())); err != nil {
 			return err
 		}
-		if err := announce(ctx, tx, Change{Kind: ChangeTokens, Key: id}); err != nil {
-			return err
-		}
-		return recordAudit(ctx, tx, "tokens/"+id, out.AccountID, before, out)
+		w.Record(ChangeToken, out.AccountID, "tokens/"+id, before, out)
+		return nil
 	})
 	return out, err
 }

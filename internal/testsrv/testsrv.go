@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
-	"net"
 	neturl "net/url"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/metrics"
@@ -32,9 +32,10 @@ import (
 
 // Env is a running server and clients for it.
 type Env struct {
+	App         *app.App
 	Metrics     *metrics.Metrics
 	Cache       *cache.Cache
-	Listener    *cache.Listener
+	Feed        *store.Follower
 	Keys        *secret.Keyring
 	Logs        *SyncBuffer // everything the server logged
 	DatabaseURL string
@@ -47,10 +48,11 @@ type Env struct {
 	Tokens      pb.TokenServiceClient
 	Prompts     pb.PromptServiceClient
 	Audit       pb.AuditServiceClient
+	Changes     pb.ChangeServiceClient
 }
 
 // Start serves on 127.0.0.1 over a fresh migrated database, with the
-// cache and its change listener running.
+// cache and its change feed running.
 func Start(t testing.TB) *Env {
 	t.Helper()
 	return StartOn(t, pgtest.NewDatabase(t), nil)
@@ -60,56 +62,56 @@ func Start(t testing.TB) *Env {
 // another Env's (pass its Keys so both read the same API keys).
 func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
 	t.Helper()
-	ctx := context.Background()
-	st, err := store.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	return StartWith(t, url, keys, nil)
+}
+
+// StartWith is StartOn with the production configuration (app.Defaults)
+// changed by configure, for tests of a setting.
+func StartWith(t testing.TB, url string, keys *secret.Keyring, configure func(*app.Config)) *Env {
+	t.Helper()
 	if keys == nil {
+		var err error
 		if keys, err = secret.NewKeyring(secret.NewKey()); err != nil {
 			t.Fatal(err)
 		}
 	}
+	cfg := app.Defaults()
+	cfg.DatabaseURL, cfg.Keys = url, keys
+	cfg.Listen, cfg.MetricsListen = "127.0.0.1:0", ""
+	cfg.FeedInterval, cfg.HealthInterval, cfg.DrainDelay = 200*time.Millisecond, 100*time.Millisecond, 0
+	if configure != nil {
+		configure(&cfg)
+	}
 	logs := &SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	c := cache.New(st, cache.Options{})
-	st.OnChange(c.Invalidate)
-	lctx, stopListener := context.WithCancel(context.Background())
-	listener := &cache.Listener{Cache: c, Source: st, Log: log, Interval: 200 * time.Millisecond}
-	listenerDone := make(chan struct{})
-	go func() { listener.Run(lctx); close(listenerDone) }()
-	m := metrics.New(st, c, listener)
-	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m})
+	a, err := app.New(context.Background(), cfg, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.GRPC.Serve(lis) }()
-	hctx, stopHealth := context.WithCancel(context.Background())
-	go srv.WatchHealth(hctx, st, 100*time.Millisecond, log)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.Run(ctx); close(done) }()
+	conn, err := grpc.NewClient(a.Addr.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		_ = conn.Close()
-		stopHealth()
-		srv.GRPC.Stop()
-		stopListener()
-		<-listenerDone
-		st.Close()
+		a.Server.GRPC.Stop() // no graceful drain: tests end at once
+		stop()
+		<-done
+		a.Close()
 	})
-	for i := 0; !listener.Connected.Load(); i++ {
+	for i := 0; !a.Follower.Connected.Load(); i++ {
 		if i > 500 {
-			t.Fatal("change listener did not connect")
+			t.Fatal("the change feed follower did not connect")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &Env{Metrics: m, Cache: c, Listener: listener, Keys: keys, Logs: logs, DatabaseURL: url, ServerURL: pgtest.Config(t).URL(), Store: st, Server: srv, Conn: conn,
-		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn), Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn)}
+	return &Env{App: a, Metrics: a.Metrics, Cache: a.Cache, Feed: a.Follower, Keys: keys, Logs: logs, DatabaseURL: url,
+		ServerURL: pgtest.Config(t).URL(), Store: a.Store, Server: a.Server, Conn: conn,
+		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn),
+		Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn), Changes: pb.NewChangeServiceClient(conn)}
 }
 
 // Token issues a token directly in the store and returns its secret.

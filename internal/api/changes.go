@@ -1,0 +1,106 @@
+package api
+
+import (
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// ChangeServer implements aiconfig.v1.ChangeService.
+type ChangeServer struct {
+	pb.UnimplementedChangeServiceServer
+	Store *store.Store
+	// Feed is this replica's follower of the change feed: live changes are
+	// served from its memory.
+	Feed *store.Follower
+	// Draining closes when the server starts a graceful stop: streams end.
+	Draining <-chan struct{}
+	// Progress is how often an idle stream says it is up to date; default 10s.
+	Progress time.Duration
+}
+
+var changeKinds = map[store.ChangeKind]pb.ChangeKind{
+	store.ChangeGlobal: pb.ChangeKind_CHANGE_KIND_GLOBAL, store.ChangeCatalog: pb.ChangeKind_CHANGE_KIND_CATALOG,
+	store.ChangeAccount: pb.ChangeKind_CHANGE_KIND_ACCOUNT, store.ChangeToken: pb.ChangeKind_CHANGE_KIND_TOKEN,
+}
+
+// changePage bounds one read of the history.
+const changePage = 500
+
+// WatchChanges replays the history after from_revision from the database
+// (which knows what retention deleted), then follows this replica's feed.
+func (s *ChangeServer) WatchChanges(req *pb.WatchChangesRequest, stream pb.ChangeService_WatchChangesServer) error {
+	ctx := stream.Context()
+	pos := req.GetFromRevision()
+	if pos < 0 {
+		return domain.InvalidField("from_revision", "must not be negative; 0 replays the whole retained history")
+	}
+	send := func(batch []store.Change) error {
+		for _, c := range batch {
+			if err := stream.Send(&pb.Change{Revision: c.Revision, Kind: changeKinds[c.Kind], AccountId: c.AccountID,
+				Resource: c.Resource, Time: timestamppb.New(c.Time)}); err != nil {
+				return err
+			}
+			pos = c.Revision
+		}
+		return nil
+	}
+	progress := func() error { return stream.Send(&pb.Change{Revision: pos, Progress: true}) }
+	for {
+		batch, head, err := s.Store.ChangesAfter(ctx, pos, changePage)
+		if err != nil {
+			return err
+		}
+		if err := send(batch); err != nil {
+			return err
+		}
+		if len(batch) < changePage {
+			pos = max(pos, head) // nothing lies between: caught up
+			break
+		}
+	}
+	if err := progress(); err != nil {
+		return err
+	}
+	every := s.Progress
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	idle := time.NewTimer(every)
+	defer idle.Stop()
+	for {
+		wake := s.Feed.Wait() // taken before reading: no change slips between
+		batch, _, ok := s.Feed.Since(pos)
+		if !ok { // fell behind what the replica keeps in memory
+			var err error
+			if batch, _, err = s.Store.ChangesAfter(ctx, pos, changePage); err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			if err := send(batch); err != nil {
+				return err
+			}
+			idle.Reset(every)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.Draining:
+			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
+		case <-wake:
+		case <-idle.C:
+			if err := progress(); err != nil {
+				return err
+			}
+			idle.Reset(every)
+		}
+	}
+}

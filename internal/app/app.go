@@ -1,0 +1,200 @@
+// Package app wires a serving replica together: the store, the cache and
+// the change feed it follows, metrics, the gRPC server and health. `aiconfigd
+// serve` and the test server (internal/testsrv) both build it here, so the
+// tests run what production runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/igny8/aiconfig/internal/cache"
+	"github.com/igny8/aiconfig/internal/metrics"
+	"github.com/igny8/aiconfig/internal/secret"
+	"github.com/igny8/aiconfig/internal/server"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// Config is every setting of a serving replica. Defaults holds the
+// production values; `serve` takes its flags' defaults from it.
+type Config struct {
+	DatabaseURL   string
+	Listen        string // gRPC address
+	MetricsListen string // "" disables /metrics
+	Pprof         bool   // /debug/pprof/ on the metrics address
+	Migrate       bool   // apply pending migrations first
+	CacheDisabled bool
+	CacheAccounts int
+	// Keys seal and open API keys; nil when no secret key is configured.
+	Keys *secret.Keyring
+	// Transport: TLS files, connection age, request size.
+	Transport server.Transport
+	// DrainDelay: on shutdown, how long health says NOT_SERVING before the
+	// listener closes.
+	DrainDelay time.Duration
+	// ChangesRetention: the change feed keeps this much history.
+	ChangesRetention time.Duration
+	// FeedInterval: the feed is read at least this often, notifications or not.
+	FeedInterval time.Duration
+	// HealthInterval: how often health checks the database.
+	HealthInterval time.Duration
+}
+
+// Defaults are the production settings.
+func Defaults() Config {
+	return Config{
+		Listen:           "127.0.0.1:50051",
+		MetricsListen:    "127.0.0.1:9464",
+		CacheAccounts:    100000,
+		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
+		DrainDelay:       3 * time.Second,
+		ChangesRetention: 7 * 24 * time.Hour,
+		FeedInterval:     time.Second,
+		HealthInterval:   2 * time.Second,
+	}
+}
+
+// Check reports the first invalid setting, naming it.
+func (c Config) Check() error {
+	switch {
+	case c.DatabaseURL == "":
+		return errors.New("no database: set AICONFIG_DATABASE_URL or --database-url")
+	case c.CacheAccounts < 1:
+		return errors.New("AICONFIG_CACHE_ACCOUNTS must be at least 1")
+	case c.Transport.MaxRecvBytes < 1024:
+		return errors.New("AICONFIG_MAX_RECV_BYTES must be at least 1024")
+	case c.Transport.MaxConnectionAge <= 0:
+		return errors.New("AICONFIG_MAX_CONNECTION_AGE must be positive")
+	case c.DrainDelay < 0:
+		return errors.New("AICONFIG_DRAIN_DELAY must not be negative")
+	case c.ChangesRetention < time.Hour:
+		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
+	}
+	return c.Transport.Check()
+}
+
+// App is a serving replica whose listeners are bound.
+type App struct {
+	Config   Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Cache    *cache.Cache
+	Follower *store.Follower
+	Metrics  *metrics.Metrics
+	Server   *server.Server
+	// Addr is the gRPC listener's address (useful with port 0).
+	Addr net.Addr
+
+	lis     net.Listener
+	metrics *http.Server
+}
+
+// New checks the database (schema, stored keys), builds the replica and
+// binds its listeners. Run serves; Close releases everything.
+func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if cfg.Migrate {
+		if err := store.MigrateUp(cfg.DatabaseURL, cfg.Keys); err != nil {
+			return nil, err
+		}
+	}
+	a := &App{Config: cfg, Log: log}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	if err := a.Store.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+	// Refuse to start rather than fail a worker's first call later.
+	if err := a.Store.CheckKeys(ctx, cfg.Keys); err != nil {
+		return nil, err
+	}
+	if cfg.Keys == nil {
+		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
+	}
+	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxAccounts: cfg.CacheAccounts})
+	a.Follower = &store.Follower{Store: a.Store, Log: log, Interval: cfg.FeedInterval, Retention: cfg.ChangesRetention}
+	a.Metrics = metrics.New(a.Store, a.Cache, a.Follower)
+	if a.Cache.Enabled() {
+		a.Store.OnChange(a.Cache.Invalidate)
+		a.Follower.Apply, a.Follower.InStep, a.Follower.Lost = a.Cache.Invalidate, a.Cache.SetInStep, a.Cache.Lost
+	}
+	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, Log: log, Metrics: a.Metrics}, cfg.Transport); err != nil {
+		return nil, err
+	}
+	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("AICONFIG_LISTEN: %w", err)
+	}
+	a.Addr = a.lis.Addr()
+	if cfg.MetricsListen != "" {
+		mlis, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			return nil, fmt.Errorf("AICONFIG_METRICS_LISTEN: %w", err)
+		}
+		a.metrics = &http.Server{Handler: a.Metrics.Handler(cfg.Pprof), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = a.metrics.Serve(mlis) }()
+		log.Info("metrics", "listen", mlis.Addr().String(), "pprof", cfg.Pprof)
+	}
+	return a, nil
+}
+
+// Run serves until ctx ends, then stops gracefully: health reports
+// NOT_SERVING for the drain delay (so balancers stop routing here), watch
+// streams end with UNAVAILABLE (clients reconnect elsewhere), in-flight
+// calls finish (20 s at most).
+func (a *App) Run(ctx context.Context) error {
+	bg, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { stop(); wg.Wait() }()
+	wg.Go(func() { a.Follower.Run(bg) })
+	wg.Go(func() { a.Server.WatchHealth(bg, a.Store, a.Config.HealthInterval, a.Log) })
+	a.Log.Info("serving", "listen", a.Addr.String(), "schema_version", store.ExpectedVersion())
+	errc := make(chan error, 1)
+	go func() { errc <- a.Server.GRPC.Serve(a.lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "drain_delay", a.Config.DrainDelay.String())
+	a.Server.Drain()
+	// Keep accepting calls while health checks see NOT_SERVING.
+	time.Sleep(a.Config.DrainDelay)
+	done := make(chan struct{})
+	go func() { a.Server.GRPC.GracefulStop(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		a.Server.GRPC.Stop()
+	}
+	return nil
+}
+
+// Close stops serving at once and releases everything.
+func (a *App) Close() {
+	if a.Server != nil {
+		a.Server.GRPC.Stop()
+	}
+	if a.lis != nil {
+		_ = a.lis.Close()
+	}
+	if a.metrics != nil {
+		_ = a.metrics.Close()
+	}
+	if a.Store != nil {
+		a.Store.Close()
+	}
+}

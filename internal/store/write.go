@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/igny8/aiconfig/internal/audit"
+)
+
+// Write is one write transaction in progress. Every write to the
+// configuration goes through Store.write, which runs the same steps in the
+// same order, so that no write can forget one and none commits half of
+// them:
+//
+//  1. take the next revision by incrementing the one `revisions` row: its
+//     lock is held until commit, so writes are serialized and a write that
+//     commits later always has the higher revision;
+//  2. the resource's own work (the function given to write): read what it
+//     changes, check it, write its rows at Rev, its history, and Record
+//     what it changed;
+//  3. one audit row per Record, one `changes` row for the write, NOTIFY;
+//  4. commit, then tell this replica (OnChange) at once.
+//
+// A write that records nothing rolls back: it takes no revision and
+// announces nothing (a call that asked for no change, noted with
+// Unchanged, still gets its audit row).
+type Write struct {
+	pgx.Tx
+	// Rev is this write's revision: every row it writes carries it.
+	Rev       int64
+	records   []record
+	unchanged *record
+}
+
+type record struct {
+	kind          ChangeKind
+	accountID     string
+	resource      string
+	before, after any
+}
+
+// Record notes one resource the write changed, for the audit log (before
+// and after are domain values or nil; their JSON never holds a secret) and
+// the change feed.
+func (w *Write) Record(kind ChangeKind, accountID, resource string, before, after any) {
+	w.records = append(w.records, record{kind, accountID, resource, before, after})
+}
+
+// Unchanged notes that the call changed nothing (e.g. a reset of a prompt
+// never customized): the write rolls back, and the call's audit row (with
+// neither before nor after) names resource.
+func (w *Write) Unchanged(accountID, resource string) {
+	w.unchanged = &record{accountID: accountID, resource: resource}
+}
+
+// errNothingWritten rolls back a write that recorded nothing.
+var errNothingWritten = errors.New("nothing written")
+
+// write runs fn as one write transaction (see Write).
+func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
+	var ch Change
+	w := &Write{}
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		w.Tx = tx
+		if err := tx.QueryRow(ctx, `UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&w.Rev); err != nil {
+			return err
+		}
+		if err := fn(w); err != nil {
+			return err
+		}
+		if len(w.records) == 0 {
+			return errNothingWritten
+		}
+		call := audit.From(ctx)
+		for _, r := range w.records {
+			before, err := toJSON(r.before)
+			if err != nil {
+				return err
+			}
+			after, err := toJSON(r.after)
+			if err != nil {
+				return err
+			}
+			if err := insertAudit(ctx, tx, call, r.resource, r.accountID, OutcomeOK, "", before, after); err != nil {
+				return err
+			}
+		}
+		ch = w.change()
+		if err := tx.QueryRow(ctx, `INSERT INTO changes (revision, kind, account_id, resource) VALUES ($1, $2, NULLIF($3, ''), $4)
+			RETURNING created_at`, ch.Revision, ch.Kind, ch.AccountID, ch.Resource).Scan(&ch.Time); err != nil {
+			return err
+		}
+		// Delivered only if and when the transaction commits, in commit order.
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, strconv.FormatInt(ch.Revision, 10))
+		return err
+	})
+	if errors.Is(err, errNothingWritten) {
+		if u := w.unchanged; u != nil {
+			return mapErr(insertAudit(ctx, s.pool, audit.From(ctx), u.resource, u.accountID, OutcomeOK, "", nil, nil))
+		}
+		return nil
+	}
+	if err == nil && s.onChange != nil {
+		// Only after a commit known to succeed: a write whose commit failed
+		// in flight may still have committed, and the feed must then apply it.
+		s.markLocal(ch.Revision)
+		s.onChange(ch)
+	}
+	return mapErr(err)
+}
+
+func (s *Store) markLocal(rev int64) {
+	s.localMu.Lock()
+	defer s.localMu.Unlock()
+	if s.local == nil {
+		s.local = map[int64]struct{}{}
+	}
+	s.local[rev] = struct{}{}
+}
+
+// takeLocal reports (once) whether this process already applied rev.
+func (s *Store) takeLocal(rev int64) bool {
+	s.localMu.Lock()
+	defer s.localMu.Unlock()
+	_, ok := s.local[rev]
+	delete(s.local, rev)
+	return ok
+}
+
+// pruneLocal forgets revisions at or below pos: a write whose feed row was
+// read before OnChange heard of it was applied twice, harmlessly.
+func (s *Store) pruneLocal(pos int64) {
+	s.localMu.Lock()
+	defer s.localMu.Unlock()
+	for rev := range s.local {
+		if rev <= pos {
+			delete(s.local, rev)
+		}
+	}
+}
+
+// change is the feed's row for the write: one per write, naming the widest
+// kind recorded, the account if all records name the same one, and the
+// resource (or the resources' common prefix).
+func (w *Write) change() Change {
+	first := w.records[0]
+	c := Change{Revision: w.Rev, Kind: first.kind, AccountID: first.accountID, Resource: first.resource}
+	for _, r := range w.records[1:] {
+		if r.kind.widerThan(c.Kind) {
+			c.Kind = r.kind
+		}
+		if r.accountID != c.AccountID {
+			c.AccountID = ""
+		}
+		c.Resource = commonPrefix(c.Resource, r.resource)
+	}
+	if c.Kind != ChangeAccount && c.Kind != ChangeToken {
+		c.AccountID = ""
+	}
+	return c
+}
+
+// commonPrefix is the longest shared prefix of two resource names that
+// ends at a "/" (e.g. "models/" for two models), or "*".
+func commonPrefix(a, b string) string {
+	if a == b {
+		return a
+	}
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	if i := strings.LastIndexByte(a[:n], '/'); i >= 0 {
+		return a[:i+1]
+	}
+	return "*"
+}
