@@ -42,6 +42,8 @@ type Config struct {
 	ChangesRetention time.Duration
 	// FeedInterval: the feed is read at least this often, notifications or not.
 	FeedInterval time.Duration
+	// ChangesProgress: an idle WatchChanges stream says it is up to date this often.
+	ChangesProgress time.Duration
 	// HealthInterval: how often health checks the database.
 	HealthInterval time.Duration
 }
@@ -56,6 +58,7 @@ func Defaults() Config {
 		DrainDelay:       3 * time.Second,
 		ChangesRetention: 7 * 24 * time.Hour,
 		FeedInterval:     time.Second,
+		ChangesProgress:  10 * time.Second,
 		HealthInterval:   2 * time.Second,
 	}
 }
@@ -132,7 +135,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		a.Store.OnChange(a.Cache.Invalidate)
 		a.Follower.Apply, a.Follower.InStep, a.Follower.Lost = a.Cache.Invalidate, a.Cache.SetInStep, a.Cache.Lost
 	}
-	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, Log: log, Metrics: a.Metrics}, cfg.Transport); err != nil {
+	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, FeedProgress: cfg.ChangesProgress,
+		Log: log, Metrics: a.Metrics}, cfg.Transport); err != nil {
 		return nil, err
 	}
 	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {

@@ -31,12 +31,14 @@ import (
 
 // Deps are what the server is built from.
 type Deps struct {
-	Store   *store.Store
-	Keys    *secret.Keyring // nil: no secret key configured
-	Cache   *cache.Cache    // hot-path reads and token checks
-	Feed    *store.Follower // the change feed, for WatchChanges
-	Log     *slog.Logger
-	Metrics *metrics.Metrics // nil: no metrics
+	Store *store.Store
+	Keys  *secret.Keyring // nil: no secret key configured
+	Cache *cache.Cache    // hot-path reads and token checks
+	Feed  *store.Follower // the change feed, for WatchChanges
+	// FeedProgress: how often an idle WatchChanges stream gets a progress event.
+	FeedProgress time.Duration
+	Log          *slog.Logger
+	Metrics      *metrics.Metrics // nil: no metrics
 }
 
 // Transport is how the server meets its clients.
@@ -153,7 +155,7 @@ func New(d Deps, t Transport) (*Server, error) {
 	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
 	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache, Draining: draining})
 	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
-	pb.RegisterChangeServiceServer(s, &api.ChangeServer{Store: st, Feed: d.Feed, Draining: draining})
+	pb.RegisterChangeServiceServer(s, &api.ChangeServer{Store: st, Feed: d.Feed, Draining: draining, Progress: d.FeedProgress})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
