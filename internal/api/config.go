@@ -32,7 +32,7 @@ type ConfigServer struct {
 func checkIntegration(field string, i pb.Integration) (domain.Integration, error) {
 	d := domain.Integration(i)
 	if !d.Valid() {
-		return d, domain.InvalidField(field, "must be INTEGRATION_OPENAI, INTEGRATION_ANTHROPIC, INTEGRATION_DALLE or INTEGRATION_RUNWARE")
+		return d, domain.InvalidField(field, "must be one of %s", domain.EnumNames(0))
 	}
 	return d, nil
 }
@@ -207,12 +207,8 @@ func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateG
 	in := req.GetSettings()
 	patch := resolve.GlobalPatch{Defaults: map[domain.Integration]resolve.DefaultsPatch{}, Paths: maskPaths(req.GetUpdateMask())}
 	var c domain.Collector
-	for integ, d := range map[domain.Integration]*pb.IntegrationDefaults{
-		domain.OpenAI: in.GetOpenai(), domain.Anthropic: in.GetAnthropic(), domain.DallE: in.GetDalle(), domain.Runware: in.GetRunware(),
-	} {
-		if d == nil {
-			d = &pb.IntegrationDefaults{}
-		}
+	for _, integ := range domain.Integrations {
+		d := defaultsIn(in, integ)
 		key, err := s.sealKey(&c, integ, d.GetApiKey())
 		if err != nil {
 			return nil, err

@@ -5,8 +5,10 @@ package api
 
 import (
 	"encoding/base64"
+	"fmt"
 	"strconv"
 
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -65,12 +67,37 @@ func defaultsToPB(d domain.Defaults) *pb.IntegrationDefaults {
 }
 
 func globalToPB(g domain.GlobalSettings) *pb.GlobalSettings {
-	return &pb.GlobalSettings{
-		Openai: defaultsToPB(g.Defaults[domain.OpenAI]), Anthropic: defaultsToPB(g.Defaults[domain.Anthropic]),
-		Dalle: defaultsToPB(g.Defaults[domain.DallE]), Runware: defaultsToPB(g.Defaults[domain.Runware]),
-		TextIntegration: pb.Integration(g.TextIntegration), ImageIntegration: pb.Integration(g.ImageIntegration),
-		Revision: g.Revision,
+	out := &pb.GlobalSettings{TextIntegration: pb.Integration(g.TextIntegration), ImageIntegration: pb.Integration(g.ImageIntegration),
+		Revision: g.Revision}
+	for _, integ := range domain.Integrations {
+		out.ProtoReflect().Set(settingsFields[integ], protoreflect.ValueOfMessage(defaultsToPB(g.Defaults[integ]).ProtoReflect()))
 	}
+	return out
+}
+
+// settingsFields maps each provider to its field of GlobalSettings, named
+// after it (domain.Providers). A provider without one stops the program
+// at start: it would otherwise be silently ignored.
+var settingsFields = func() map[domain.Integration]protoreflect.FieldDescriptor {
+	fields := (&pb.GlobalSettings{}).ProtoReflect().Descriptor().Fields()
+	want := (&pb.IntegrationDefaults{}).ProtoReflect().Descriptor()
+	out := map[domain.Integration]protoreflect.FieldDescriptor{}
+	for _, p := range domain.Providers {
+		fd := fields.ByName(protoreflect.Name(p.Name))
+		if fd == nil || fd.Message() != want {
+			panic(fmt.Sprintf("provider %q has no IntegrationDefaults field %q in aiconfig.v1.GlobalSettings", p.Name, p.Name))
+		}
+		out[p.Integration] = fd
+	}
+	return out
+}()
+
+// defaultsIn is a provider's part of settings (empty when absent).
+func defaultsIn(settings *pb.GlobalSettings, integ domain.Integration) *pb.IntegrationDefaults {
+	if m := settings.ProtoReflect(); m.IsValid() && m.Has(settingsFields[integ]) {
+		return m.Get(settingsFields[integ]).Message().Interface().(*pb.IntegrationDefaults)
+	}
+	return &pb.IntegrationDefaults{}
 }
 
 // maskPaths returns nil for a missing or empty mask: AIP-134 treats both

@@ -61,7 +61,8 @@ const (
 	KindImage
 )
 
-// Integration is an AI provider.
+// Integration is an AI provider (see Providers). Its numbers match the
+// proto enum aiconfig.v1.Integration.
 type Integration int
 
 const (
@@ -72,41 +73,88 @@ const (
 	Runware
 )
 
-// Integrations lists every provider in a stable order.
-var Integrations = []Integration{OpenAI, Anthropic, DallE, Runware}
+// Provider is everything the service knows of one AI provider.
+type Provider struct {
+	Integration Integration
+	// Name is the database name, the field of aiconfig.v1.GlobalSettings
+	// holding its defaults, and the prefix of its update_mask paths.
+	Name string
+	Kind Kind
+}
 
-var integrationNames = map[Integration]string{OpenAI: "openai", Anthropic: "anthropic", DallE: "dalle", Runware: "runware"}
+// Providers is the registry every part of the service iterates. Adding a
+// provider takes an entry here, the proto (INTEGRATION_<NAME> with this
+// number, a GlobalSettings field named Name) and a migration (the CHECK
+// constraints naming it, its catalog models, its global defaults row);
+// TestProviderRegistry fails while any piece is missing.
+var Providers = []Provider{
+	{OpenAI, "openai", KindText},
+	{Anthropic, "anthropic", KindText},
+	{DallE, "dalle", KindImage},
+	{Runware, "runware", KindImage},
+}
+
+// Integrations lists every provider's integration, in registry order.
+var Integrations = func() []Integration {
+	out := make([]Integration, len(Providers))
+	for i, p := range Providers {
+		out[i] = p.Integration
+	}
+	return out
+}()
+
+func (i Integration) provider() (Provider, bool) {
+	for _, p := range Providers {
+		if p.Integration == i {
+			return p, true
+		}
+	}
+	return Provider{}, false
+}
 
 // String is the integration's database name.
 func (i Integration) String() string {
-	if n, ok := integrationNames[i]; ok {
-		return n
+	if p, ok := i.provider(); ok {
+		return p.Name
 	}
 	return fmt.Sprintf("integration(%d)", int(i))
 }
+
+// EnumName is the integration's proto enum name, e.g. INTEGRATION_OPENAI.
+func (i Integration) EnumName() string { return "INTEGRATION_" + strings.ToUpper(i.String()) }
 
 // MarshalText writes the database name, for JSON.
 func (x Integration) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
 
 // Valid reports whether i is a known provider.
-func (i Integration) Valid() bool { _, ok := integrationNames[i]; return ok }
+func (i Integration) Valid() bool { _, ok := i.provider(); return ok }
 
-// Kind says whether the provider makes text or images.
+// Kind says whether the provider makes text or images (0 if unknown).
 func (i Integration) Kind() Kind {
-	if i == DallE || i == Runware {
-		return KindImage
-	}
-	return KindText
+	p, _ := i.provider()
+	return p.Kind
 }
 
 // ParseIntegration maps a database name back to an Integration.
 func ParseIntegration(s string) (Integration, error) {
-	for i, n := range integrationNames {
-		if n == s {
-			return i, nil
+	for _, p := range Providers {
+		if p.Name == s {
+			return p.Integration, nil
 		}
 	}
 	return IntegrationUnknown, fmt.Errorf("unknown integration %q", s)
+}
+
+// EnumNames lists the proto enum names of the providers of kind k (every
+// provider for 0), for messages that say what is allowed.
+func EnumNames(k Kind) string {
+	var names []string
+	for _, p := range Providers {
+		if k == 0 || p.Kind == k {
+			names = append(names, p.Integration.EnumName())
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // Role is what a token may do.

@@ -135,7 +135,7 @@ func ValidateAccount(a domain.Account) error {
 func ValidateModel(m domain.Model) error {
 	var c domain.Collector
 	if !m.Integration.Valid() {
-		c.Add("model.integration", "must be one of INTEGRATION_OPENAI, INTEGRATION_ANTHROPIC, INTEGRATION_DALLE, INTEGRATION_RUNWARE")
+		c.Add("model.integration", "must be one of %s", domain.EnumNames(0))
 		return c.Err(domain.ReasonValidationFailed)
 	}
 	if !modelIDPattern.MatchString(m.ID) {
@@ -193,10 +193,10 @@ func ValidateModel(m domain.Model) error {
 func ValidateGlobal(g domain.GlobalSettings, cat Catalog, explicit []string) error {
 	var c domain.Collector
 	if g.TextIntegration.Kind() != domain.KindText || !g.TextIntegration.Valid() {
-		c.Add("settings.text_integration", "must be INTEGRATION_OPENAI or INTEGRATION_ANTHROPIC")
+		c.Add("settings.text_integration", "must be a text provider: %s", domain.EnumNames(domain.KindText))
 	}
 	if g.ImageIntegration.Kind() != domain.KindImage || !g.ImageIntegration.Valid() {
-		c.Add("settings.image_integration", "must be INTEGRATION_DALLE or INTEGRATION_RUNWARE")
+		c.Add("settings.image_integration", "must be an image provider: %s", domain.EnumNames(domain.KindImage))
 	}
 	reason := domain.ReasonValidationFailed
 	for _, integ := range domain.Integrations {
