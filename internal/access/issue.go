@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // TokenCreator stores new tokens.
@@ -24,7 +24,7 @@ func IssueToken(ctx context.Context, store TokenCreator, name string, role domai
 		c.Add("role", "must be ROLE_ADMIN, ROLE_SERVICE or ROLE_ACCOUNT")
 	}
 	if role == domain.RoleAccount {
-		if err := resolve.CheckAccountID("account_id", accountID); err != nil {
+		if err := validate.CheckAccountID("account_id", accountID); err != nil {
 			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
 		}
 	} else if accountID != "" {

@@ -5,8 +5,8 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // AccountServer implements aiconfig.v1.AccountService.
@@ -19,7 +19,7 @@ type AccountServer struct {
 func (s *AccountServer) UpsertAccount(ctx context.Context, req *pb.UpsertAccountRequest) (*pb.Account, error) {
 	in := req.GetAccount()
 	a := domain.Account{ID: in.GetId(), Name: in.GetName(), Plan: domain.Plan(in.GetPlan())}
-	if err := resolve.ValidateAccount(a); err != nil {
+	if err := validate.ValidateAccount(a); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertAccount(ctx, a, req.ExpectedRevision)
@@ -31,7 +31,7 @@ func (s *AccountServer) UpsertAccount(ctx context.Context, req *pb.UpsertAccount
 
 // GetAccount returns one account.
 func (s *AccountServer) GetAccount(ctx context.Context, req *pb.GetAccountRequest) (*pb.Account, error) {
-	if err := resolve.CheckAccountID("id", req.GetId()); err != nil {
+	if err := validate.CheckAccountID("id", req.GetId()); err != nil {
 		return nil, err
 	}
 	a, err := s.Store.GetAccount(ctx, req.GetId())
@@ -61,7 +61,7 @@ func (s *AccountServer) ListAccounts(ctx context.Context, req *pb.ListAccountsRe
 
 // DeleteAccount removes an account with its overrides and tokens.
 func (s *AccountServer) DeleteAccount(ctx context.Context, req *pb.DeleteAccountRequest) (*pb.DeleteAccountResponse, error) {
-	if err := resolve.CheckAccountID("id", req.GetId()); err != nil {
+	if err := validate.CheckAccountID("id", req.GetId()); err != nil {
 		return nil, err
 	}
 	if err := s.Store.DeleteAccount(ctx, req.GetId(), req.ExpectedRevision); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // ConfigServer implements aiconfig.v1.ConfigService.
@@ -230,7 +231,7 @@ func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateG
 		patch.ImageIntegration = &d
 	}
 	g, err := s.Store.UpdateGlobal(ctx, req.ExpectedRevision, func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error) {
-		next, _, err := resolve.ApplyGlobalPatch(cur, patch, resolve.NewCatalog(models))
+		next, _, err := resolve.ApplyGlobalPatch(cur, patch, domain.NewCatalog(models))
 		return next, err
 	})
 	if err != nil {
@@ -245,7 +246,7 @@ func (s *ConfigServer) sealKey(c *domain.Collector, integ domain.Integration, ke
 		return nil, nil
 	}
 	before := len(c.Violations)
-	resolve.CheckAPIKey(c, "settings."+integ.String()+"."+domain.FieldAPIKey, key)
+	validate.CheckAPIKey(c, "settings."+integ.String()+"."+domain.FieldAPIKey, key)
 	if len(c.Violations) > before {
 		return nil, nil
 	}
@@ -283,11 +284,11 @@ func (s *ConfigServer) ListModels(ctx context.Context, req *pb.ListModelsRequest
 // would leave a global default invalid.
 func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelRequest) (*pb.Model, error) {
 	m := modelFromPB(req.GetModel())
-	if err := resolve.ValidateModel(m); err != nil {
+	if err := validate.ValidateModel(m); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertModel(ctx, m, req.ExpectedRevision, func(g domain.GlobalSettings, after []domain.Model) error {
-		if err := resolve.ValidateGlobal(g, resolve.NewCatalog(after), nil); err != nil {
+		if err := validate.ValidateGlobal(g, domain.NewCatalog(after), nil); err != nil {
 			return &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonModelInUse,
 				Message:  fmt.Sprintf("this change would make the global defaults invalid (%v); change the global settings first", err),
 				Metadata: map[string]string{"model": m.ID, "integration": m.Integration.String()}}
@@ -302,7 +303,7 @@ func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelReque
 
 // GetIntegrationOverride returns one override.
 func (s *ConfigServer) GetIntegrationOverride(ctx context.Context, req *pb.GetIntegrationOverrideRequest) (*pb.IntegrationOverride, error) {
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+	if err := validate.CheckAccountID("account_id", req.GetAccountId()); err != nil {
 		return nil, err
 	}
 	integ, err := checkIntegration("integration", req.GetIntegration())
@@ -318,7 +319,7 @@ func (s *ConfigServer) GetIntegrationOverride(ctx context.Context, req *pb.GetIn
 
 // ListIntegrationOverrides returns an account's overrides.
 func (s *ConfigServer) ListIntegrationOverrides(ctx context.Context, req *pb.ListIntegrationOverridesRequest) (*pb.ListIntegrationOverridesResponse, error) {
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+	if err := validate.CheckAccountID("account_id", req.GetAccountId()); err != nil {
 		return nil, err
 	}
 	list, a, err := s.Store.ListOverrides(ctx, req.GetAccountId())
@@ -338,7 +339,7 @@ func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.Up
 	if in == nil {
 		in = &pb.IntegrationOverride{}
 	}
-	if err := resolve.CheckAccountID("override.account_id", in.GetAccountId()); err != nil {
+	if err := validate.CheckAccountID("override.account_id", in.GetAccountId()); err != nil {
 		return nil, err
 	}
 	integ, err := checkIntegration("override.integration", in.GetIntegration())
@@ -355,7 +356,7 @@ func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.Up
 			if err != nil {
 				return next, err
 			}
-			return next, resolve.ValidateOverride(domain.Override{Integration: integ, Params: next}, g, resolve.NewCatalog(models))
+			return next, validate.ValidateOverride(domain.Override{Integration: integ, Params: next}, g, domain.NewCatalog(models))
 		})
 	if err != nil {
 		return nil, err
@@ -365,7 +366,7 @@ func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.Up
 
 // DeleteIntegrationOverride removes an override.
 func (s *ConfigServer) DeleteIntegrationOverride(ctx context.Context, req *pb.DeleteIntegrationOverrideRequest) (*pb.DeleteIntegrationOverrideResponse, error) {
-	if err := resolve.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+	if err := validate.CheckAccountID("account_id", req.GetAccountId()); err != nil {
 		return nil, err
 	}
 	integ, err := checkIntegration("integration", req.GetIntegration())

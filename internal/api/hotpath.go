@@ -12,13 +12,13 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // loadAccount is the hot path's read: the account's data and the global
 // layer, from the cache (or the database when it is disabled).
 func loadAccount(ctx context.Context, c *cache.Cache, accountID string) (*cache.Account, *cache.Global, error) {
-	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
+	if err := validate.CheckAccountID("account_id", accountID); err != nil {
 		return nil, nil, err
 	}
 	acct, err := c.Account(ctx, accountID)

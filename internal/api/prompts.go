@@ -12,6 +12,7 @@ import (
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // PromptServer implements aiconfig.v1.PromptService.
@@ -42,7 +43,7 @@ func effectiveToPB(e resolve.EffectivePrompt) *pb.EffectivePrompt {
 // promptInputs loads what one account's prompt of one type resolves from.
 // stored is nil when the account keeps no prompt of the type.
 func (s *PromptServer) promptInputs(ctx context.Context, accountID, promptType string) (*cache.Account, *cache.Global, domain.GlobalPrompt, *domain.AccountPrompt, error) {
-	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
+	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
 		return nil, nil, domain.GlobalPrompt{}, nil, err
 	}
 	acct, g, err := loadAccount(ctx, s.Cache, accountID)
@@ -132,10 +133,10 @@ func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEff
 }
 
 func (s *PromptServer) changePrompt(ctx context.Context, accountID, promptType, action string, expected *int64, change store.PromptChange) (*pb.AccountPrompt, error) {
-	if err := resolve.CheckAccountID("account_id", accountID); err != nil {
+	if err := validate.CheckAccountID("account_id", accountID); err != nil {
 		return nil, err
 	}
-	if err := resolve.CheckPromptType("prompt_type", promptType); err != nil {
+	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
 		return nil, err
 	}
 	p, err := s.Store.ChangeAccountPrompt(ctx, accountID, promptType, action, expected, change)
@@ -183,7 +184,7 @@ func (s *PromptServer) RenderPrompt(ctx context.Context, req *pb.RenderPromptReq
 
 // GetGlobalPrompt returns one global prompt.
 func (s *PromptServer) GetGlobalPrompt(ctx context.Context, req *pb.GetGlobalPromptRequest) (*pb.GlobalPrompt, error) {
-	if err := resolve.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
+	if err := validate.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
 		return nil, err
 	}
 	p, err := s.Store.GetGlobalPrompt(ctx, req.GetPromptType())
@@ -210,7 +211,7 @@ func (s *PromptServer) ListGlobalPrompts(ctx context.Context, _ *pb.ListGlobalPr
 func (s *PromptServer) UpsertGlobalPrompt(ctx context.Context, req *pb.UpsertGlobalPromptRequest) (*pb.GlobalPrompt, error) {
 	in := req.GetPrompt()
 	p := domain.GlobalPrompt{PromptType: in.GetPromptType(), Text: in.GetText(), Description: in.GetDescription(), Variables: in.GetVariables()}
-	if err := resolve.ValidateGlobalPrompt(p); err != nil {
+	if err := validate.ValidateGlobalPrompt(p); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertGlobalPrompt(ctx, p, req.ExpectedRevision)
@@ -227,12 +228,12 @@ func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPr
 		c.Add("account_ids", "give account_ids, prompt_types or both; resetting every account takes an explicit list of prompt_types")
 	}
 	for i, id := range req.GetAccountIds() {
-		if err := resolve.CheckAccountID("account_ids["+strconv.Itoa(i)+"]", id); err != nil {
+		if err := validate.CheckAccountID("account_ids["+strconv.Itoa(i)+"]", id); err != nil {
 			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
 		}
 	}
 	for i, t := range req.GetPromptTypes() {
-		if err := resolve.CheckPromptType("prompt_types["+strconv.Itoa(i)+"]", t); err != nil {
+		if err := validate.CheckPromptType("prompt_types["+strconv.Itoa(i)+"]", t); err != nil {
 			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
 		}
 	}
@@ -249,12 +250,12 @@ func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPr
 // ListPromptHistory pages through prompt changes, newest first.
 func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPromptHistoryRequest) (*pb.ListPromptHistoryResponse, error) {
 	if id := req.GetAccountId(); id != "" {
-		if err := resolve.CheckAccountID("account_id", id); err != nil {
+		if err := validate.CheckAccountID("account_id", id); err != nil {
 			return nil, err
 		}
 	}
 	if t := req.GetPromptType(); t != "" {
-		if err := resolve.CheckPromptType("prompt_type", t); err != nil {
+		if err := validate.CheckPromptType("prompt_type", t); err != nil {
 			return nil, err
 		}
 	}

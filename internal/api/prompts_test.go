@@ -177,7 +177,7 @@ func TestPromptTemplateErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// (Invalid UTF-8 cannot reach the server: proto3 strings refuse it
-			// on the wire; resolve.CheckTemplate's tests cover it.)
+			// on the wire; validate.CheckTemplate's tests cover it.)
 			f := testsrv.WantViolation(t, customize(tc.text), domain.ReasonValidationFailed, "text")
 			if !strings.Contains(f.Violations["text"], tc.mention) {
 				t.Errorf("violation %q does not mention %q", f.Violations["text"], tc.mention)

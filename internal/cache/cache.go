@@ -20,7 +20,6 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
 )
 
@@ -34,7 +33,7 @@ type Loader interface {
 // Global is the global layer prepared for resolution.
 type Global struct {
 	Settings domain.GlobalSettings
-	Catalog  resolve.Catalog
+	Catalog  domain.Catalog
 	Prompts  map[string]domain.GlobalPrompt
 	// PromptList is Prompts in prompt-type order.
 	PromptList []domain.GlobalPrompt
@@ -94,7 +93,7 @@ func (g *Global) APIKey(i domain.Integration, sealed string, open func(sealed st
 }
 
 func newGlobal(l store.GlobalLayer) *Global {
-	g := &Global{Settings: l.Settings, Catalog: resolve.NewCatalog(l.Models), Prompts: map[string]domain.GlobalPrompt{}, PromptList: l.Prompts}
+	g := &Global{Settings: l.Settings, Catalog: domain.NewCatalog(l.Models), Prompts: map[string]domain.GlobalPrompt{}, PromptList: l.Prompts}
 	g.Revision = max(l.Settings.Revision, g.Catalog.Revision())
 	for _, p := range l.Prompts {
 		g.Prompts[p.PromptType] = p

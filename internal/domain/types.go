@@ -61,6 +61,14 @@ const (
 	KindImage
 )
 
+// Phrase names the kind in messages.
+func (k Kind) Phrase() string {
+	if k == KindImage {
+		return "an image provider"
+	}
+	return "a text provider"
+}
+
 // Integration is an AI provider (see Providers). Its numbers match the
 // proto enum aiconfig.v1.Integration.
 type Integration int

@@ -17,8 +17,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // File is the YAML document.
@@ -151,7 +151,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		m := domain.Model{Integration: integ, ID: fm.Model, DisplayName: fm.DisplayName, Enabled: fm.Enabled,
 			MaxOutputTokens: fm.MaxOutputTokens, MinTemperature: fm.MinTemperature, MaxTemperature: fm.MaxTemperature,
 			ImageSizes: fm.ImageSizes, ImageQualities: fm.ImageQualities, ImageStyles: fm.ImageStyles}
-		if err := resolve.ValidateModel(m); err != nil {
+		if err := validate.ValidateModel(m); err != nil {
 			bad(where, err)
 			continue
 		}
@@ -219,7 +219,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 				all = append(all, i.String()+"."+fld)
 			}
 		}
-		if err := resolve.ValidateGlobal(next, resolve.NewCatalog(after), all); err != nil {
+		if err := validate.ValidateGlobal(next, domain.NewCatalog(after), all); err != nil {
 			bad("settings", err)
 		} else if !reflect.DeepEqual(paramsOf(next), paramsOf(cur.Settings)) ||
 			next.TextIntegration != cur.Settings.TextIntegration || next.ImageIntegration != cur.Settings.ImageIntegration {
@@ -236,7 +236,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 	for i, fp := range f.Prompts {
 		where := fmt.Sprintf("prompts[%d] (%s)", i, fp.PromptType)
 		p := domain.GlobalPrompt{PromptType: fp.PromptType, Text: fp.Text, Description: fp.Description, Variables: nonNil(fp.Variables)}
-		if err := resolve.ValidateGlobalPrompt(p); err != nil {
+		if err := validate.ValidateGlobalPrompt(p); err != nil {
 			bad(where, err)
 			continue
 		}

@@ -43,7 +43,7 @@ type ModelConfig struct {
 type ModelInput struct {
 	Function string
 	Global   domain.GlobalSettings
-	Catalog  Catalog
+	Catalog  domain.Catalog
 	Account  domain.Account
 	// Override is the account's stored override for the integration the
 	// function resolves to, or nil.
@@ -69,7 +69,7 @@ func IntegrationFor(function string, g domain.GlobalSettings) (domain.Integratio
 
 // ModelConfigRevision is the revision a resolved configuration reports:
 // the newest of what it is computed from, so it never goes backwards.
-func ModelConfigRevision(g domain.GlobalSettings, cat Catalog, a domain.Account) int64 {
+func ModelConfigRevision(g domain.GlobalSettings, cat domain.Catalog, a domain.Account) int64 {
 	return max(g.Revision, cat.Revision(), a.ConfigRevision)
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // OverridePatch is an UpsertIntegrationOverride request in domain terms.
@@ -22,7 +23,7 @@ func ApplyOverridePatch(cur domain.Params, patch OverridePatch, integ domain.Int
 	allowed := domain.FieldsFor(integ.Kind())
 	paths := patch.Paths
 	if paths == nil {
-		checkKindFields(&c, "override.", integ, patch.Params)
+		validate.KindFields(&c, "override.", integ, patch.Params)
 		for _, f := range allowed {
 			if patch.Params.IsSet(f) {
 				paths = append(paths, f)
@@ -33,7 +34,7 @@ func ApplyOverridePatch(cur domain.Params, patch OverridePatch, integ domain.Int
 			switch {
 			case slices.Contains(allowed, p):
 			case slices.Contains(domain.ParamFields, p):
-				c.Add("update_mask", "path %q does not apply to %s, %s; its fields are %s", p, integ, kindName(integ.Kind()), strings.Join(allowed, ", "))
+				c.Add("update_mask", "path %q does not apply to %s, %s; its fields are %s", p, integ, integ.Kind().Phrase(), strings.Join(allowed, ", "))
 			default:
 				c.Add("update_mask", "unknown path %q; allowed paths: %s", p, strings.Join(allowed, ", "))
 			}
@@ -79,14 +80,14 @@ func globalPaths() []string {
 
 // ApplyGlobalPatch merges a patch into the current settings, validates the
 // result against the catalog and returns it with the paths it changed.
-func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat Catalog) (domain.GlobalSettings, []string, error) {
+func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat domain.Catalog) (domain.GlobalSettings, []string, error) {
 	var c domain.Collector
 	valid := globalPaths()
 	paths := patch.Paths
 	if paths == nil {
 		for _, integ := range domain.Integrations {
 			d := patch.Defaults[integ]
-			checkKindFields(&c, "settings."+integ.String()+".", integ, d.Params)
+			validate.KindFields(&c, "settings."+integ.String()+".", integ, d.Params)
 			if d.APIKey != nil {
 				paths = append(paths, integ.String()+"."+domain.FieldAPIKey)
 			}
@@ -148,7 +149,7 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat Catalog)
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
 		return domain.GlobalSettings{}, nil, err
 	}
-	if err := ValidateGlobal(out, cat, paths); err != nil {
+	if err := validate.ValidateGlobal(out, cat, paths); err != nil {
 		return domain.GlobalSettings{}, nil, err
 	}
 	return out, paths, nil

@@ -2,6 +2,7 @@ package resolve
 
 import (
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // EffectivePrompt is the prompt text an account uses, and why.
@@ -49,7 +50,7 @@ func ResolvePrompt(g domain.GlobalPrompt, a domain.Account, stored *domain.Accou
 // Customizing to exactly the global text is not a customization.
 func CustomizePrompt(g domain.GlobalPrompt, cur *domain.AccountPrompt, text string) (domain.AccountPrompt, error) {
 	var c domain.Collector
-	CheckTemplate(&c, "text", text, g.Variables)
+	validate.CheckTemplate(&c, "text", text, g.Variables)
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
 		return domain.AccountPrompt{}, err
 	}

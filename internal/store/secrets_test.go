@@ -27,7 +27,7 @@ func setKey(t *testing.T, st *store.Store, keys *secret.Keyring, integ domain.In
 	_, err = st.UpdateGlobal(context.Background(), nil, func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error) {
 		next, _, err := resolve.ApplyGlobalPatch(cur, resolve.GlobalPatch{Defaults: map[domain.Integration]resolve.DefaultsPatch{
 			integ: {APIKey: &domain.SealedKey{Sealed: sealed, Hint: secret.Hint(key)}},
-		}}, resolve.NewCatalog(models))
+		}}, domain.NewCatalog(models))
 		return next, err
 	})
 	if err != nil {

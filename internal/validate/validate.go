@@ -1,4 +1,8 @@
-package resolve
+// Package validate checks input: request fields, identifiers, catalog
+// entries, settings, overrides and prompt templates, each failure a
+// field violation (domain.Collector) so a caller sees every bad field at
+// once. What applies once input is valid is internal/resolve's.
+package validate
 
 import (
 	"math"
@@ -54,7 +58,7 @@ func checkOption(c *domain.Collector, field string, v *string, allowed []string,
 
 // checkModel reports whether id names an enabled model of integ, adding a
 // violation listing the allowed ones when it does not.
-func checkModel(c *domain.Collector, field string, integ domain.Integration, id string, cat Catalog) (domain.Model, bool) {
+func checkModel(c *domain.Collector, field string, integ domain.Integration, id string, cat domain.Catalog) (domain.Model, bool) {
 	m, ok := cat.Lookup(integ, id)
 	if ok && m.Enabled {
 		return m, true
@@ -67,21 +71,14 @@ func checkModel(c *domain.Collector, field string, integ domain.Integration, id 
 	return domain.Model{}, false
 }
 
-// checkKindFields rejects set fields that do not belong to the integration's kind.
-func checkKindFields(c *domain.Collector, prefix string, integ domain.Integration, p domain.Params) {
+// KindFields rejects set fields that do not belong to the integration's kind.
+func KindFields(c *domain.Collector, prefix string, integ domain.Integration, p domain.Params) {
 	allowed := domain.FieldsFor(integ.Kind())
 	for _, f := range domain.ParamFields {
 		if p.IsSet(f) && !slices.Contains(allowed, f) {
-			c.Add(prefix+f, "does not apply to %s, %s; its fields are %s", integ, kindName(integ.Kind()), strings.Join(allowed, ", "))
+			c.Add(prefix+f, "does not apply to %s, %s; its fields are %s", integ, integ.Kind().Phrase(), strings.Join(allowed, ", "))
 		}
 	}
-}
-
-func kindName(k domain.Kind) string {
-	if k == domain.KindImage {
-		return "an image provider"
-	}
-	return "a text provider"
 }
 
 // Identifier patterns; migrations/0001_core.up.sql states the same as CHECKs.
@@ -190,7 +187,7 @@ func ValidateModel(m domain.Model) error {
 // catalog. explicit lists the "integration.field" paths the request set:
 // those must also apply to the model; older inapplicable values are left
 // for resolution to drop.
-func ValidateGlobal(g domain.GlobalSettings, cat Catalog, explicit []string) error {
+func ValidateGlobal(g domain.GlobalSettings, cat domain.Catalog, explicit []string) error {
 	var c domain.Collector
 	if g.TextIntegration.Kind() != domain.KindText || !g.TextIntegration.Valid() {
 		c.Add("settings.text_integration", "must be a text provider: %s", domain.EnumNames(domain.KindText))
@@ -202,7 +199,7 @@ func ValidateGlobal(g domain.GlobalSettings, cat Catalog, explicit []string) err
 	for _, integ := range domain.Integrations {
 		d := g.Defaults[integ]
 		prefix := "settings." + integ.String() + "."
-		checkKindFields(&c, prefix, integ, d.Params)
+		KindFields(&c, prefix, integ, d.Params)
 		if d.Params.Model == nil {
 			c.Add(prefix+domain.FieldModel, "is required")
 			continue
@@ -235,10 +232,10 @@ func CheckAPIKey(c *domain.Collector, field, key string) {
 // ValidateOverride checks an override's fields against the effective
 // combination: each set field against the effective model (its own model
 // if set, else the global one).
-func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat Catalog) error {
+func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat domain.Catalog) error {
 	var c domain.Collector
 	const prefix = "override."
-	checkKindFields(&c, prefix, o.Integration, o.Params)
+	KindFields(&c, prefix, o.Integration, o.Params)
 	modelID := domain.Deref(g.Defaults[o.Integration].Params.Model)
 	if o.Params.Model != nil {
 		modelID = *o.Params.Model
