@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
@@ -44,7 +45,7 @@ func BenchmarkHotPath(b *testing.B) {
 }
 
 // BenchmarkModelConfigHandler measures the handler alone (no gRPC, no
-// interceptors): resolution from the cache and encoding.
+// interceptors): the answer's bytes from the cache.
 func BenchmarkModelConfigHandler(b *testing.B) {
 	env := testsrv.Start(b)
 	admin := testsrv.Ctx(env.Token(b, domain.RoleAdmin, ""))
@@ -59,8 +60,44 @@ func BenchmarkModelConfigHandler(b *testing.B) {
 	req := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := h.GetModelConfig(ctx, req); err != nil {
+		if _, err := api.ModelConfigAnswer(h, ctx, req); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestInProcessCallersGetMessages: the hot-path handlers called in process
+// return full messages, equal to what gRPC callers decode from the
+// pre-encoded bytes.
+func TestInProcessCallersGetMessages(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	if _, err := env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: "acct", Plan: pb.Plan_PLAN_STARTER}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx := access.WithPrincipal(context.Background(), &domain.Principal{Name: "a", Role: domain.RoleAdmin})
+	mcReq := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
+	inProc, err := (&api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: env.Keys}).GetModelConfig(ctx, mcReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remote, err := env.Config.GetModelConfig(admin, mcReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inProc.GetModel() == "" || inProc.GetRevision() == 0 || len(inProc.ProtoReflect().GetUnknown()) != 0 || !proto.Equal(inProc, remote) {
+		t.Fatalf("in process: %v; over gRPC: %v", inProc, remote)
+	}
+	epReq := &pb.GetEffectivePromptRequest{AccountId: "acct", PromptType: "ideas"}
+	ep, err := (&api.PromptServer{Store: env.Store, Cache: env.Cache}).GetEffectivePrompt(ctx, epReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remoteEP, err := env.Prompts.GetEffectivePrompt(admin, epReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ep.GetText() == "" || len(ep.ProtoReflect().GetUnknown()) != 0 || !proto.Equal(ep, remoteEP) {
+		t.Fatalf("in process: %v; over gRPC: %v", ep, remoteEP)
 	}
 }

@@ -38,21 +38,29 @@ func checkIntegration(field string, i pb.Integration) (domain.Integration, error
 	return d, nil
 }
 
-// GetModelConfig resolves one account's configuration for one function.
-//
-// The hot path answers from bytes encoded ahead of time and returned as
-// they are (see encoded), so nothing is resolved or encoded per call. An
-// account with no override for the function's provider gets the answer
-// every account of its plan gets: encoded once per global layer, function
-// and plan, with the account's revision appended. An account with an
-// override has its own answer, kept with its cached data per function.
-// A SERVICE caller's key is appended last (protobuf fields may come in any
-// order), so no copy of a key is kept per account.
+// GetModelConfig resolves one account's configuration for one function,
+// for in-process callers; gRPC callers are served modelConfigAnswer's
+// bytes (wire.go).
 func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfigRequest) (*pb.ModelConfig, error) {
+	b, err := s.modelConfigAnswer(ctx, req)
+	return decoded(&pb.ModelConfig{}, b, err)
+}
+
+// modelConfigAnswer is GetModelConfig's answer, encoded.
+//
+// The hot path answers from bytes encoded ahead of time, so nothing is
+// resolved or encoded per call. An account with no override for the
+// function's provider gets the answer every account of its plan gets:
+// encoded once per global layer, function and plan, with the account's
+// revision appended. An account with an override has its own answer, kept
+// with its cached data per function. A SERVICE caller's key is appended
+// last (protobuf fields may come in any order), so no copy of a key is
+// kept per account.
+func (s *ConfigServer) modelConfigAnswer(ctx context.Context, req *pb.GetModelConfigRequest) ([]byte, error) {
 	function := req.GetFunction()
 	slot, ok := domain.FunctionIndex(function)
 	if !ok || !s.Cache.Enabled() {
-		return s.modelConfig(ctx, req.GetAccountId(), function)
+		return encode(s.modelConfig(ctx, req.GetAccountId(), function))
 	}
 	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
 	if err != nil {
@@ -85,7 +93,7 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 		}
 	}
 	if rev == 0 && key == "" {
-		return encoded(&pb.ModelConfig{}, b), nil
+		return b, nil
 	}
 	out := make([]byte, 0, len(b)+protowire.SizeTag(revisionField)+protowire.SizeVarint(uint64(rev))+
 		protowire.SizeTag(apiKeyField)+protowire.SizeBytes(len(key)))
@@ -96,7 +104,7 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 	if key != "" {
 		out = protowire.AppendString(protowire.AppendTag(out, apiKeyField, protowire.BytesType), key)
 	}
-	return encoded(&pb.ModelConfig{}, out), nil
+	return out, nil
 }
 
 // encode builds an answer without the API key, and without the revision

@@ -38,17 +38,6 @@ func callerRole(ctx context.Context) domain.Role {
 	return p.Role
 }
 
-// encoded returns m carrying b, an encoding of a message of m's type, as
-// its unknown fields. Proto re-emits unknown fields verbatim, so the wire
-// bytes are those of the encoded message and nothing is encoded again;
-// clients, which know the schema, decode every field as usual. The
-// server's codec sends b as it is, without a copy: b must not change
-// afterwards.
-func encoded[M proto.Message](m M, b []byte) M {
-	m.ProtoReflect().SetUnknown(b)
-	return m
-}
-
 // watchPoll is how often a watch re-reads when the cache (and so change
 // notification) is disabled.
 const watchPoll = time.Second

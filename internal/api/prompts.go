@@ -70,36 +70,34 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 	return resolve.ResolvePrompt(global, acct.Account, stored), nil
 }
 
-// GetEffectivePrompt returns the text an account uses for one prompt type.
-//
-// Answers are returned as encoded bytes (see encoded): for an account with
-// no stored prompt of the type the answer depends only on the global prompt
-// and the plan, and is encoded once per global layer, prompt type and plan;
-// an account's own prompt is encoded once per account data and layer.
+// GetEffectivePrompt returns the text an account uses for one prompt
+// type, for in-process callers; gRPC callers are served
+// effectivePromptAnswer's bytes (wire.go).
 func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffectivePromptRequest) (*pb.EffectivePrompt, error) {
+	b, err := s.effectivePromptAnswer(ctx, req)
+	return decoded(&pb.EffectivePrompt{}, b, err)
+}
+
+// effectivePromptAnswer is GetEffectivePrompt's answer, encoded: for an
+// account with no stored prompt of the type it depends only on the global
+// prompt and the plan, and is encoded once per global layer, prompt type
+// and plan; an account's own prompt is encoded once per account data and
+// layer.
+func (s *PromptServer) effectivePromptAnswer(ctx context.Context, req *pb.GetEffectivePromptRequest) ([]byte, error) {
 	acct, g, global, stored, err := s.promptInputs(ctx, req.GetAccountId(), req.GetPromptType())
 	if err != nil {
 		return nil, err
 	}
-	if !s.Cache.Enabled() {
-		return effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)), nil
+	build := func() ([]byte, error) {
+		return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
 	}
-	if stored != nil { // the account's own text: memoized with its data
-		b, err := acct.MemoNamed(global.PromptType, g, func() ([]byte, error) {
-			return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
-		})
-		if err != nil {
-			return nil, err
-		}
-		return encoded(&pb.EffectivePrompt{}, b), nil
+	switch {
+	case !s.Cache.Enabled():
+		return build()
+	case stored != nil: // the account's own text: memoized with its data
+		return acct.MemoNamed(global.PromptType, g, build)
 	}
-	b, err := g.Shared(cache.SharedKey{Kind: "prompt", Name: global.PromptType, Plan: acct.Account.Plan}, func() ([]byte, error) {
-		return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, nil)))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return encoded(&pb.EffectivePrompt{}, b), nil
+	return g.Shared(cache.SharedKey{Kind: "prompt", Name: global.PromptType, Plan: acct.Account.Plan}, build)
 }
 
 // WatchEffectivePrompt streams the effective prompt: now, then after every

@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
-	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/api"
 	"github.com/igny8/aiconfig/internal/cache"
@@ -146,16 +145,11 @@ func New(d Deps, t Transport) (*Server, error) {
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
-	opts = append(opts, grpc.ForceServerCodecV2(newCodec()))
+	opts = append(opts, grpc.ForceServerCodecV2(api.Codec()))
 	opts = append(opts, grpc.NumStreamWorkers(uint32(max(128, 8*runtime.GOMAXPROCS(0)))))
 	s := grpc.NewServer(opts...)
 	draining := make(chan struct{})
-	pb.RegisterConfigServiceServer(s, &api.ConfigServer{Store: st, Cache: d.Cache, Secrets: d.Keys, Draining: draining})
-	pb.RegisterAccountServiceServer(s, &api.AccountServer{Store: st})
-	pb.RegisterTokenServiceServer(s, &api.TokenServer{Store: st})
-	pb.RegisterPromptServiceServer(s, &api.PromptServer{Store: st, Cache: d.Cache, Draining: draining})
-	pb.RegisterAuditServiceServer(s, &api.AuditServer{Store: st})
-	pb.RegisterChangeServiceServer(s, &api.ChangeServer{Store: st, Feed: d.Feed, Draining: draining, Progress: d.FeedProgress})
+	api.Register(s, api.Deps{Store: st, Cache: d.Cache, Secrets: d.Keys, Feed: d.Feed, FeedProgress: d.FeedProgress, Draining: draining})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
