@@ -118,6 +118,7 @@ func serve(args []string, stderr io.Writer) error {
 	maxConnAge := s.Duration("max-connection-age", "AICONFIG_MAX_CONNECTION_AGE", d.Transport.MaxConnectionAge, "close connections after this long (plus a 1m grace) so clients rebalance")
 	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", d.Transport.MaxRecvBytes, "largest request accepted")
 	retention := s.Duration("changes-retention", "AICONFIG_CHANGES_RETENTION", d.ChangesRetention, "how long the change feed keeps its history (WatchChanges can resume within it)")
+	maxStale := s.Duration("max-stale", "AICONFIG_MAX_STALE", d.MaxStale, "through a database outage, reads stay SERVING while the change feed was in step less than this long ago")
 	withPprof := s.Bool("pprof", "AICONFIG_PPROF", false, "also serve /debug/pprof/ on the metrics address")
 	if err := s.Parse(args); err != nil {
 		return err
@@ -136,7 +137,7 @@ func serve(args []string, stderr io.Writer) error {
 	cfg := d
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = *dbURL, *listen, *metricsListen, *withPprof
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = *migrateFirst, *cacheMode == "off", *cacheAccounts, keys
-	cfg.DrainDelay, cfg.ChangesRetention = *drainDelay, *retention
+	cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = *drainDelay, *retention, *maxStale
 	cfg.Transport = server.Transport{TLSCert: *tlsCert, TLSKey: *tlsKey, TLSClientCA: *tlsClientCA,
 		MaxConnectionAge: *maxConnAge, MaxRecvBytes: *maxRecv}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -46,6 +46,9 @@ type Config struct {
 	ChangesProgress time.Duration
 	// HealthInterval: how often health checks the database.
 	HealthInterval time.Duration
+	// MaxStale: through a database outage, reads stay SERVING while the
+	// change feed was in step less than this long ago.
+	MaxStale time.Duration
 }
 
 // Defaults are the production settings.
@@ -60,6 +63,7 @@ func Defaults() Config {
 		FeedInterval:     time.Second,
 		ChangesProgress:  10 * time.Second,
 		HealthInterval:   2 * time.Second,
+		MaxStale:         10 * time.Minute,
 	}
 }
 
@@ -164,7 +168,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	wg.Go(func() { a.Follower.Run(bg) })
-	wg.Go(func() { a.Server.WatchHealth(bg, a.Store, a.Config.HealthInterval, a.Log) })
+	wg.Go(func() { a.Server.WatchHealth(bg, a, a.Config.HealthInterval, a.Log) })
 	a.Log.Info("serving", "listen", a.Addr.String(), "schema_version", store.ExpectedVersion())
 	errc := make(chan error, 1)
 	go func() { errc <- a.Server.GRPC.Serve(a.lis) }()
@@ -185,6 +189,20 @@ func (a *App) Run(ctx context.Context) error {
 		a.Server.GRPC.Stop()
 	}
 	return nil
+}
+
+// CheckWrites fails unless the database answers with the expected schema.
+func (a *App) CheckWrites(ctx context.Context) error {
+	if err := a.Store.Ping(ctx); err != nil {
+		return err
+	}
+	return a.Store.CheckSchema(ctx)
+}
+
+// ReadsFromMemory reports whether the cache can answer without the
+// database: warm, and in step with the change feed within MaxStale.
+func (a *App) ReadsFromMemory() bool {
+	return a.Cache.Warm() && a.Follower.InStepWithin(a.Config.MaxStale)
 }
 
 // Close stops serving at once and releases everything.

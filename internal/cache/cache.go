@@ -503,6 +503,10 @@ func (c *Cache) Lost() {
 	c.hub.all()
 }
 
+// Warm reports whether the global layer is in memory (so reads of cached
+// accounts need no database).
+func (c *Cache) Warm() bool { return c.Enabled() && c.global.Load() != nil }
+
 // Len is the number of cached accounts.
 func (c *Cache) Len() int { return c.accounts.Len() }
 

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
 
+	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
@@ -46,7 +47,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		case errors.Is(err, context.DeadlineExceeded):
 			return status.Error(codes.DeadlineExceeded, "the deadline passed before the call finished")
 		}
-		log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err.Error())
+		log.ErrorContext(ctx, "internal error", "grpc.method", method, "request_id", audit.From(ctx).RequestID, "error", err.Error())
 		return status.Error(codes.Internal, "internal error; the server log has the details")
 	}
 	code, ok := grpcCodes[de.Code]

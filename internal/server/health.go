@@ -2,46 +2,61 @@ package server
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/domain"
 )
 
-// Checker is what health depends on: the database answering, with the
-// schema at the version this binary expects.
-type Checker interface {
-	Ping(ctx context.Context) error
-	CheckSchema(ctx context.Context) error
+// WritesService is the health service name that reports whether writes
+// can succeed; "" and every aiconfig.v1 service report whether reads can.
+const WritesService = "aiconfig.writes"
+
+// Readiness is what health reports.
+type Readiness interface {
+	// CheckWrites fails unless writes can succeed: the database answers and
+	// its schema is the one this binary expects.
+	CheckWrites(ctx context.Context) error
+	// ReadsFromMemory reports whether reads can be answered from memory
+	// alone: the cache is warm and was in step with the change feed recently.
+	ReadsFromMemory() bool
 }
 
-// WatchHealth sets grpc.health.v1 statuses ("" and every aiconfig
-// service) from a check every interval until ctx ends. Once Drain has
-// run, statuses stay NOT_SERVING.
-func (s *Server) WatchHealth(ctx context.Context, c Checker, interval time.Duration, log *slog.Logger) {
-	last := healthpb.HealthCheckResponse_UNKNOWN
+// WatchHealth sets the grpc.health.v1 statuses every interval until ctx
+// ends. Reads ("" and each aiconfig.v1 service) stay SERVING while the
+// database answers or memory can answer: a replica serving from its cache
+// through a database outage must not be pulled out of rotation with all
+// the others. aiconfig.writes is SERVING only while writes can succeed, so
+// dashboards and alerts see the outage. A schema this binary does not
+// expect stops both. Once Drain has run, statuses stay NOT_SERVING.
+func (s *Server) WatchHealth(ctx context.Context, r Readiness, interval time.Duration, log *slog.Logger) {
+	var last [2]healthpb.HealthCheckResponse_ServingStatus
 	for {
 		cctx, cancel := context.WithTimeout(ctx, interval)
-		err := c.Ping(cctx)
-		if err == nil {
-			err = c.CheckSchema(cctx)
-		}
+		err := r.CheckWrites(cctx)
 		cancel()
-		status := healthpb.HealthCheckResponse_SERVING
-		if err != nil {
-			status = healthpb.HealthCheckResponse_NOT_SERVING
+		writes, reads := serving(err == nil), serving(err == nil)
+		var de *domain.Error
+		if err != nil && !(errors.As(err, &de) && de.Reason == domain.ReasonMigrationsPending) {
+			reads = serving(r.ReadsFromMemory())
 		}
-		if status != last {
+		if now := [2]healthpb.HealthCheckResponse_ServingStatus{reads, writes}; now != last {
+			attrs := []any{"reads", reads.String(), "writes", writes.String()}
 			if err != nil {
-				log.Warn("health: not serving", "error", err.Error())
-			} else {
-				log.Info("health: serving")
+				attrs = append(attrs, "error", err.Error())
 			}
-			last = status
+			level := slog.LevelInfo
+			if err != nil {
+				level = slog.LevelWarn
+			}
+			log.Log(ctx, level, "health", attrs...)
+			last = now
 		}
-		s.setStatus(status)
+		s.setStatus(reads, writes)
 		select {
 		case <-ctx.Done():
 			return
@@ -50,11 +65,19 @@ func (s *Server) WatchHealth(ctx context.Context, c Checker, interval time.Durat
 	}
 }
 
-func (s *Server) setStatus(st healthpb.HealthCheckResponse_ServingStatus) {
-	s.Health.SetServingStatus("", st)
+func serving(ok bool) healthpb.HealthCheckResponse_ServingStatus {
+	if ok {
+		return healthpb.HealthCheckResponse_SERVING
+	}
+	return healthpb.HealthCheckResponse_NOT_SERVING
+}
+
+func (s *Server) setStatus(reads, writes healthpb.HealthCheckResponse_ServingStatus) {
+	s.Health.SetServingStatus("", reads)
+	s.Health.SetServingStatus(WritesService, writes)
 	for name := range s.GRPC.GetServiceInfo() {
 		if !access.Public("/" + name + "/") {
-			s.Health.SetServingStatus(name, st)
+			s.Health.SetServingStatus(name, reads)
 		}
 	}
 }

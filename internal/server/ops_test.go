@@ -27,6 +27,7 @@ import (
 	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/pgtest"
+	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/testsrv"
 )
 
@@ -74,8 +75,12 @@ func TestMetricsMove(t *testing.T) {
 	}
 }
 
+// TestHealthFollowsTheDatabase: through a database outage a warm replica
+// keeps reporting reads SERVING (it answers from memory) until the change
+// feed has been out of step for AICONFIG_MAX_STALE, while aiconfig.writes
+// reports NOT_SERVING at once; all are SERVING again when it returns.
 func TestHealthFollowsTheDatabase(t *testing.T) {
-	env := testsrv.Start(t)
+	env := testsrv.StartWith(t, pgtest.NewDatabase(t), nil, func(c *app.Config) { c.MaxStale = time.Second })
 	health := healthpb.NewHealthClient(env.Conn)
 	status := func(svc string) healthpb.HealthCheckResponse_ServingStatus {
 		r, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
@@ -84,23 +89,35 @@ func TestHealthFollowsTheDatabase(t *testing.T) {
 		}
 		return r.GetStatus()
 	}
-	wait := func(want healthpb.HealthCheckResponse_ServingStatus) {
+	const up, down = healthpb.HealthCheckResponse_SERVING, healthpb.HealthCheckResponse_NOT_SERVING
+	wait := func(reads, writes healthpb.HealthCheckResponse_ServingStatus, within time.Duration) time.Duration {
 		t.Helper()
-		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-			if status("") == want && status("aiconfig.v1.ConfigService") == want {
-				return
+		start := time.Now()
+		for deadline := start.Add(within); ; time.Sleep(20 * time.Millisecond) {
+			if status("") == reads && status("aiconfig.v1.ConfigService") == reads && status(server.WritesService) == writes {
+				return time.Since(start)
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("health is %s, want %s", status(""), want)
+				t.Fatalf("health: reads %s, writes %s; want %s, %s", status(""), status(server.WritesService), reads, writes)
 			}
 		}
 	}
-	wait(healthpb.HealthCheckResponse_SERVING)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	env.Account(t, "acct", domain.PlanStarter)
+	if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
+		t.Fatal(err) // warms the cache
+	}
+	wait(up, up, 5*time.Second)
 
 	restore := env.Outage(t)
-	wait(healthpb.HealthCheckResponse_NOT_SERVING)
+	wait(up, down, 5*time.Second)
+	if _, err := env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}); err != nil {
+		t.Fatalf("a cached read during the outage: %v", err)
+	}
+	// Out of step for longer than MaxStale: reads are no longer vouched for.
+	wait(down, down, 5*time.Second)
 	restore()
-	wait(healthpb.HealthCheckResponse_SERVING)
+	wait(up, up, 5*time.Second)
 }
 
 // certs writes a CA, a server certificate for 127.0.0.1 and a client

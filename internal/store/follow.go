@@ -46,6 +46,7 @@ type Follower struct {
 	// Connected is true while the follower is connected and in step.
 	Connected  atomic.Bool
 	backendPID atomic.Uint32
+	inStepAt   atomic.Int64 // unix nanos of the last read that found it up to date
 
 	mu      sync.Mutex
 	started bool
@@ -63,6 +64,13 @@ const feedPage = 1000
 // BackendPID is the server process id of the follower's connection (tests
 // terminate it).
 func (f *Follower) BackendPID() uint32 { return f.backendPID.Load() }
+
+// InStepWithin reports whether the follower was up to date with the
+// feed less than d ago.
+func (f *Follower) InStepWithin(d time.Duration) bool {
+	at := f.inStepAt.Load()
+	return at != 0 && time.Since(time.Unix(0, at)) < d
+}
 
 // Position is the last revision applied.
 func (f *Follower) Position() int64 {
@@ -220,6 +228,7 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) error {
 		}
 		f.apply(batch)
 		if len(batch) < feedPage {
+			f.inStepAt.Store(time.Now().UnixNano())
 			return nil
 		}
 	}

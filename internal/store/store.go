@@ -10,8 +10,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"sync"
+	"syscall"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -82,9 +84,25 @@ const (
 	pgSerializationFailure  = "40001"
 	pgDeadlockDetected      = "40P01"
 	pgAdminShutdown         = "57P01"
+	pgCrashShutdown         = "57P02"
 	pgCannotConnectNow      = "57P03"
 	pgConnectionExceptionPf = "08"
+	// Class 53: out of connections, memory or disk.
+	pgInsufficientResourcesPf = "53"
 )
+
+// lostConnection reports whether err means the database could not be
+// reached or the connection died (refused, reset, cut mid-reply, closed,
+// timed out): the caller may retry, and a cache may answer from memory.
+// A refused connection can wrap a PgError, so this is checked first.
+func lostConnection(err error) bool {
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, pgconn.ErrConnClosed) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EPIPE)
+}
 
 // mapErr turns driver errors into domain errors: unreachable database →
 // UNAVAILABLE, lost concurrency races → ABORTED, constraint violations the
@@ -100,10 +118,7 @@ func mapErr(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
-	// Connection failures first: a refused connection can wrap a PgError.
-	var connErr *pgconn.ConnectError
-	var netErr net.Error
-	if errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || errors.Is(err, net.ErrClosed) {
+	if lostConnection(err) {
 		return domain.Unavailable()
 	}
 	var pgErr *pgconn.PgError
@@ -115,7 +130,8 @@ func mapErr(err error) error {
 		case pgErr.Code == pgCheckViolation || pgErr.Code == pgForeignKeyViolation || pgErr.Code == pgUniqueViolation:
 			return &domain.Error{Code: domain.CodeInvalid, Reason: domain.ReasonValidationFailed,
 				Message: "the request breaks a data invariant (" + pgErr.ConstraintName + ")"}
-		case pgErr.Code == pgAdminShutdown || pgErr.Code == pgCannotConnectNow || pgErr.Code[:2] == pgConnectionExceptionPf:
+		case pgErr.Code == pgAdminShutdown || pgErr.Code == pgCrashShutdown || pgErr.Code == pgCannotConnectNow ||
+			pgErr.Code[:2] == pgConnectionExceptionPf || pgErr.Code[:2] == pgInsufficientResourcesPf:
 			return domain.Unavailable()
 		}
 		return fmt.Errorf("database error %s", pgErr.Code)
