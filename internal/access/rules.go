@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	aiconfigv1 "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -21,6 +22,9 @@ type Rule struct {
 	AccountField []protoreflect.Name            // path into the request; empty when the RPC targets no account
 	accountFDs   []protoreflect.FieldDescriptor // AccountField resolved once, at load
 	MinPlan      domain.Plan                    // PlanUnknown: no plan gate
+	// clears is set (plan_exempt_clears) to the request's resource and
+	// update_mask fields: a request that only clears fields skips the gate.
+	clears *clearFields
 	// Write is true unless the method is marked idempotency_level =
 	// NO_SIDE_EFFECTS; denied writes are audited.
 	Write bool
@@ -83,6 +87,13 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 		}
 		r.accountFDs = fds
 	}
+	if pb.GetPlanExemptClears() {
+		c, err := clearsOf(md.Input(), r.AccountField)
+		if err != nil {
+			return r, false, fmt.Errorf("%s: plan_exempt_clears: %w", r.Method, err)
+		}
+		r.clears = c
+	}
 	if len(r.AccountField) == 0 && r.MinPlan != domain.PlanUnknown {
 		return r, false, fmt.Errorf("%s: min_plan needs account_field", r.Method)
 	}
@@ -141,4 +152,43 @@ func (r Rule) SetTargetAccount(req proto.Message, id string) {
 		m = m.Mutable(fd).Message()
 	}
 	m.Set(fds[len(fds)-1], protoreflect.ValueOfString(id))
+}
+
+type clearFields struct {
+	resource, mask protoreflect.FieldDescriptor
+}
+
+// clearsOf finds the request's resource (where the account field starts)
+// and its update_mask.
+func clearsOf(md protoreflect.MessageDescriptor, accountField []protoreflect.Name) (*clearFields, error) {
+	if len(accountField) < 2 {
+		return nil, fmt.Errorf("needs an account_field inside the resource message")
+	}
+	c := &clearFields{resource: md.Fields().ByName(accountField[0]), mask: md.Fields().ByName("update_mask")}
+	if c.mask == nil || c.mask.Message() == nil || c.mask.Message().FullName() != "google.protobuf.FieldMask" {
+		return nil, fmt.Errorf("%s has no google.protobuf.FieldMask update_mask", md.FullName())
+	}
+	return c, nil
+}
+
+// OnlyClears reports whether req, under a plan_exempt_clears rule, names
+// in its update_mask only fields of the resource it leaves unset: it
+// clears them back to their defaults and sets nothing.
+func (r Rule) OnlyClears(req proto.Message) bool {
+	if r.clears == nil {
+		return false
+	}
+	m := req.ProtoReflect()
+	paths := m.Get(r.clears.mask).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths()
+	if len(paths) == 0 {
+		return false
+	}
+	res := m.Get(r.clears.resource).Message()
+	for _, p := range paths {
+		fd := r.clears.resource.Message().Fields().ByName(protoreflect.Name(p))
+		if fd == nil || res.Has(fd) {
+			return false
+		}
+	}
+	return true
 }

@@ -43,15 +43,15 @@ func (s *AccountServer) GetAccount(ctx context.Context, req *pb.GetAccountReques
 
 // ListAccounts pages through accounts in id order.
 func (s *AccountServer) ListAccounts(ctx context.Context, req *pb.ListAccountsRequest) (*pb.ListAccountsResponse, error) {
-	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
+	p, err := newPage(req.GetPageSize(), req.GetPageToken(), "ListAccounts")
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.Store.ListAccounts(ctx, after, limit+1)
+	list, err := s.Store.ListAccounts(ctx, p.after, p.limit+1)
 	if err != nil {
 		return nil, err
 	}
-	list, next := pageOf(list, limit, func(a domain.Account) string { return a.ID })
+	list, next := pageOf(p, list, func(a domain.Account) string { return a.ID })
 	out := &pb.ListAccountsResponse{NextPageToken: next}
 	for _, a := range list {
 		out.Accounts = append(out.Accounts, accountToPB(a))

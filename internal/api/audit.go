@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -31,10 +32,6 @@ func jsonStruct(b []byte) *structpb.Struct {
 
 // ListAuditEvents pages through the audit log, newest first.
 func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEventsRequest) (*pb.ListAuditEventsResponse, error) {
-	before, limit, err := pageBefore(req.GetPageSize(), req.GetPageToken())
-	if err != nil {
-		return nil, err
-	}
 	f := store.AuditFilter{AccountID: req.GetAccountId(), Resource: req.GetResource(), ActorName: req.GetActorName()}
 	if req.StartTime != nil {
 		f.Start = req.GetStartTime().AsTime()
@@ -45,11 +42,20 @@ func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEven
 	if !f.Start.IsZero() && !f.End.IsZero() && !f.End.After(f.Start) {
 		return nil, domain.InvalidField("end_time", "must be after start_time")
 	}
-	list, err := s.Store.ListAuditEvents(ctx, f, before, limit+1)
+	p, err := newPage(req.GetPageSize(), req.GetPageToken(), "ListAuditEvents", f.AccountID, f.Resource, f.ActorName,
+		f.Start.Format(time.RFC3339Nano), f.End.Format(time.RFC3339Nano))
 	if err != nil {
 		return nil, err
 	}
-	list, next := pageOf(list, limit, func(e domain.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
+	before, err := p.beforeID()
+	if err != nil {
+		return nil, err
+	}
+	list, err := s.Store.ListAuditEvents(ctx, f, before, p.limit+1)
+	if err != nil {
+		return nil, err
+	}
+	list, next := pageOf(p, list, func(e domain.AuditEvent) string { return strconv.FormatInt(e.ID, 10) })
 	out := &pb.ListAuditEventsResponse{NextPageToken: next}
 	for _, e := range list {
 		out.Events = append(out.Events, &pb.AuditEvent{

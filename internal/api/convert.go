@@ -4,9 +4,12 @@
 package api
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -116,50 +119,68 @@ func nonEmpty(s string) *string {
 	return &s
 }
 
-// Pagination (AIP-158): the page token is the last id of the previous
-// page, opaque to clients.
+// Pagination (AIP-158).
 const (
 	defaultPageSize = 100
 	maxPageSize     = 1000
 )
 
-func pageParams(size int32, token string) (after string, limit int, err error) {
-	if size < 0 {
-		return "", 0, domain.InvalidField("page_size", "must not be negative")
-	}
-	limit = int(size)
-	if limit == 0 {
-		limit = defaultPageSize
-	}
-	limit = min(limit, maxPageSize)
-	if token != "" {
-		b, derr := base64.RawURLEncoding.DecodeString(token)
-		if derr != nil || len(b) == 0 {
-			return "", 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
-		}
-		after = string(b)
-	}
-	return after, limit, nil
+// page is one page request: its size and where it starts. Page tokens are
+// opaque: a version byte, 8 bytes of a hash of the query they were issued
+// for (its RPC and filters, not the page size) and the last key of the
+// previous page. A token that is not one, or was issued for another query,
+// is INVALID_ARGUMENT.
+type page struct {
+	limit int
+	after string // "" for the first page
+	query [8]byte
 }
 
-// pageBefore is pageParams for newest-first lists whose token carries a
-// numeric id: it returns that id (0 for the first page) and the limit.
-func pageBefore(size int32, token string) (before int64, limit int, err error) {
-	after, limit, err := pageParams(size, token)
-	if err != nil || after == "" {
-		return 0, limit, err
+const pageTokenVersion = 1
+
+func newPage(size int32, token string, query ...string) (page, error) {
+	if size < 0 {
+		return page{}, domain.InvalidField("page_size", "must not be negative")
 	}
-	if before, err = strconv.ParseInt(after, 10, 64); err != nil {
-		return 0, 0, domain.InvalidField("page_token", "is not a token this service issued; pass next_page_token from the previous page")
+	p := page{limit: min(int(size), maxPageSize)}
+	if p.limit == 0 {
+		p.limit = defaultPageSize
 	}
-	return before, limit, nil
+	sum := sha256.Sum256([]byte(strings.Join(query, "\x00")))
+	copy(p.query[:], sum[:])
+	if token == "" {
+		return p, nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) < 1+len(p.query)+1 || b[0] != pageTokenVersion || !utf8.Valid(b[1+len(p.query):]) {
+		return page{}, domain.InvalidField("page_token", "is not a page token of this service; pass next_page_token from the previous page, or none for the first page")
+	}
+	if [8]byte(b[1:9]) != p.query {
+		return page{}, domain.InvalidField("page_token", "was issued for a different query; keep the filters of the request that returned it")
+	}
+	p.after = string(b[9:])
+	return p, nil
+}
+
+// beforeID is the start of a newest-first page keyed by numeric ids (0:
+// from the newest).
+func (p page) beforeID() (int64, error) {
+	if p.after == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(p.after, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, domain.InvalidField("page_token", "is not a page token of this service; pass next_page_token from the previous page")
+	}
+	return id, nil
 }
 
 // pageOf trims a result fetched with limit+1 rows and returns the next token.
-func pageOf[T any](items []T, limit int, id func(T) string) ([]T, string) {
-	if len(items) <= limit {
+func pageOf[T any](p page, items []T, key func(T) string) ([]T, string) {
+	if len(items) <= p.limit {
 		return items, ""
 	}
-	items = items[:limit]
-	return items, base64.RawURLEncoding.EncodeToString([]byte(id(items[limit-1])))
+	items = items[:p.limit]
+	b := append([]byte{pageTokenVersion}, p.query[:]...)
+	return items, base64.RawURLEncoding.EncodeToString(append(b, key(items[p.limit-1])...))
 }

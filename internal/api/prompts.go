@@ -257,15 +257,19 @@ func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPrompt
 			return nil, err
 		}
 	}
-	before, limit, err := pageBefore(req.GetPageSize(), req.GetPageToken())
+	p, err := newPage(req.GetPageSize(), req.GetPageToken(), "ListPromptHistory", req.GetAccountId(), req.GetPromptType())
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.Store.ListPromptHistory(ctx, req.GetAccountId(), req.GetPromptType(), before, limit+1)
+	before, err := p.beforeID()
 	if err != nil {
 		return nil, err
 	}
-	list, next := pageOf(list, limit, func(e domain.PromptHistoryEntry) string { return strconv.FormatInt(e.ID, 10) })
+	list, err := s.Store.ListPromptHistory(ctx, req.GetAccountId(), req.GetPromptType(), before, p.limit+1)
+	if err != nil {
+		return nil, err
+	}
+	list, next := pageOf(p, list, func(e domain.PromptHistoryEntry) string { return strconv.FormatInt(e.ID, 10) })
 	out := &pb.ListPromptHistoryResponse{NextPageToken: next}
 	for _, e := range list {
 		out.Entries = append(out.Entries, &pb.PromptHistoryEntry{Id: e.ID, AccountId: e.AccountID, PromptType: e.PromptType, Action: e.Action,

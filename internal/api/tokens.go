@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strconv"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
@@ -26,15 +27,15 @@ func (s *TokenServer) CreateToken(ctx context.Context, req *pb.CreateTokenReques
 
 // ListTokens lists tokens without secrets.
 func (s *TokenServer) ListTokens(ctx context.Context, req *pb.ListTokensRequest) (*pb.ListTokensResponse, error) {
-	after, limit, err := pageParams(req.GetPageSize(), req.GetPageToken())
+	p, err := newPage(req.GetPageSize(), req.GetPageToken(), "ListTokens", strconv.FormatBool(req.GetIncludeRevoked()))
 	if err != nil {
 		return nil, err
 	}
-	list, err := s.Store.ListTokens(ctx, after, limit+1, req.GetIncludeRevoked())
+	list, err := s.Store.ListTokens(ctx, p.after, p.limit+1, req.GetIncludeRevoked())
 	if err != nil {
 		return nil, err
 	}
-	list, next := pageOf(list, limit, func(t domain.Token) string { return t.ID })
+	list, next := pageOf(p, list, func(t domain.Token) string { return t.ID })
 	out := &pb.ListTokensResponse{NextPageToken: next}
 	for _, t := range list {
 		out.Tokens = append(out.Tokens, tokenToPB(t))

@@ -2,15 +2,20 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/proto" // registers the default codec
 	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/cache"
@@ -40,6 +45,58 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 		return mem.BufferSlice{mem.SliceBuffer(a)}, nil
 	}
 	return c.CodecV2.Marshal(v)
+}
+
+// Unmarshal decodes a request. A string field holding invalid UTF-8 would
+// fail here, and gRPC reports any decoding failure as INTERNAL naming no
+// field; so such bytes become NUL, which validate.Text (run on every
+// request) refuses as INVALID_ARGUMENT naming the field.
+func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
+	err := c.CodecV2.Unmarshal(data, v)
+	var utf8Err interface{ InvalidUTF8() bool }
+	m, ok := v.(proto.Message)
+	if !ok || !errors.As(err, &utf8Err) {
+		return err
+	}
+	clean, ok := withoutBadUTF8(data.Materialize(), m.ProtoReflect().Descriptor())
+	if !ok {
+		return err
+	}
+	proto.Reset(m)
+	return proto.Unmarshal(clean, m)
+}
+
+// withoutBadUTF8 re-encodes a message with each invalid UTF-8 byte of its
+// string fields (at any depth) replaced by NUL; ok is false if the bytes
+// are not a well-formed message.
+func withoutBadUTF8(b []byte, md protoreflect.MessageDescriptor) (out []byte, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return nil, false
+		}
+		field, value := b[:n+m], b[n:n+m]
+		b = b[n+m:]
+		fd := md.Fields().ByNumber(num)
+		if fd == nil || typ != protowire.BytesType || (fd.Kind() != protoreflect.StringKind && fd.Kind() != protoreflect.MessageKind) {
+			out = append(out, field...)
+			continue
+		}
+		inner, _ := protowire.ConsumeBytes(value)
+		if fd.Kind() == protoreflect.MessageKind {
+			if inner, ok = withoutBadUTF8(inner, fd.Message()); !ok {
+				return nil, false
+			}
+		} else if !utf8.Valid(inner) {
+			inner = []byte(strings.ToValidUTF8(string(inner), "\x00"))
+		}
+		out = protowire.AppendBytes(protowire.AppendTag(out, num, typ), inner)
+	}
+	return out, true
 }
 
 // Deps are what the services are built from.

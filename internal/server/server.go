@@ -107,8 +107,8 @@ type Server struct {
 // becomes INTERNAL), metrics (every call, health included), request id
 // (and the per-call record the audit rows and log lines name the caller
 // from), logging (one line per call with the final code), error mapping
-// (domain errors to status + details), then access (authentication, then
-// the proto-declared rule).
+// (domain errors to status + details), access (authentication, then the
+// proto-declared rule), then the request's text (text.go).
 func New(d Deps, t Transport) (*Server, error) {
 	st, log := d.Store, d.Log
 	opts, err := t.options()
@@ -136,10 +136,12 @@ func New(d Deps, t Transport) (*Server, error) {
 		grpc.ChainUnaryInterceptor(append(unary,
 			unaryErrors(log),
 			guard.UnaryInterceptor(),
+			unaryText(),
 		)...),
 		grpc.ChainStreamInterceptor(append(stream,
 			streamErrors(log),
 			guard.StreamInterceptor(),
+			streamText(),
 		)...),
 	)
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per

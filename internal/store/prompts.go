@@ -177,8 +177,17 @@ func (s *Store) BulkResetPrompts(ctx context.Context, accountIDs, promptTypes []
 	var n int
 	actor := audit.From(ctx).Actor
 	err := s.write(ctx, func(w *Write) error {
+		var unknown string
+		err := w.QueryRow(ctx, `SELECT t FROM unnest($1::text[]) t WHERE NOT EXISTS (SELECT 1 FROM global_prompts WHERE prompt_type = t) LIMIT 1`,
+			nonNil(promptTypes)).Scan(&unknown)
+		if err == nil {
+			return PromptTypeNotFound(unknown)
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
 		var accounts []string
-		err := w.QueryRow(ctx, `
+		err = w.QueryRow(ctx, `
 			WITH old AS (
 				SELECT ap.account_id, ap.prompt_type, ap.prompt_value
 				FROM account_prompts ap JOIN global_prompts g USING (prompt_type)

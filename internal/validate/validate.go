@@ -8,10 +8,13 @@ import (
 	"math"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/igny8/aiconfig/internal/domain"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // checkParams validates the set fields of p against model m, adding
@@ -256,4 +259,57 @@ func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat domain.Cat
 		c.Add(prefix+domain.FieldTemperature, "must be a finite number")
 	}
 	return c.Err(reason)
+}
+
+// Text checks every string a request carries, at any depth: each must be
+// UTF-8 without NUL characters, which PostgreSQL cannot store (the server's
+// codec turns invalid UTF-8 into NUL so that this one check names the
+// field). It reports the first bad field by its path.
+func Text(m proto.Message) error {
+	if field := badText(m.ProtoReflect(), ""); field != "" {
+		return domain.InvalidField(field, "must be UTF-8 text without NUL characters")
+	}
+	return nil
+}
+
+func badText(m protoreflect.Message, prefix string) (field string) {
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		name := prefix + string(fd.Name())
+		switch {
+		case fd.IsMap():
+			v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+				at := name + "[" + k.String() + "]"
+				switch {
+				case fd.MapKey().Kind() == protoreflect.StringKind && strings.IndexByte(k.String(), 0) >= 0:
+					field = name
+				case fd.MapValue().Kind() == protoreflect.StringKind && strings.IndexByte(mv.String(), 0) >= 0:
+					field = at
+				case fd.MapValue().Kind() == protoreflect.MessageKind:
+					field = badText(mv.Message(), at+".")
+				}
+				return field == ""
+			})
+		case fd.IsList():
+			l := v.List()
+			for i := 0; i < l.Len() && field == ""; i++ {
+				at := name + "[" + strconv.Itoa(i) + "]"
+				switch fd.Kind() {
+				case protoreflect.StringKind:
+					if strings.IndexByte(l.Get(i).String(), 0) >= 0 {
+						field = at
+					}
+				case protoreflect.MessageKind:
+					field = badText(l.Get(i).Message(), at+".")
+				}
+			}
+		case fd.Kind() == protoreflect.StringKind:
+			if strings.IndexByte(v.String(), 0) >= 0 {
+				field = name
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			field = badText(v.Message(), name+".")
+		}
+		return field == ""
+	})
+	return field
 }

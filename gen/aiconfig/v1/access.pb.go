@@ -40,8 +40,13 @@ type AccessRule struct {
 	// reads nothing account-specific (the model catalog). Without it, an RPC
 	// open to ROLE_ACCOUNT must name its account_field.
 	AccountUnscoped bool `protobuf:"varint,4,opt,name=account_unscoped,json=accountUnscoped,proto3" json:"account_unscoped,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Set when the RPC updates a resource with an AIP-134 update_mask and
+	// clearing fields back to their defaults is allowed on every plan: a
+	// request whose mask names only fields it leaves unset skips the plan
+	// gate. The resource is the request field that account_field starts in.
+	PlanExemptClears bool `protobuf:"varint,5,opt,name=plan_exempt_clears,json=planExemptClears,proto3" json:"plan_exempt_clears,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *AccessRule) Reset() {
@@ -102,6 +107,13 @@ func (x *AccessRule) GetAccountUnscoped() bool {
 	return false
 }
 
+func (x *AccessRule) GetPlanExemptClears() bool {
+	if x != nil {
+		return x.PlanExemptClears
+	}
+	return false
+}
+
 var file_aiconfig_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -125,13 +137,14 @@ var File_aiconfig_v1_access_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x18aiconfig/v1/access.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\xb3\x01\n" +
+	"\x18aiconfig/v1/access.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\xe1\x01\n" +
 	"\n" +
 	"AccessRule\x12'\n" +
 	"\x05roles\x18\x01 \x03(\x0e2\x11.aiconfig.v1.RoleR\x05roles\x12#\n" +
 	"\raccount_field\x18\x02 \x01(\tR\faccountField\x12,\n" +
 	"\bmin_plan\x18\x03 \x01(\x0e2\x11.aiconfig.v1.PlanR\aminPlan\x12)\n" +
-	"\x10account_unscoped\x18\x04 \x01(\bR\x0faccountUnscoped:Q\n" +
+	"\x10account_unscoped\x18\x04 \x01(\bR\x0faccountUnscoped\x12,\n" +
+	"\x12plan_exempt_clears\x18\x05 \x01(\bR\x10planExemptClears:Q\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\v2\x17.aiconfig.v1.AccessRuleR\x06accessB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (

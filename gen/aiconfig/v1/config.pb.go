@@ -1524,7 +1524,7 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\vintegration\x18\x02 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\vintegration\x120\n" +
 	"\x11expected_revision\x18\x03 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"#\n" +
-	"!DeleteIntegrationOverrideResponse2\x9e\t\n" +
+	"!DeleteIntegrationOverrideResponse2\xa0\t\n" +
 	"\rConfigService\x12h\n" +
 	"\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
@@ -1547,9 +1547,9 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"account_id\x90\x02\x01\x12\x91\x01\n" +
 	"\x18ListIntegrationOverrides\x12,.aiconfig.v1.ListIntegrationOverridesRequest\x1a-.aiconfig.v1.ListIntegrationOverridesResponse\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x90\x02\x01\x12\x8e\x01\n" +
-	"\x19UpsertIntegrationOverride\x12-.aiconfig.v1.UpsertIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\" \x8a\xb5\x18\x1c\n" +
-	"\x03\x01\x02\x03\x12\x13override.account_id\x18\x02\x12\x91\x01\n" +
+	"account_id\x90\x02\x01\x12\x90\x01\n" +
+	"\x19UpsertIntegrationOverride\x12-.aiconfig.v1.UpsertIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\"\x8a\xb5\x18\x1e\n" +
+	"\x03\x01\x02\x03\x12\x13override.account_id\x18\x02(\x01\x12\x91\x01\n" +
 	"\x19DeleteIntegrationOverride\x12-.aiconfig.v1.DeleteIntegrationOverrideRequest\x1a..aiconfig.v1.DeleteIntegrationOverrideResponse\"\x15\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
 	"account_idB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"

@@ -59,7 +59,8 @@ type ConfigServiceClient interface {
 	GetIntegrationOverride(ctx context.Context, in *GetIntegrationOverrideRequest, opts ...grpc.CallOption) (*IntegrationOverride, error)
 	// ListIntegrationOverrides returns all of an account's overrides.
 	ListIntegrationOverrides(ctx context.Context, in *ListIntegrationOverridesRequest, opts ...grpc.CallOption) (*ListIntegrationOverridesResponse, error)
-	// UpsertIntegrationOverride creates or updates an override (plan >= Starter).
+	// UpsertIntegrationOverride creates or updates an override (plan >=
+	// Starter); clearing fields with the update_mask is allowed on every plan.
 	UpsertIntegrationOverride(ctx context.Context, in *UpsertIntegrationOverrideRequest, opts ...grpc.CallOption) (*IntegrationOverride, error)
 	// DeleteIntegrationOverride removes an override; allowed on every plan.
 	DeleteIntegrationOverride(ctx context.Context, in *DeleteIntegrationOverrideRequest, opts ...grpc.CallOption) (*DeleteIntegrationOverrideResponse, error)
@@ -210,7 +211,8 @@ type ConfigServiceServer interface {
 	GetIntegrationOverride(context.Context, *GetIntegrationOverrideRequest) (*IntegrationOverride, error)
 	// ListIntegrationOverrides returns all of an account's overrides.
 	ListIntegrationOverrides(context.Context, *ListIntegrationOverridesRequest) (*ListIntegrationOverridesResponse, error)
-	// UpsertIntegrationOverride creates or updates an override (plan >= Starter).
+	// UpsertIntegrationOverride creates or updates an override (plan >=
+	// Starter); clearing fields with the update_mask is allowed on every plan.
 	UpsertIntegrationOverride(context.Context, *UpsertIntegrationOverrideRequest) (*IntegrationOverride, error)
 	// DeleteIntegrationOverride removes an override; allowed on every plan.
 	DeleteIntegrationOverride(context.Context, *DeleteIntegrationOverrideRequest) (*DeleteIntegrationOverrideResponse, error)
