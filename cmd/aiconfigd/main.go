@@ -119,6 +119,8 @@ func serve(args []string, stderr io.Writer) error {
 	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", d.Transport.MaxRecvBytes, "largest request accepted")
 	retention := s.Duration("changes-retention", "AICONFIG_CHANGES_RETENTION", d.ChangesRetention, "how long the change feed keeps its history (WatchChanges can resume within it)")
 	maxStale := s.Duration("max-stale", "AICONFIG_MAX_STALE", d.MaxStale, "through a database outage, reads stay SERVING while the change feed was in step less than this long ago")
+	rateUnauth := s.Float("rate-unauthenticated", "AICONFIG_RATE_UNAUTHENTICATED", float64(d.Limits.Unauthenticated), "calls per second without a valid token, per peer address (burst twice that)")
+	rateWrites := s.Float("rate-writes", "AICONFIG_RATE_WRITES", float64(d.Limits.Writes), "write calls per second per token (burst twice that)")
 	withPprof := s.Bool("pprof", "AICONFIG_PPROF", false, "also serve /debug/pprof/ on the metrics address")
 	if err := s.Parse(args); err != nil {
 		return err
@@ -138,6 +140,8 @@ func serve(args []string, stderr io.Writer) error {
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = *dbURL, *listen, *metricsListen, *withPprof
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = *migrateFirst, *cacheMode == "off", *cacheAccounts, keys
 	cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = *drainDelay, *retention, *maxStale
+	cfg.Limits = access.Limits{Unauthenticated: *rateUnauth, UnauthenticatedBurst: int(2 * *rateUnauth),
+		Writes: *rateWrites, WritesBurst: int(2 * *rateWrites)}
 	cfg.Transport = server.Transport{TLSCert: *tlsCert, TLSKey: *tlsKey, TLSClientCA: *tlsClientCA,
 		MaxConnectionAge: *maxConnAge, MaxRecvBytes: *maxRecv}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

@@ -52,6 +52,18 @@ func (s *settings) Int(flagName, envName string, def int, usage string) *int {
 	return s.fs.Int(flagName, def, usage+" (env "+envName+")")
 }
 
+func (s *settings) Float(flagName, envName string, def float64, usage string) *float64 {
+	if v, ok := s.env(envName); ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			s.errs = append(s.errs, fmt.Errorf("%s: %q is not a positive number", envName, v))
+		} else {
+			def = f
+		}
+	}
+	return s.fs.Float64(flagName, def, usage+" (env "+envName+")")
+}
+
 func (s *settings) Duration(flagName, envName string, def time.Duration, usage string) *time.Duration {
 	if v, ok := s.env(envName); ok {
 		d, err := time.ParseDuration(v)

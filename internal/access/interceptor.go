@@ -12,13 +12,15 @@ import (
 
 	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
-// Store is what access needs from the database.
+// Store is what access needs from the database (through the cache).
 type Store interface {
 	Authenticate(ctx context.Context, secretHash [32]byte) (*domain.Principal, bool, error)
+	// Cached is Authenticate without a database query: a token known in memory.
+	Cached(secretHash [32]byte) (*domain.Principal, bool)
 	GetAccount(ctx context.Context, id string) (domain.Account, error)
-	RecordDenied(ctx context.Context, reason, resource, accountID string) error
 }
 
 type principalKey struct{}
@@ -43,39 +45,76 @@ func Public(fullMethod string) bool {
 	return strings.HasPrefix(fullMethod, "/grpc.health.v1.") || strings.HasPrefix(fullMethod, "/grpc.reflection.")
 }
 
-// Guard authenticates and authorizes every call.
+// Guard authenticates and authorizes every call, and keeps floods off the
+// database and the audit log (limits.go).
 type Guard struct {
-	rules Rules
-	store Store
+	rules  Rules
+	store  Store
+	unauth *limiters // per peer: calls without a valid token
+	writes *limiters // per token: write calls
+	denied *DeniedLog
 }
 
 // NewGuard loads the rules from the proto descriptors.
-func NewGuard(store Store) (*Guard, error) {
+func NewGuard(store Store, limits Limits, denied *DeniedLog) (*Guard, error) {
 	rules, err := LoadRules()
 	if err != nil {
 		return nil, err
 	}
-	return &Guard{rules: rules, store: store}, nil
+	return &Guard{rules: rules, store: store, denied: denied,
+		unauth: newLimiters(limits.Unauthenticated, limits.UnauthenticatedBurst),
+		writes: newLimiters(limits.Writes, limits.WritesBurst)}, nil
 }
 
+var (
+	errTokenMissing = &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing,
+		Message: "missing bearer token: send metadata 'authorization: Bearer <token>'"}
+	errTokenInvalid = &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenInvalid,
+		Message: "the bearer token is unknown or revoked"}
+)
+
 // Authenticate turns the bearer token into a principal, in the context and
-// in the call's audit record (for audit rows and the call log).
+// in the call's audit record (for audit rows and the call log). A call
+// without a valid token, and a lookup of a token not known in memory, each
+// spend one of the peer's allowance (Limits); a valid token gives it back.
+// A peer that spent it is refused RATE_LIMITED before any database query,
+// so forged tokens cannot become a flood of queries.
 func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	secret, err := auth.AuthFromMD(ctx, "bearer")
-	if err != nil || secret == "" {
-		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing,
-			Message: "missing bearer token: send metadata 'authorization: Bearer <token>'"}
+	var hash [32]byte
+	switch {
+	case err != nil || secret == "":
+		err = errTokenMissing
+	case !WellFormed(secret):
+		err = errTokenInvalid
+	default:
+		hash = HashSecret(secret)
+		if p, ok := g.store.Cached(hash); ok {
+			return g.authenticated(ctx, p), nil
+		}
 	}
-	p, ok, err := g.store.Authenticate(ctx, HashSecret(secret))
+	bucket := g.unauth.get(Peer(ctx))
+	if !bucket.take() {
+		return nil, rateLimited("too many calls without a valid token from this address")
+	}
 	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenInvalid,
-			Message: "the bearer token is unknown or revoked"}
+	p, ok, err := g.store.Authenticate(ctx, hash)
+	switch {
+	case err != nil:
+		bucket.give()
+		return nil, err
+	case !ok:
+		return nil, errTokenInvalid
 	}
+	bucket.give()
+	return g.authenticated(ctx, p), nil
+}
+
+func (g *Guard) authenticated(ctx context.Context, p *domain.Principal) context.Context {
 	audit.SetActor(ctx, *p)
-	return WithPrincipal(ctx, p), nil
+	return WithPrincipal(ctx, p)
 }
 
 // Authorize applies the method's rule to the principal and request. For an
@@ -115,8 +154,8 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Mess
 	if rule.MinPlan == domain.PlanUnknown || rule.OnlyClears(req) {
 		return nil
 	}
-	if target == "" {
-		return domain.InvalidField(fieldPath(rule), "is required")
+	if err := validate.CheckAccountID(fieldPath(rule), target); err != nil {
+		return err
 	}
 	a, err := g.store.GetAccount(ctx, target)
 	if err != nil {
@@ -157,6 +196,13 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			return nil, err
 		}
 		ctx = authed
+		if rule, ok := g.rules[info.FullMethod]; ok && rule.Write {
+			if p, _ := PrincipalFrom(ctx); !g.writes.get(p.TokenID).take() {
+				err := rateLimited("too many writes with this token")
+				g.recordDenied(ctx, info.FullMethod, msg, err)
+				return nil, err
+			}
+		}
 		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
 			g.recordDenied(ctx, info.FullMethod, msg, err)
 			return nil, err
@@ -168,10 +214,12 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 // Rules returns the loaded rules.
 func (g *Guard) Rules() Rules { return g.rules }
 
-// recordDenied audits a refused write attempt (reads are not audited).
+// recordDenied audits a refused write attempt (reads are not audited), in
+// aggregate under a flood (DeniedLog).
 func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Message, err error) {
 	var de *domain.Error
-	if !errors.As(err, &de) || (de.Code != domain.CodePermissionDenied && de.Code != domain.CodeUnauthenticated) {
+	if !errors.As(err, &de) || (de.Code != domain.CodePermissionDenied && de.Code != domain.CodeUnauthenticated &&
+		de.Code != domain.CodeResourceExhausted) {
 		return
 	}
 	rule, known := g.rules[method]
@@ -185,8 +233,7 @@ func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Messa
 	if _, ok := PrincipalFrom(ctx); !ok {
 		audit.SetActor(ctx, domain.Principal{Name: "anonymous"})
 	}
-	// Best effort: the refusal stands even if the database cannot record it.
-	_ = g.store.RecordDenied(ctx, de.Reason, "", account)
+	g.denied.note(ctx, de.Reason, account)
 }
 
 // StreamInterceptor authenticates a stream when it opens and applies the

@@ -36,3 +36,17 @@ func NewTokenID() string {
 	_, _ = rand.Read(b)
 	return "tok_" + hex.EncodeToString(b)
 }
+
+// WellFormed reports whether secret has the shape of a token this service
+// issues, so a malformed one is refused without a database query.
+func WellFormed(secret string) bool {
+	if len(secret) != len(TokenPrefix)+43 || secret[:len(TokenPrefix)] != TokenPrefix {
+		return false
+	}
+	for i := len(TokenPrefix); i < len(secret); i++ {
+		if c := secret[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

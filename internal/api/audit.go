@@ -62,6 +62,7 @@ func (s *AuditServer) ListAuditEvents(ctx context.Context, req *pb.ListAuditEven
 			Id: e.ID, CreateTime: timestamppb.New(e.CreatedAt), ActorTokenId: e.ActorTokenID, ActorName: e.ActorName,
 			ActorRole: pb.Role(e.ActorRole), Rpc: e.RPC, Resource: e.Resource, AccountId: e.AccountID, Outcome: e.Outcome,
 			Reason: e.Reason, Before: jsonStruct(e.Before), After: jsonStruct(e.After), RequestId: e.RequestID,
+			Peer: e.Peer, Count: int32(e.Count),
 		})
 	}
 	return out, nil

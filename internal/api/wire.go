@@ -19,6 +19,7 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/cache"
+	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
 )
@@ -47,23 +48,57 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 	return c.CodecV2.Marshal(v)
 }
 
-// Unmarshal decodes a request. A string field holding invalid UTF-8 would
-// fail here, and gRPC reports any decoding failure as INTERNAL naming no
-// field; so such bytes become NUL, which validate.Text (run on every
-// request) refuses as INVALID_ARGUMENT naming the field.
+// Unmarshal decodes a request. gRPC answers a decoding failure at once as
+// INTERNAL, naming nothing; but a request that cannot be decoded is the
+// caller's mistake. So a string field holding invalid UTF-8 becomes NUL,
+// which validate.Text (run on every request) refuses naming the field; and
+// bytes that are no message of the type leave it empty but marked (see
+// malformedRequest), for decodeChecked to refuse as INVALID_ARGUMENT after
+// the interceptors have authenticated the call.
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.CodecV2.Unmarshal(data, v)
-	var utf8Err interface{ InvalidUTF8() bool }
 	m, ok := v.(proto.Message)
-	if !ok || !errors.As(err, &utf8Err) {
+	if err == nil || !ok {
 		return err
 	}
-	clean, ok := withoutBadUTF8(data.Materialize(), m.ProtoReflect().Descriptor())
-	if !ok {
-		return err
+	var utf8Err interface{ InvalidUTF8() bool }
+	if errors.As(err, &utf8Err) {
+		if clean, ok := withoutBadUTF8(data.Materialize(), m.ProtoReflect().Descriptor()); ok {
+			proto.Reset(m)
+			if proto.Unmarshal(clean, m) == nil {
+				return nil
+			}
+		}
 	}
 	proto.Reset(m)
-	return proto.Unmarshal(clean, m)
+	mark := protowire.AppendTag(nil, malformedField, protowire.BytesType)
+	m.ProtoReflect().SetUnknown(protowire.AppendString(mark, err.Error()))
+	return nil
+}
+
+// malformedField numbers the mark of an undecodable request: the largest
+// field number, which no message of this API uses.
+const malformedField = protowire.MaxValidNumber
+
+// malformedRequest is the INVALID_ARGUMENT for a request the codec could
+// not decode, or nil.
+func malformedRequest(method string, req any) error {
+	m, ok := req.(proto.Message)
+	if !ok {
+		return nil
+	}
+	u := m.ProtoReflect().GetUnknown()
+	if len(u) == 0 {
+		return nil
+	}
+	if num, typ, n := protowire.ConsumeTag(u); num != malformedField || typ != protowire.BytesType || n < 0 {
+		return nil
+	} else if why, m := protowire.ConsumeString(u[n:]); m >= 0 {
+		_, name, _ := strings.Cut(strings.TrimPrefix(method, "/"), "/")
+		return &domain.Error{Code: domain.CodeInvalid, Reason: domain.ReasonValidationFailed,
+			Message: fmt.Sprintf("the request is not a valid %s request message (%s)", name, why)}
+	}
+	return nil
 }
 
 // withoutBadUTF8 re-encodes a message with each invalid UTF-8 byte of its
@@ -117,14 +152,71 @@ type Deps struct {
 func Register(s *grpc.Server, d Deps) {
 	config := &ConfigServer{Store: d.Store, Cache: d.Cache, Secrets: d.Secrets, Draining: d.Draining}
 	prompts := &PromptServer{Store: d.Store, Cache: d.Cache, Draining: d.Draining}
-	s.RegisterService(fast(pb.ConfigService_ServiceDesc, "GetModelConfig",
-		byteHandler(pb.ConfigService_GetModelConfig_FullMethodName, config.modelConfigAnswer)), config)
-	s.RegisterService(fast(pb.PromptService_ServiceDesc, "GetEffectivePrompt",
-		byteHandler(pb.PromptService_GetEffectivePrompt_FullMethodName, prompts.effectivePromptAnswer)), prompts)
-	pb.RegisterAccountServiceServer(s, &AccountServer{Store: d.Store})
-	pb.RegisterTokenServiceServer(s, &TokenServer{Store: d.Store})
-	pb.RegisterAuditServiceServer(s, &AuditServer{Store: d.Store})
-	pb.RegisterChangeServiceServer(s, &ChangeServer{Store: d.Store, Feed: d.Feed, Draining: d.Draining, Progress: d.FeedProgress})
+	for desc, impl := range map[*grpc.ServiceDesc]any{
+		fast(pb.ConfigService_ServiceDesc, "GetModelConfig",
+			byteHandler(pb.ConfigService_GetModelConfig_FullMethodName, config.modelConfigAnswer)): config,
+		fast(pb.PromptService_ServiceDesc, "GetEffectivePrompt",
+			byteHandler(pb.PromptService_GetEffectivePrompt_FullMethodName, prompts.effectivePromptAnswer)): prompts,
+		&pb.AccountService_ServiceDesc: &AccountServer{Store: d.Store},
+		&pb.TokenService_ServiceDesc:   &TokenServer{Store: d.Store},
+		&pb.AuditService_ServiceDesc:   &AuditServer{Store: d.Store},
+		&pb.ChangeService_ServiceDesc:  &ChangeServer{Store: d.Store, Feed: d.Feed, Draining: d.Draining, Progress: d.FeedProgress},
+	} {
+		s.RegisterService(decodeChecked(*desc), impl)
+	}
+}
+
+// decodeChecked makes a request that is not a message of its type (bad
+// wire format) INVALID_ARGUMENT, like any other bad input, through the
+// interceptors (authentication first, then the error's mapping, log and
+// metrics): gRPC itself would answer INTERNAL before any interceptor ran.
+func decodeChecked(desc grpc.ServiceDesc) *grpc.ServiceDesc {
+	desc.Methods = slices.Clone(desc.Methods)
+	for i, m := range desc.Methods {
+		handler := m.Handler
+		m := m
+		desc.Methods[i].Handler = func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
+			var decErr error
+			// The request is decoded before the interceptors run; its
+			// failure is answered after them, in place of the handler.
+			return handler(srv, ctx, func(v any) error {
+				if err := dec(v); err != nil {
+					return err
+				}
+				decErr = malformedRequest(desc.ServiceName+"/"+m.MethodName, v)
+				return nil
+			},
+				func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+					if decErr != nil {
+						h = func(context.Context, any) (any, error) { return nil, decErr }
+					}
+					if interceptor == nil {
+						return h(ctx, req)
+					}
+					return interceptor(ctx, req, info, h)
+				})
+		}
+	}
+	desc.Streams = slices.Clone(desc.Streams)
+	for i, sd := range desc.Streams {
+		handler, method := sd.Handler, "/"+desc.ServiceName+"/"+sd.StreamName
+		desc.Streams[i].Handler = func(srv any, stream grpc.ServerStream) error {
+			return handler(srv, decodeCheckedStream{stream, method})
+		}
+	}
+	return &desc
+}
+
+type decodeCheckedStream struct {
+	grpc.ServerStream
+	method string
+}
+
+func (s decodeCheckedStream) RecvMsg(m any) error {
+	if err := s.ServerStream.RecvMsg(m); err != nil {
+		return err
+	}
+	return malformedRequest(s.method, m)
 }
 
 // fast is desc with method's handler replaced.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
@@ -35,6 +36,8 @@ type Config struct {
 	Keys *secret.Keyring
 	// Transport: TLS files, connection age, request size.
 	Transport server.Transport
+	// Limits: calls without a valid token per peer, writes per token.
+	Limits access.Limits
 	// DrainDelay: on shutdown, how long health says NOT_SERVING before the
 	// listener closes.
 	DrainDelay time.Duration
@@ -58,6 +61,7 @@ func Defaults() Config {
 		MetricsListen:    "127.0.0.1:9464",
 		CacheAccounts:    100000,
 		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
+		Limits:           access.DefaultLimits(),
 		DrainDelay:       3 * time.Second,
 		ChangesRetention: 7 * 24 * time.Hour,
 		FeedInterval:     time.Second,
@@ -80,6 +84,8 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_MAX_CONNECTION_AGE must be positive")
 	case c.DrainDelay < 0:
 		return errors.New("AICONFIG_DRAIN_DELAY must not be negative")
+	case c.Limits.Unauthenticated <= 0 || c.Limits.Writes <= 0 || c.Limits.UnauthenticatedBurst < 1 || c.Limits.WritesBurst < 1:
+		return errors.New("AICONFIG_RATE_UNAUTHENTICATED and AICONFIG_RATE_WRITES must be positive")
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
 	}
@@ -97,6 +103,9 @@ type App struct {
 	Server   *server.Server
 	// Addr is the gRPC listener's address (useful with port 0).
 	Addr net.Addr
+
+	// Denied audits refused write attempts in aggregate.
+	Denied *access.DeniedLog
 
 	lis     net.Listener
 	metrics *http.Server
@@ -139,8 +148,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		a.Store.OnChange(a.Cache.Invalidate)
 		a.Follower.Apply, a.Follower.InStep, a.Follower.Lost = a.Cache.Invalidate, a.Cache.SetInStep, a.Cache.Lost
 	}
+	a.Denied = access.NewDeniedLog(a.Store)
 	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, FeedProgress: cfg.ChangesProgress,
-		Log: log, Metrics: a.Metrics}, cfg.Transport); err != nil {
+		Log: log, Metrics: a.Metrics, Limits: cfg.Limits, Denied: a.Denied}, cfg.Transport); err != nil {
 		return nil, err
 	}
 	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
@@ -168,6 +178,7 @@ func (a *App) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
 	wg.Go(func() { a.Follower.Run(bg) })
+	wg.Go(func() { a.Denied.Run(bg) })
 	wg.Go(func() { a.Server.WatchHealth(bg, a, a.Config.HealthInterval, a.Log) })
 	a.Log.Info("serving", "listen", a.Addr.String(), "schema_version", store.ExpectedVersion())
 	errc := make(chan error, 1)

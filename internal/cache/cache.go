@@ -242,6 +242,8 @@ type tokenEntry struct {
 // Stats are counters for metrics.
 type Stats struct {
 	Hits, Misses, StaleServed, Invalidations, ListenerResets atomic.Uint64
+	// TokenLoads counts token lookups that went to the database.
+	TokenLoads atomic.Uint64
 }
 
 // Cache is safe for concurrent use.
@@ -252,6 +254,9 @@ type Cache struct {
 	global   atomic.Pointer[globalEntry]
 	accounts *lru.Cache[string, *accountEntry]
 	tokens   *lru.Cache[[32]byte, *tokenEntry]
+	// unknown remembers hashes of unknown tokens for a second, so the same
+	// forged or revoked token presented again and again is one query.
+	unknown unknownTokens
 
 	// inval moves on every invalidation; a load that overlapped one is
 	// returned to its caller but not cached, so an old read cannot be
@@ -284,7 +289,8 @@ func New(loader Loader, opts Options) *Cache {
 	}
 	accounts, _ := lru.New[string, *accountEntry](opts.MaxAccounts)
 	tokens, _ := lru.New[[32]byte, *tokenEntry](opts.MaxTokens)
-	return &Cache{load: loader, opts: opts, accounts: accounts, tokens: tokens, hub: hub{accounts: map[string]chan struct{}{}}}
+	return &Cache{load: loader, opts: opts, accounts: accounts, tokens: tokens, hub: hub{accounts: map[string]chan struct{}{}},
+		unknown: unknownTokens{max: opts.MaxTokens}}
 }
 
 // Enabled reports whether reads are served from memory.
@@ -427,7 +433,11 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		c.Stats.Hits.Add(1)
 		return &e.p, true, nil
 	}
+	if c.unknown.has(hash) {
+		return nil, false, nil
+	}
 	c.Stats.Misses.Add(1)
+	c.Stats.TokenLoads.Add(1)
 	p, found, err := c.loadToken(ctx, hash)
 	switch {
 	case err != nil:
@@ -438,12 +448,55 @@ func (c *Cache) Authenticate(ctx context.Context, hash [32]byte) (*domain.Princi
 		return nil, false, err
 	case !found:
 		c.tokens.Remove(hash)
+		c.unknown.add(hash)
 		return nil, false, nil
 	}
 	if c.tokenEpoch.Load() == epoch && c.inStep.Load() {
 		c.tokens.Add(hash, &tokenEntry{p: *p, epoch: epoch})
 	}
 	return p, true, nil
+}
+
+// Cached is Authenticate without loading: the principal of a token known
+// in memory and not outdated by a token change.
+func (c *Cache) Cached(hash [32]byte) (*domain.Principal, bool) {
+	if c.opts.Disabled {
+		return nil, false
+	}
+	if e, ok := c.tokens.Peek(hash); ok && e.epoch == c.tokenEpoch.Load() {
+		return &e.p, true
+	}
+	return nil, false
+}
+
+// unknownTokens remembers hashes of unknown tokens for a second, at most
+// max of them (when full it starts over: it only has to blunt a flood).
+type unknownTokens struct {
+	mu    sync.Mutex
+	until map[[32]byte]time.Time
+	max   int
+}
+
+func (u *unknownTokens) has(h [32]byte) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	t, ok := u.until[h]
+	return ok && time.Now().Before(t)
+}
+
+func (u *unknownTokens) add(h [32]byte) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.until == nil || len(u.until) >= u.max {
+		u.until = map[[32]byte]time.Time{}
+	}
+	u.until[h] = time.Now().Add(time.Second)
+}
+
+func (u *unknownTokens) forget() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.until = nil
 }
 
 // loadToken reads a token from the database. (A method, not a closure in
@@ -462,6 +515,7 @@ func (c *Cache) Invalidate(ch store.Change) {
 	switch {
 	case ch.Kind == store.ChangeToken:
 		c.tokenEpoch.Add(1)
+		c.unknown.forget() // a token created: unknown no more
 	case ch.Kind == store.ChangeGlobal || ch.Kind == store.ChangeCatalog:
 		c.globalInval.Add(1)
 		if e := c.global.Load(); e != nil {
@@ -476,11 +530,20 @@ func (c *Cache) Invalidate(ch store.Change) {
 			e.stale.Store(true)
 		}
 		if ch.Resource == "accounts/"+ch.AccountID {
-			c.tokenEpoch.Add(1) // the account itself: if deleted, its tokens went with it
+			c.forgetTokensOf(ch.AccountID) // the account itself: if deleted, its tokens went with it
 		}
 		c.hub.account(ch.AccountID)
 	default:
 		c.Lost() // a kind from a newer replica: be safe
+	}
+}
+
+// forgetTokensOf drops the cached tokens bound to an account.
+func (c *Cache) forgetTokensOf(accountID string) {
+	for _, h := range c.tokens.Keys() {
+		if e, ok := c.tokens.Peek(h); ok && e.p.AccountID == accountID {
+			c.tokens.Remove(h)
+		}
 	}
 }
 

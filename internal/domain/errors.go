@@ -18,6 +18,7 @@ const (
 	CodeUnauthenticated
 	CodeUnavailable
 	CodeOutOfRange
+	CodeResourceExhausted
 )
 
 // Stable reasons (SPEC section 8), carried in google.rpc.ErrorInfo.
@@ -43,6 +44,7 @@ const (
 	ReasonModelInUse          = "MODEL_IN_USE"
 	ReasonStoreUnavailable    = "STORE_UNAVAILABLE"
 	ReasonRevisionCompacted   = "REVISION_COMPACTED"
+	ReasonRateLimited         = "RATE_LIMITED"
 )
 
 // Violation is one bad field of a request.

@@ -465,4 +465,6 @@ type AuditEvent struct {
 	Before       []byte // JSON, or nil
 	After        []byte // JSON, or nil
 	RequestID    string
+	Peer         string // denied attempts: the caller's address
+	Count        int    // attempts the row stands for (denied attempts are aggregated under a flood)
 }

@@ -38,6 +38,9 @@ type Deps struct {
 	FeedProgress time.Duration
 	Log          *slog.Logger
 	Metrics      *metrics.Metrics // nil: no metrics
+	// Limits and Denied keep floods off the database and the audit log.
+	Limits access.Limits
+	Denied *access.DeniedLog
 }
 
 // Transport is how the server meets its clients.
@@ -83,17 +86,6 @@ func (t Transport) options() ([]grpc.ServerOption, error) {
 	return opts, nil
 }
 
-// guardStore gives the access layer cached token and plan lookups, and
-// the store for recording denied writes.
-type guardStore struct {
-	*cache.Cache
-	st *store.Store
-}
-
-func (g guardStore) RecordDenied(ctx context.Context, reason, resource, accountID string) error {
-	return g.st.RecordDenied(ctx, reason, resource, accountID)
-}
-
 // Server is a ready-to-serve gRPC server and its health service.
 type Server struct {
 	GRPC   *grpc.Server
@@ -115,7 +107,7 @@ func New(d Deps, t Transport) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	guard, err := access.NewGuard(guardStore{d.Cache, st})
+	guard, err := access.NewGuard(d.Cache, d.Limits, d.Denied)
 	if err != nil {
 		return nil, err
 	}

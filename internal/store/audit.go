@@ -33,13 +33,18 @@ type execer interface {
 }
 
 func insertAudit(ctx context.Context, q execer, c audit.Call, resource, accountID, outcome, reason string, before, after []byte) error {
+	return insertAuditRow(ctx, q, c, resource, accountID, outcome, reason, before, after, "", 1)
+}
+
+func insertAuditRow(ctx context.Context, q execer, c audit.Call, resource, accountID, outcome, reason string, before, after []byte, peer string, count int) error {
 	var acct any
 	if accountID != "" {
 		acct = accountID
 	}
-	_, err := q.Exec(ctx, `INSERT INTO audit_events (actor_token_id, actor_name, actor_role, rpc, resource, account_id, outcome, reason, before, after, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		c.Actor.TokenID, c.Actor.Name, roleName(c.Actor.Role), c.RPC, resource, acct, outcome, reason, before, after, c.RequestID)
+	_, err := q.Exec(ctx, `INSERT INTO audit_events (actor_token_id, actor_name, actor_role, rpc, resource, account_id, outcome, reason, before, after,
+			request_id, peer, count)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		c.Actor.TokenID, c.Actor.Name, roleName(c.Actor.Role), c.RPC, resource, acct, outcome, reason, before, after, c.RequestID, peer, count)
 	return err
 }
 
@@ -50,9 +55,10 @@ func roleName(r domain.Role) string {
 	return r.String()
 }
 
-// RecordDenied appends the audit row of a refused write attempt.
-func (s *Store) RecordDenied(ctx context.Context, reason, resource, accountID string) error {
-	return mapErr(insertAudit(ctx, s.pool, audit.From(ctx), resource, accountID, OutcomeDenied, reason, nil, nil))
+// RecordDenied appends the audit row of count refused write attempts from
+// peer (the caller is the context's call).
+func (s *Store) RecordDenied(ctx context.Context, reason, accountID, peer string, count int) error {
+	return mapErr(insertAuditRow(ctx, s.pool, audit.From(ctx), "", accountID, OutcomeDenied, reason, nil, nil, peer, count))
 }
 
 // AuditFilter selects audit events; zero fields match anything.
@@ -76,7 +82,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, before int64
 	}
 	rows, err := s.pool.Query(ctx, `
 		SELECT id, created_at, actor_token_id, actor_name, actor_role, rpc, resource, COALESCE(account_id, ''), outcome, reason,
-			before, after, request_id
+			before, after, request_id, peer, count
 		FROM audit_events
 		WHERE ($1 = '' OR account_id = $1)
 			AND ($2 = '' OR resource = $2 OR (right($2, 1) = '/' AND starts_with(resource, $2)))
@@ -92,7 +98,7 @@ func (s *Store) ListAuditEvents(ctx context.Context, f AuditFilter, before int64
 		var e domain.AuditEvent
 		var role string
 		err := r.Scan(&e.ID, &e.CreatedAt, &e.ActorTokenID, &e.ActorName, &role, &e.RPC, &e.Resource, &e.AccountID, &e.Outcome,
-			&e.Reason, &e.Before, &e.After, &e.RequestID)
+			&e.Reason, &e.Before, &e.After, &e.RequestID, &e.Peer, &e.Count)
 		e.ActorRole, _ = domain.ParseRole(role)
 		return e, err
 	})

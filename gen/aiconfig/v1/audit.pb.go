@@ -41,9 +41,13 @@ type AuditEvent struct {
 	// For a denied attempt: the error reason.
 	Reason string `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
 	// The resource before and after; API keys appear only as their hint.
-	Before        *structpb.Struct `protobuf:"bytes,11,opt,name=before,proto3" json:"before,omitempty"`
-	After         *structpb.Struct `protobuf:"bytes,12,opt,name=after,proto3" json:"after,omitempty"`
-	RequestId     string           `protobuf:"bytes,13,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Before    *structpb.Struct `protobuf:"bytes,11,opt,name=before,proto3" json:"before,omitempty"`
+	After     *structpb.Struct `protobuf:"bytes,12,opt,name=after,proto3" json:"after,omitempty"`
+	RequestId string           `protobuf:"bytes,13,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Denied attempts: the caller's address, and how many attempts the row
+	// stands for (under a flood, one row per caller, RPC and reason a minute).
+	Peer          string `protobuf:"bytes,14,opt,name=peer,proto3" json:"peer,omitempty"`
+	Count         int32  `protobuf:"varint,15,opt,name=count,proto3" json:"count,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -167,6 +171,20 @@ func (x *AuditEvent) GetRequestId() string {
 		return x.RequestId
 	}
 	return ""
+}
+
+func (x *AuditEvent) GetPeer() string {
+	if x != nil {
+		return x.Peer
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
 }
 
 type ListAuditEventsRequest struct {
@@ -320,7 +338,7 @@ var File_aiconfig_v1_audit_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x17aiconfig/v1/audit.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xce\x03\n" +
+	"\x17aiconfig/v1/audit.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12;\n" +
@@ -341,7 +359,9 @@ const file_aiconfig_v1_audit_proto_rawDesc = "" +
 	"\x06before\x18\v \x01(\v2\x17.google.protobuf.StructR\x06before\x12-\n" +
 	"\x05after\x18\f \x01(\v2\x17.google.protobuf.StructR\x05after\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\r \x01(\tR\trequestId\"\xa0\x02\n" +
+	"request_id\x18\r \x01(\tR\trequestId\x12\x12\n" +
+	"\x04peer\x18\x0e \x01(\tR\x04peer\x12\x14\n" +
+	"\x05count\x18\x0f \x01(\x05R\x05count\"\xa0\x02\n" +
 	"\x16ListAuditEventsRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
