@@ -31,18 +31,19 @@ import (
 )
 
 var (
-	binary      = flag.String("binary", "bin/aiconfigd", "the aiconfigd binary to run")
-	serverURL   = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
-	accounts    = flag.Int("accounts", 10000, "accounts to create (a third with overrides and customized prompts)")
-	duration    = flag.Duration("duration", 3*time.Second, "load time per measurement")
-	rounds      = flag.Int("rounds", 5, "rounds of the floor and cached measurements, interleaved; the table shows medians")
-	concurrency = flag.Int("concurrency", 32, "concurrent callers")
-	conns       = flag.Int("conns", 4, "client connections (callers share them)")
-	serverCPUs  = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
-	writes      = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
-	writers     = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
-	profile     = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
-	memProfile  = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
+	binary         = flag.String("binary", "bin/aiconfigd", "the aiconfigd binary to run")
+	serverURL      = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
+	accounts       = flag.Int("accounts", 10000, "accounts to create")
+	customFraction = flag.Float64("custom-fraction", 0, "fraction of accounts with an OpenAI override and a customized prompt, rounded to 1/n; 0: a third below 100,000 accounts, a tenth from 100,000")
+	duration       = flag.Duration("duration", 3*time.Second, "load time per measurement")
+	rounds         = flag.Int("rounds", 5, "rounds of the floor and cached measurements, interleaved; the table shows medians")
+	concurrency    = flag.Int("concurrency", 32, "concurrent callers")
+	conns          = flag.Int("conns", 4, "client connections (callers share them)")
+	serverCPUs     = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
+	writes         = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
+	writers        = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
+	profile        = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
+	memProfile     = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
 )
 
 func main() {
@@ -69,10 +70,12 @@ func run() error {
 	if err := store.MigrateUp(dbURL, nil); err != nil {
 		return err
 	}
-	fmt.Printf("seeding %d accounts… ", *accounts)
+	fmt.Printf("seeding %d accounts, every %d with an override and a custom prompt… ", *accounts, customEvery())
+	t0 := time.Now()
 	if err := seed(ctx, dbURL); err != nil {
 		return err
 	}
+	fmt.Printf("%s; ", time.Since(t0).Round(100*time.Millisecond))
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
 		return err
