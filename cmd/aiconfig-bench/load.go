@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -42,6 +43,35 @@ func writeLoad(admin context.Context, a *server, ids []string) (result, error) {
 	})
 }
 
+// measureOnce runs one load of c on s; with profileFile, it also writes
+// the server's and the load driver's profiles of it (see -cpuprofile).
+func measureOnce(ctx context.Context, s *server, c call, profileFile string) (result, error) {
+	done := make(chan error, 1)
+	if profileFile != "" {
+		if err := startDriverProfile(profileFile + ".driver"); err != nil {
+			return result{}, err
+		}
+		defer pprof.StopCPUProfile()
+		go func() {
+			var errs [2]error
+			var wg sync.WaitGroup
+			wg.Go(func() { errs[0] = fetchProfile(s, "profile", profileFile) })
+			if *memProfile {
+				wg.Go(func() { errs[1] = fetchProfile(s, "allocs", profileFile+".allocs") })
+			}
+			wg.Wait()
+			done <- errors.Join(errs[:]...)
+		}()
+	} else {
+		done <- nil
+	}
+	res, err := load(ctx, s, c)
+	if perr := <-done; perr != nil {
+		return res, perr
+	}
+	return res, err
+}
+
 // loadRuns counts the loads, to seed each differently.
 var loadRuns atomic.Uint64
 
@@ -53,6 +83,7 @@ type result struct {
 	errors    int
 	serverCPU time.Duration // server process CPU per call
 	driverCPU time.Duration // this process's CPU per call
+	rssMB     float64       // the server's resident memory at the end
 }
 
 func load(ctx context.Context, s *server, c call) (result, error) {
@@ -102,6 +133,7 @@ func load(ctx context.Context, s *server, c call) (result, error) {
 		res.serverCPU = (s.cpu() - cpu0) / time.Duration(len(all))
 		res.driverCPU = (selfCPU() - self0) / time.Duration(len(all))
 	}
+	res.rssMB = s.rssMB()
 	return res, nil
 }
 

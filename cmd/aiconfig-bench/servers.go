@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +35,8 @@ func freeAddr() (string, error) {
 	return lis.Addr().String(), nil
 }
 
+// startServer starts aiconfigd with the cache on or off. Replicas that
+// cache hold every account (the server keeps 100,000 by default).
 func startServer(dbURL, key, cacheMode string) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
@@ -40,17 +46,30 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof"}
+	args := []string{*serverBinary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof", "--drain-delay", "0s"}
+	if *accounts > 100000 {
+		args = append(args, "--cache-accounts", strconv.Itoa(*accounts))
+	}
+	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn"}
+	return startProcess(args, env, addr, maddr, func(conn *grpc.ClientConn) error {
+		_, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		return err
+	})
+}
+
+// startProcess runs args (pinned to -server-cpus) with env added, connects
+// -conns clients to addr and waits until ready succeeds on one.
+func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc.ClientConn) error) (*server, error) {
 	if *serverCPUs != "" {
 		args = append([]string{"taskset", "-c", *serverCPUs}, args...)
 	}
 	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+dbURL, "AICONFIG_SECRET_KEY="+key, "AICONFIG_LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, addr: addr, metricsAddr: maddr}
+	s := &server{cmd: cmd, addr: addr, metricsAddr: metricsAddr}
 	for range *conns {
 		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -60,13 +79,13 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 		s.conns = append(s.conns, c)
 	}
 	for i := 0; ; i++ {
-		_, err := healthpb.NewHealthClient(s.conns[0]).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		err := ready(s.conns[0])
 		if err == nil {
 			return s, nil
 		}
-		if i > 100 {
+		if i > 300 {
 			s.stop()
-			return nil, fmt.Errorf("server on %s did not start: %v", addr, err)
+			return nil, fmt.Errorf("%s on %s did not start: %v", args[0], addr, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -106,15 +125,89 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-func (s *server) rss() string {
+// rssMB is the server process's resident memory in MB (0 if unknown).
+func (s *server) rssMB() float64 {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
 	if err != nil {
-		return "unknown"
+		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strings.TrimSpace(v)
+			var kb float64
+			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			return kb / 1024
 		}
 	}
-	return "unknown"
+	return 0
+}
+
+// heapMB is an aiconfigd server's Go heap in use, in MB, from its metrics
+// (0 if unknown).
+func (s *server) heapMB() float64 {
+	v, _ := s.metric("go_memstats_heap_inuse_bytes")
+	return v / (1 << 20)
+}
+
+// metric reads one unlabelled metric from an aiconfigd server's /metrics.
+func (s *server) metric(name string) (float64, bool) {
+	if s.metricsAddr == "" {
+		return 0, false
+	}
+	resp, err := http.Get("http://" + s.metricsAddr + "/metrics")
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			return f, err == nil
+		}
+	}
+	return 0, false
+}
+
+// unpinned runs f with s allowed on every online CPU, then pins s back on
+// -server-cpus and waits until its Go runtime has gone back to the
+// GOMAXPROCS it had (Go follows a process's CPU affinity within a second
+// or so), so that what follows measures s as it was. Without -server-cpus
+// it just runs f.
+func (s *server) unpinned(f func() error) error {
+	if *serverCPUs == "" {
+		return f()
+	}
+	online, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return f()
+	}
+	procs, ok := s.metric("go_sched_gomaxprocs_threads")
+	if err := s.setCPUs(strings.TrimSpace(string(online))); err != nil {
+		return err
+	}
+	ferr := f()
+	if err := s.setCPUs(*serverCPUs); err != nil {
+		return errors.Join(ferr, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ok && time.Now().Before(deadline); {
+		// A call wakes the runtime's monitor, which then notices.
+		_, _ = healthpb.NewHealthClient(s.conns[0]).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if v, _ := s.metric("go_sched_gomaxprocs_threads"); v == procs {
+			return ferr
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ok {
+		return errors.Join(ferr, fmt.Errorf("GOMAXPROCS of the server on %s did not go back to %.0f after pinning", s.addr, procs))
+	}
+	return ferr
+}
+
+// setCPUs moves every thread of s to the CPUs in list (taskset -c syntax).
+func (s *server) setCPUs(list string) error {
+	out, err := exec.Command("taskset", "-a", "-p", "-c", list, strconv.Itoa(s.cmd.Process.Pid)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("taskset -a -p -c %s: %v: %s", list, err, out)
+	}
+	return nil
 }
