@@ -155,8 +155,12 @@ func run() error {
 		t0, cpu0, self0 := time.Now(), a.cpu(), selfCPU()
 		var ans *answers
 		if err := a.unpinned(func() (err error) {
-			ans, err = warmAndCapture(worker, a, ids, functions, promptTypes)
-			return err
+			if ans, err = warmAndCapture(worker, a, ids, functions, promptTypes); err != nil {
+				return err
+			}
+			// A full collection now, of a heap that grew all along,
+			// rather than in the first run.
+			return a.collectGarbage()
 		}); err != nil {
 			return err
 		}

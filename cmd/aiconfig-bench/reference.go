@@ -314,6 +314,7 @@ func serveReference(args []string) error {
 	}
 	t := newReferenceTable(a)
 	a = nil
+	debug.FreeOSMemory() // collect the file's copy now, not while measured
 	opts := []grpc.ServerOption{grpc.ForceServerCodecV2(newRawCodec())}
 	if *workers > 0 {
 		opts = append(opts, grpc.NumStreamWorkers(uint32(*workers)))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -146,6 +147,18 @@ func (s *server) rssMB() float64 {
 func (s *server) heapMB() float64 {
 	v, _ := s.metric("go_memstats_heap_inuse_bytes")
 	return v / (1 << 20)
+}
+
+// collectGarbage makes an aiconfigd server (started with --pprof) run a
+// full garbage collection: its heap profile does one first.
+func (s *server) collectGarbage() error {
+	resp, err := http.Get("http://" + s.metricsAddr + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
 }
 
 // metric reads one unlabelled metric from an aiconfigd server's /metrics.
