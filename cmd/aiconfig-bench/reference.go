@@ -125,8 +125,9 @@ func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes 
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				n := done.Load()
-				fmt.Printf("  %d of %d accounts, %.0f calls/s\n", n, len(ids), float64(n)*float64(w)/time.Since(start).Seconds())
+				n, took := done.Load(), time.Since(start)
+				left := time.Duration(float64(took) * float64(len(ids)-int(n)) / float64(max(n, 1)))
+				fmt.Printf("  %d of %d accounts, %.0f calls/s, about %s to go\n", n, len(ids), float64(n)*float64(w)/took.Seconds(), left.Round(time.Second))
 			}
 		}
 	}()

@@ -142,7 +142,7 @@ func (rep *report) print(w io.Writer) {
 				if medianOf(q) < t.target {
 					verdict = "NOT met"
 				}
-				fmt.Fprintf(w, "  %-36s %.2f × %s (target ≥ %.2f: %s)\n", t.name, medianOf(q), strings.TrimPrefix(r.ref, "reference "), t.target, verdict)
+				fmt.Fprintf(w, "  %-36s %.2f × %s (target ≥ %.2f: %s)\n", t.name, medianOf(q), r.ref, t.target, verdict)
 			}
 		}
 	}

@@ -20,10 +20,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
+// server is a server process the bench started, aiconfigd or the
+// reference server, and the load driver's connections to it.
 type server struct {
 	cmd         *exec.Cmd
 	addr        string
-	metricsAddr string
+	metricsAddr string // aiconfigd's metrics and pprof; "" for the reference server
 	conns       []*grpc.ClientConn
 }
 
