@@ -24,9 +24,11 @@ run: build
 test:
 	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
 
-## bench: hot-path throughput and latency against the gRPC floor (see README, Performance).
-## With two or more CPUs the servers run on CPU 0 and the load driver on the others,
-## so the driver's work does not land on the measured server's core.
+## bench: hot-path throughput and latency against the gRPC floor and a bare
+## grpc-go reference server (see README, Performance). With two or more CPUs
+## the servers (the reference too) run on CPU 0 and the load driver on the
+## others, so the driver's work does not land on the measured server's core.
+## Flags go through BENCH_FLAGS, e.g. BENCH_FLAGS='-accounts=1000000 -json bench.json'.
 bench: build
 	go build -o bin/aiconfig-bench ./cmd/aiconfig-bench
 	url=$$(scripts/pg.sh) && n=$$(nproc) && \

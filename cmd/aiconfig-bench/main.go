@@ -1,7 +1,14 @@
-// Command aiconfig-bench measures the hot path against the gRPC floor:
-// it starts real aiconfigd processes on a fresh database with realistic
-// data, drives them with concurrent gRPC clients, and prints one table.
-// Run it with `make bench`; it only talks to 127.0.0.1.
+// Command aiconfig-bench measures the hot path against the gRPC floor and
+// a bare gRPC server: it starts real aiconfigd processes on a fresh
+// database with realistic data, drives them with concurrent gRPC clients,
+// and prints one table. Run it with `make bench`; it only talks to
+// 127.0.0.1.
+//
+// The files: main.go runs the phases in order; seed.go creates and fills
+// the database; servers.go starts and watches the server processes;
+// reference.go is the bare reference server and the warm-up that captures
+// its answers; load.go drives load and times writes; report.go prints the
+// table and writes it as JSON.
 package main
 
 import (
@@ -9,27 +16,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
-	"runtime/pprof"
-	"slices"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
@@ -39,21 +32,33 @@ import (
 )
 
 var (
-	binary      = flag.String("binary", "bin/aiconfigd", "the aiconfigd binary to run")
-	serverURL   = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
-	accounts    = flag.Int("accounts", 10000, "accounts to create (a third with overrides and customized prompts)")
-	duration    = flag.Duration("duration", 3*time.Second, "load time per measurement")
-	rounds      = flag.Int("rounds", 5, "rounds of the floor and cached measurements, interleaved; the table shows medians")
-	concurrency = flag.Int("concurrency", 32, "concurrent callers")
-	conns       = flag.Int("conns", 4, "client connections (callers share them)")
-	serverCPUs  = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
-	writes      = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
-	writers     = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
-	profile     = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
-	memProfile  = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
+	serverBinary     = flag.String("binary", "bin/aiconfigd", "the aiconfigd binary to run")
+	serverURL        = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
+	accounts         = flag.Int("accounts", 10000, "accounts to create")
+	customFraction   = flag.Float64("custom-fraction", 0, "fraction of accounts with an OpenAI override and a customized prompt, rounded to 1/n; 0: a third below 100,000 accounts, a tenth from 100,000")
+	duration         = flag.Duration("duration", 3*time.Second, "load time per measurement")
+	rounds           = flag.Int("rounds", 5, "rounds of the floor, reference and cached measurements, interleaved; the table shows medians")
+	concurrency      = flag.Int("concurrency", 32, "concurrent callers")
+	conns            = flag.Int("conns", 4, "client connections (callers share them)")
+	serverCPUs       = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
+	warm             = flag.Bool("warm", true, "warm replica A with every account × function and prompt type before measuring, capturing the reference server's answers; false: no reference, and the cached runs include first reads")
+	warmConcurrency  = flag.Int("warm-concurrency", 64, "concurrent callers while warming")
+	referenceWorkers = flag.Int("reference-stream-workers", 0, "the reference server's grpc.NumStreamWorkers; 0: grpc-go's default (a goroutine per call)")
+	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
+	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
+	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
+	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
+	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == referenceFlag {
+		if err := serveReference(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "aiconfig-bench reference server:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "aiconfig-bench:", err)
@@ -61,10 +66,21 @@ func main() {
 	}
 }
 
+// The calls the load makes, as the rows of the table name them.
+const (
+	floorName        = "grpc.health.v1.Health/Check (floor)"
+	refModelName     = "reference GetModelConfig"
+	refPromptName    = "reference GetEffectivePrompt"
+	modelCachedName  = "GetModelConfig cached"
+	promptCachedName = "GetEffectivePrompt cached"
+	modelOffName     = "GetModelConfig cache-off"
+)
+
 func run() error {
 	if *serverURL == "" {
 		return errors.New("set -server-url or AICONFIG_BENCH_SERVER_URL (make bench does)")
 	}
+	began := time.Now()
 	ctx := context.Background()
 	dbName := fmt.Sprintf("aiconfig_bench_%d", os.Getpid())
 	dbURL, cleanup, err := createDatabase(ctx, dbName)
@@ -77,10 +93,12 @@ func run() error {
 	if err := store.MigrateUp(dbURL, nil); err != nil {
 		return err
 	}
-	fmt.Printf("seeding %d accounts… ", *accounts)
+	fmt.Printf("seeding %d accounts, every %d with an override and a custom prompt… ", *accounts, customEvery())
+	t0 := time.Now()
 	if err := seed(ctx, dbURL); err != nil {
 		return err
 	}
+	fmt.Printf("%s\n", time.Since(t0).Round(100*time.Millisecond))
 	st, err := store.Open(ctx, dbURL)
 	if err != nil {
 		return err
@@ -94,501 +112,155 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	fmt.Println("done")
 
-	a, err := startServer(dbURL, key, "on")
-	if err != nil {
-		return err
-	}
-	defer a.stop()
+	admin := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminSecret)
+	worker := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+serviceSecret)
+	// B sets the platform's API keys before A starts, so that no change
+	// notification reaches A while it warms (it would re-encode the answers
+	// it has, though to the same messages).
 	b, err := startServer(dbURL, key, "on")
 	if err != nil {
 		return err
 	}
 	defer b.stop()
+	if _, err := pb.NewConfigServiceClient(b.conns[0]).UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
+		Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-openai-000000000000"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-bench-dalle-0000000000000"}}}); err != nil {
+		return err
+	}
+	a, err := startServer(dbURL, key, "on")
+	if err != nil {
+		return err
+	}
+	defer a.stop()
 	off, err := startServer(dbURL, key, "off")
 	if err != nil {
 		return err
 	}
 	defer off.stop()
+	rssIdle := a.rssMB()
 
-	admin := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+adminSecret)
-	worker := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+serviceSecret)
-	ca := pb.NewConfigServiceClient(a.conns[0])
-	if _, err := ca.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
-		Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-openai-000000000000"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-bench-dalle-0000000000000"}}}); err != nil {
-		return err
-	}
 	functions := []string{"auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"}
+	promptTypes := []string{"clustering"} // the prompt types the load asks for
 	// Callers know their account ids: build them before the clock starts.
 	ids := make([]string, *accounts)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("acct-%d", i+1)
+	}
+
+	rep := &report{accounts: *accounts, rssIdle: rssIdle}
+	var ref *server
+	if *warm {
+		fmt.Printf("warming replica A: %d accounts × %d functions and %d prompt type(s), %d callers…\n", len(ids), len(functions), len(promptTypes), *warmConcurrency)
+		// The warm-up is not measured: A may use every CPU meanwhile.
+		t0, cpu0, self0 := time.Now(), a.cpu(), selfCPU()
+		var ans *answers
+		if err := a.unpinned(func() (err error) {
+			if ans, err = warmAndCapture(worker, a, ids, functions, promptTypes); err != nil {
+				return err
+			}
+			// A full collection now, of a heap that grew all along,
+			// rather than in the first run.
+			return a.collectGarbage()
+		}); err != nil {
+			return err
+		}
+		rep.warmTime, rep.warmCalls = time.Since(t0), len(ids)*ans.width()
+		rep.warmServerCPU, rep.warmDriverCPU = a.cpu()-cpu0, selfCPU()-self0
+		rep.rssWarm, rep.heapWarm = a.rssMB(), a.heapMB()
+		fmt.Printf("warmed in %s (%.0f calls/s); %d distinct answers; starting the reference server\n",
+			rep.warmTime.Round(100*time.Millisecond), float64(rep.warmCalls)/rep.warmTime.Seconds(), len(ans.values))
+		if ref, err = startReference(ans); err != nil {
+			return err
+		}
+		defer ref.stop()
+		checked := min(500, len(ids))
+		reordered, err := checkReference(worker, a, ref, ans, checked)
+		if err != nil {
+			return err
+		}
+		if reordered > 0 {
+			fmt.Printf("checked %d accounts' answers: %d of replica A's are now encoded with map entries in another order than captured (the same messages)\n", checked, reordered)
+		}
+	} else {
+		fmt.Println("not warming (-warm=false): no reference server, and the first cached runs include first reads")
+	}
+
+	health := func(ctx context.Context, conn *grpc.ClientConn, _ *rand.Rand) error {
+		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		return err
 	}
 	modelConfig := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
 		_, err := pb.NewConfigServiceClient(conn).GetModelConfig(ctx, &pb.GetModelConfigRequest{
 			AccountId: ids[r.IntN(len(ids))], Function: functions[r.IntN(len(functions))]})
 		return err
 	}
-	// Warm A's cache with every account and function, as a long-running
-	// replica's would be, so that no round pays for first reads.
-	fmt.Println("warming the cache…")
-	warm := pb.NewConfigServiceClient(a.conns[0])
-	var warming errgroup.Group
-	warming.SetLimit(*concurrency)
-	for i := range ids {
-		for _, f := range functions {
-			warming.Go(func() error {
-				_, err := warm.GetModelConfig(worker, &pb.GetModelConfigRequest{AccountId: ids[i], Function: f})
-				return err
-			})
-		}
-	}
-	if err := warming.Wait(); err != nil {
-		return err
-	}
-
-	type row struct {
-		name string
-		runs []result
-	}
-	var rows []*row
-	byName := map[string]*row{}
-	// measure runs one load; with -cpuprofile, the phases that name a
-	// profile file also write replica A's and the load driver's profiles.
-	measure := func(name string, s *server, ctx context.Context, c call, profileFile string) error {
-		fmt.Printf("measuring %s…\n", name)
-		done := make(chan error, 1)
-		if profileFile != "" {
-			if err := startDriverProfile(profileFile + ".driver"); err != nil {
-				return err
-			}
-			defer pprof.StopCPUProfile()
-			go func() {
-				var errs [2]error
-				var wg sync.WaitGroup
-				wg.Go(func() { errs[0] = fetchProfile(s, "profile", profileFile) })
-				if *memProfile {
-					wg.Go(func() { errs[1] = fetchProfile(s, "allocs", profileFile+".allocs") })
-				}
-				wg.Wait()
-				done <- errors.Join(errs[:]...)
-			}()
-		} else {
-			done <- nil
-		}
-		res, err := load(ctx, s, c)
-		if perr := <-done; perr != nil {
-			return perr
-		}
-		r, ok := byName[name]
-		if !ok {
-			r = &row{name: name}
-			byName[name] = r
-			rows = append(rows, r)
-		}
-		r.runs = append(r.runs, res)
-		return err
-	}
-	health := func(ctx context.Context, conn *grpc.ClientConn, _ *rand.Rand) error {
-		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-		return err
-	}
 	prompt := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
 		_, err := pb.NewPromptServiceClient(conn).GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{
-			AccountId: ids[r.IntN(len(ids))], PromptType: "clustering"})
+			AccountId: ids[r.IntN(len(ids))], PromptType: promptTypes[r.IntN(len(promptTypes))]})
 		return err
 	}
 	type phase struct {
 		name    string
+		s       *server
 		c       call
-		profile string // the -cpuprofile file's suffix
+		ref     string // the row its × reference compares with
+		profile string // the -cpuprofile file's suffix; "-": none
 	}
-	cached := []phase{
-		{"grpc.health.v1.Health/Check (floor)", health, ".floor"},
-		{"GetModelConfig, cached", modelConfig, ""},
-		{"GetEffectivePrompt, cached", prompt, ".prompt"},
+	// A round: the floor, the reference, then aiconfigd's hot path.
+	round := []phase{{floorName, a, health, refModelName, ".floor"}}
+	if ref != nil {
+		round = append(round, phase{refModelName, ref, modelConfig, refModelName, "-"}, phase{refPromptName, ref, prompt, refPromptName, "-"})
+	}
+	round = append(round, phase{modelCachedName, a, modelConfig, refModelName, ""}, phase{promptCachedName, a, prompt, refPromptName, ".prompt"})
+	measure := func(p phase, profileFile string) error {
+		fmt.Printf("measuring %s…\n", p.name)
+		res, err := measureOnce(worker, p.s, p.c, profileFile)
+		if err != nil {
+			return err
+		}
+		rep.add(p.name, p.ref, res)
+		return nil
 	}
 	for r := range *rounds {
-		for _, m := range cached {
+		for _, p := range round {
 			file := ""
-			if *profile != "" && r == *rounds-1 {
-				file = *profile + m.profile
+			if *profile != "" && r == *rounds-1 && p.profile != "-" {
+				file = *profile + p.profile
 			}
-			if err := measure(m.name, a, worker, m.c, file); err != nil {
+			if err := measure(p, file); err != nil {
 				return err
 			}
 		}
 		if r == 0 {
-			if err := measure("GetModelConfig, --cache=off", off, worker, modelConfig, ""); err != nil {
+			if err := measure(phase{modelOffName, off, modelConfig, refModelName, ""}, ""); err != nil {
 				return err
 			}
 		}
 	}
-	// A last floor closes the last round: every run then has a floor
-	// measured just before its round and one just after.
-	if err := measure(cached[0].name, a, worker, cached[0].c, ""); err != nil {
-		return err
+	// A last floor and reference close the last round: every run then has
+	// a floor and a reference measured just before its round and just after.
+	closing := round[:1]
+	if ref != nil {
+		closing = round[:3]
 	}
-	vis, err := visibility(admin, a, b)
-	if err != nil {
-		return err
-	}
-	rss := a.rss()
-	wres, err := writeLoad(admin, a, ids)
-	if err != nil {
-		return err
-	}
-
-	med := func(r *row) result { // the run with the median throughput
-		runs := slices.Clone(r.runs)
-		slices.SortFunc(runs, func(x, y result) int { return int(x.rps - y.rps) })
-		return runs[len(runs)/2]
-	}
-	// Each run is compared with the mean of the floors measured just before
-	// and just after its round: slow drifts of a shared machine cancel out,
-	// and no call gains from its place in the round.
-	floors := rows[0].runs
-	ratios := func(r *row) []float64 {
-		if r == rows[0] {
-			return []float64{1}
-		}
-		out := make([]float64, len(r.runs))
-		for i, run := range r.runs {
-			out[i] = run.rps / ((floors[i].rps + floors[i+1].rps) / 2)
-		}
-		slices.Sort(out)
-		return out
-	}
-	placement := fmt.Sprintf("load driver and servers share %d CPUs", runtime.NumCPU())
-	if *serverCPUs != "" {
-		placement = fmt.Sprintf("servers on CPU %s, load driver on %d other CPU(s)", *serverCPUs, runtime.NumCPU())
-	}
-	fmt.Printf("\n%d accounts, %d callers over %d connections, %s per run, median of %d interleaved runs (cache-off: 1);\n%s\n\n",
-		*accounts, *concurrency, *conns, *duration, *rounds, placement)
-	fmt.Printf("| %-38s | %10s | %9s | %9s | %15s | %15s | %7s | %-11s |\n", "call", "req/s", "p50", "p99", "server CPU/call", "driver CPU/call", "× floor", "runs")
-	fmt.Printf("|%s|%s|%s|%s|%s|%s|%s|%s|\n", strings.Repeat("-", 40), strings.Repeat("-", 12), strings.Repeat("-", 11), strings.Repeat("-", 11), strings.Repeat("-", 17), strings.Repeat("-", 17), strings.Repeat("-", 9), strings.Repeat("-", 13))
-	for _, r := range rows {
-		m, q := med(r), ratios(r)
-		fmt.Printf("| %-38s | %10.0f | %9s | %9s | %15s | %15s | %7.2f | %-11s |\n", r.name, m.rps, m.p50.Round(time.Microsecond), m.p99.Round(time.Microsecond),
-			m.serverCPU.Round(100*time.Nanosecond), m.driverCPU.Round(100*time.Nanosecond), q[len(q)/2], fmt.Sprintf("%.2f–%.2f", q[0], q[len(q)-1]))
-	}
-	fmt.Println("(× floor: median over the rounds of each run's throughput ÷ the mean of the floors just before and after its round; runs: lowest–highest)")
-	fmt.Printf("\ncached ÷ cache-off GetModelConfig throughput: %.1f×\n", med(byName["GetModelConfig, cached"]).rps/med(byName["GetModelConfig, --cache=off"]).rps)
-	fmt.Printf("write on replica A visible to a watch on replica B, %d writes: p50 %s, p99 %s, max %s\n",
-		len(vis), pct(vis, 50).Round(time.Microsecond), pct(vis, 99).Round(time.Microsecond), pct(vis, 100).Round(time.Microsecond))
-	fmt.Printf("replica A resident memory with %d accounts cached: %s\n", *accounts, rss)
-	fmt.Printf("writes/s with %d concurrent writers (UpsertIntegrationOverride, random Starter+ accounts, replica A): %.0f, p50 %s, p99 %s\n",
-		*writers, wres.rps, wres.p50.Round(time.Microsecond), wres.p99.Round(time.Microsecond))
-	return nil
-}
-
-// writeLoad measures write throughput: -writers callers upsert overrides
-// of random Starter-or-above accounts through A for -duration.
-func writeLoad(admin context.Context, a *server, ids []string) (result, error) {
-	fmt.Printf("measuring write throughput with %d writers…\n", *writers)
-	var paid []string // acct-i with i % 4 != 0: Starter or above (see seed)
-	for i, id := range ids {
-		if (i+1)%4 != 0 {
-			paid = append(paid, id)
-		}
-	}
-	w := *a
-	w.conns = a.conns[:1]
-	saved := *concurrency
-	*concurrency = *writers
-	defer func() { *concurrency = saved }()
-	return load(admin, &w, func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
-		id := paid[r.IntN(len(paid))]
-		_, err := pb.NewConfigServiceClient(conn).UpsertIntegrationOverride(ctx, &pb.UpsertIntegrationOverrideRequest{Override: &pb.IntegrationOverride{
-			AccountId: id, Integration: pb.Integration_INTEGRATION_OPENAI, MaxTokens: proto.Int32(int32(1000 + r.IntN(3000)))}})
-		return err
-	})
-}
-
-type call func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error
-
-type result struct {
-	rps       float64
-	p50, p99  time.Duration
-	errors    int
-	serverCPU time.Duration // server process CPU per call
-	driverCPU time.Duration // this process's CPU per call
-}
-
-func load(ctx context.Context, s *server, c call) (result, error) {
-	var mu sync.Mutex
-	var all []time.Duration
-	errs := 0
-	var firstErr error
-	deadline := time.Now().Add(*duration)
-	var wg sync.WaitGroup
-	start := time.Now()
-	cpu0, self0 := s.cpu(), selfCPU()
-	for i := range *concurrency {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(i), 42))
-			conn := s.conns[i%len(s.conns)]
-			lat := make([]time.Duration, 0, 1<<16)
-			nerr := 0
-			var e error
-			for time.Now().Before(deadline) {
-				t0 := time.Now()
-				if err := c(ctx, conn, r); err != nil {
-					nerr++
-					e = err
-					continue
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			mu.Lock()
-			all = append(all, lat...)
-			errs += nerr
-			if firstErr == nil {
-				firstErr = e
-			}
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if errs > 0 {
-		return result{errors: errs}, fmt.Errorf("%d calls failed, e.g. %v", errs, firstErr)
-	}
-	res := result{rps: float64(len(all)) / elapsed.Seconds(), p50: pct(all, 50), p99: pct(all, 99)}
-	if len(all) > 0 {
-		res.serverCPU = (s.cpu() - cpu0) / time.Duration(len(all))
-		res.driverCPU = (selfCPU() - self0) / time.Duration(len(all))
-	}
-	return res, nil
-}
-
-// startDriverProfile profiles this process (the load driver) into file
-// until pprof.StopCPUProfile.
-func startDriverProfile(file string) error {
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return err
-	}
-	return nil
-}
-
-// fetchProfile writes a pprof profile (kind "profile" or "allocs") taken
-// over the measurement to file.
-func fetchProfile(s *server, kind, file string) error {
-	secs := int(duration.Seconds()) - 1
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.metricsAddr, kind, max(secs, 1)))
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	f, err := os.Create(file)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = io.Copy(f, resp.Body)
-	return err
-}
-
-func pct(d []time.Duration, p int) time.Duration {
-	if len(d) == 0 {
-		return 0
-	}
-	s := slices.Clone(d)
-	slices.Sort(s)
-	i := len(s) * p / 100
-	if i >= len(s) {
-		i = len(s) - 1
-	}
-	return s[i]
-}
-
-// visibility writes through A and times each change's arrival on a watch
-// held open on B.
-func visibility(admin context.Context, a, b *server) ([]time.Duration, error) {
-	fmt.Printf("measuring cross-replica visibility over %d writes…\n", *writes)
-	ctx, cancel := context.WithCancel(admin)
-	defer cancel()
-	const account = "acct-3" // Starter or above: overrides apply
-	watch, err := pb.NewConfigServiceClient(b.conns[0]).WatchModelConfig(ctx, &pb.WatchModelConfigRequest{AccountId: account, Function: "generate_content"})
-	if err != nil {
-		return nil, err
-	}
-	if _, err := watch.Recv(); err != nil {
-		return nil, err
-	}
-	ca := pb.NewConfigServiceClient(a.conns[0])
-	var out []time.Duration
-	for i := range *writes {
-		want := int32(1000 + i)
-		t0 := time.Now()
-		if _, err := ca.UpsertIntegrationOverride(admin, &pb.UpsertIntegrationOverrideRequest{Override: &pb.IntegrationOverride{
-			AccountId: account, Integration: pb.Integration_INTEGRATION_OPENAI, MaxTokens: proto.Int32(want)}}); err != nil {
-			return nil, err
-		}
-		committed := time.Since(t0)
-		for {
-			m, err := watch.Recv()
-			if err != nil {
-				return nil, err
-			}
-			if m.GetMaxTokens() == want {
-				// Time from the write's commit (bounded by its reply) to B.
-				out = append(out, max(time.Since(t0)-committed, 0))
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-type server struct {
-	cmd         *exec.Cmd
-	addr        string
-	metricsAddr string
-	conns       []*grpc.ClientConn
-}
-
-func freeAddr() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer lis.Close()
-	return lis.Addr().String(), nil
-}
-
-func startServer(dbURL, key, cacheMode string) (*server, error) {
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	maddr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	args := []string{*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof"}
-	if *serverCPUs != "" {
-		args = append([]string{"taskset", "-c", *serverCPUs}, args...)
-	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+dbURL, "AICONFIG_SECRET_KEY="+key, "AICONFIG_LOG_LEVEL=warn")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	s := &server{cmd: cmd, addr: addr, metricsAddr: maddr}
-	for range *conns {
-		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			s.stop()
-			return nil, err
-		}
-		s.conns = append(s.conns, c)
-	}
-	for i := 0; ; i++ {
-		_, err := healthpb.NewHealthClient(s.conns[0]).Check(context.Background(), &healthpb.HealthCheckRequest{})
-		if err == nil {
-			return s, nil
-		}
-		if i > 100 {
-			s.stop()
-			return nil, fmt.Errorf("server on %s did not start: %v", addr, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-func (s *server) stop() {
-	for _, c := range s.conns {
-		c.Close()
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	_ = s.cmd.Wait()
-}
-
-// cpu is the server process's user+system CPU time so far.
-func (s *server) cpu() time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	// Fields after the command name: state is field 3; utime 14, stime 15.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(f) < 13 {
-		return 0
-	}
-	var ut, st int64
-	fmt.Sscan(f[11], &ut)
-	fmt.Sscan(f[12], &st)
-	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
-}
-
-// selfCPU is this process's user+system CPU time so far.
-func selfCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func (s *server) rss() string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
-}
-
-func createDatabase(ctx context.Context, name string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, *serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	cfg := conn.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-	return url, func() {
-		_, _ = conn.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-		conn.Close(context.Background())
-	}, nil
-}
-
-// seed writes the fixture straight into the tables (no audit rows): plans
-// spread evenly, every third account with an OpenAI override and a
-// customized clustering prompt.
-func seed(ctx context.Context, dbURL string) error {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	for _, q := range []string{`
-		INSERT INTO accounts (id, name, plan, revision, config_revision)
-		SELECT 'acct-' || i, 'Account ' || i, (ARRAY['free','starter','growth','scale'])[1 + i % 4], 1, 1
-		FROM generate_series(1, $1::int) i`, `
-		INSERT INTO integration_overrides (account_id, integration, model, temperature, max_tokens, revision)
-		SELECT 'acct-' || i, 'openai', 'gpt-4.1', 0.3, 8000, 1 FROM generate_series(3, $1::int, 3) i`, `
-		INSERT INTO account_prompts (account_id, prompt_type, prompt_value, default_prompt, is_customized, revision)
-		SELECT 'acct-' || i, 'clustering', 'Cluster for account ' || i || ' by intent: {{keywords}}', g.text, true, 1
-		FROM generate_series(3, $1::int, 3) i, global_prompts g WHERE g.prompt_type = 'clustering'`} {
-		if _, err := conn.Exec(ctx, q, *accounts); err != nil {
+	for _, p := range closing {
+		if err := measure(p, ""); err != nil {
 			return err
 		}
 	}
+	if rep.visibility, err = visibility(admin, a, b); err != nil {
+		return err
+	}
+	rep.rssA, rep.heapA = a.rssMB(), a.heapMB()
+	if rep.writes, err = writeLoad(admin, a, ids); err != nil {
+		return err
+	}
+	rep.print(os.Stdout)
+	if *jsonFile != "" {
+		if err := rep.writeJSON(*jsonFile); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("\nbench took %s\n", time.Since(began).Round(time.Second))
 	return nil
 }
