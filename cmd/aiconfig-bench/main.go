@@ -472,7 +472,7 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof"}
+	args := []string{*binary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof", "--http-listen", ""}
 	if *serverCPUs != "" {
 		args = append([]string{"taskset", "-c", *serverCPUs}, args...)
 	}

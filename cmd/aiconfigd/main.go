@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +32,7 @@ import (
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/web"
 )
 
 const usage = `aiconfigd — AI configuration service
@@ -125,6 +127,8 @@ func serve(args []string, stderr io.Writer) error {
 	maxConnAge := s.Duration("max-connection-age", "AICONFIG_MAX_CONNECTION_AGE", 30*time.Minute, "close connections after this long (plus a 1m grace) so clients rebalance")
 	maxRecv := s.Int("max-recv-bytes", "AICONFIG_MAX_RECV_BYTES", 1<<20, "largest request accepted")
 	withPprof := s.Bool("pprof", "AICONFIG_PPROF", false, "also serve /debug/pprof/ on the metrics address")
+	httpListen := s.OptionalString("http-listen", "AICONFIG_HTTP_LISTEN", "127.0.0.1:8080", "HTTP/JSON, gRPC-Web and the console; empty disables")
+	httpInsecure := s.Bool("http-insecure", "AICONFIG_HTTP_INSECURE", false, "allow plain HTTP on a non-loopback address (TLS ends in a proxy in front)")
 	if err := s.Parse(args); err != nil {
 		return err
 	}
@@ -139,6 +143,11 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	if (*tlsCert == "") != (*tlsKey == "") || (*tlsClientCA != "" && *tlsCert == "") {
 		return errors.New("AICONFIG_TLS_CERT and AICONFIG_TLS_KEY go together, and AICONFIG_TLS_CLIENT_CA needs them")
+	}
+	if *httpListen != "" {
+		if err := web.CheckAddr(*httpListen, *tlsCert != "", *httpInsecure); err != nil {
+			return err
+		}
 	}
 	log, err := newLogger(stderr, *logLevel)
 	if err != nil {
@@ -196,9 +205,9 @@ func serve(args []string, stderr io.Writer) error {
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Minute, Timeout: 20 * time.Second,
 			MaxConnectionAge: *maxConnAge, MaxConnectionAgeGrace: time.Minute}),
 	}
+	var tlsConf *tls.Config
 	if *tlsCert != "" {
-		tlsConf, err := server.TLSConfig(*tlsCert, *tlsKey, *tlsClientCA)
-		if err != nil {
+		if tlsConf, err = server.TLSConfig(*tlsCert, *tlsKey, *tlsClientCA); err != nil {
 			return err
 		}
 		grpcOpts = append(grpcOpts, grpc.Creds(credentials.NewTLS(tlsConf)))
@@ -211,6 +220,11 @@ func serve(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	httpSrv, err := web.Start(srv.GRPC, web.Config{Addr: *httpListen, TLS: tlsConf, Insecure: *httpInsecure, Log: log})
+	if err != nil {
+		return err
+	}
+	defer httpSrv.Close()
 	hctx, stopHealth := context.WithCancel(context.Background())
 	defer stopHealth()
 	go srv.WatchHealth(hctx, st, 2*time.Second, log)
@@ -232,7 +246,15 @@ func serve(args []string, stderr io.Writer) error {
 	// balancer stops routing here before the listener closes.
 	time.Sleep(*drainDelay)
 	done := make(chan struct{})
-	go func() { srv.GRPC.GracefulStop(); close(done) }()
+	go func() {
+		// HTTP first: calls in flight through it finish before GracefulStop,
+		// which would cut them off.
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_ = httpSrv.Shutdown(sctx)
+		cancel()
+		srv.GRPC.GracefulStop()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
