@@ -6,13 +6,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/net/html"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -473,5 +477,171 @@ func TestStartDisabledAndRefused(t *testing.T) {
 	}
 	if _, err := web.Start(nil, web.Config{Addr: "0.0.0.0:0"}); err == nil || !strings.Contains(err.Error(), "AICONFIG_HTTP_INSECURE") {
 		t.Errorf("plaintext on every interface: %v", err)
+	}
+}
+
+// The console needs no inline script or style: the CSP would block them.
+// The served HTML has scripts only by src, no <style>, no style= and no
+// on...= handler; the modules build the page without innerHTML and
+// without touching inline styles.
+func TestConsoleHasNoInlineScriptOrStyle(t *testing.T) {
+	t.Parallel()
+	_, base := startHTTP(t)
+	res, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	served, _ := io.ReadAll(res.Body)
+	checkHTML(t, "GET /", served)
+	err = fs.WalkDir(web.Console(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(web.Console(), path)
+		if err != nil {
+			return err
+		}
+		switch {
+		case strings.HasSuffix(path, ".html"):
+			checkHTML(t, path, b)
+		case strings.HasSuffix(path, ".js"):
+			b = regexp.MustCompile(`(?m)^\s*//.*$`).ReplaceAll(b, nil) // comments may name what the code avoids
+			for _, bad := range []string{"innerHTML", "outerHTML =", "insertAdjacentHTML", "document.write", "eval(", "new Function",
+				".style.", "'style'", "cssText", "setTimeout('", "javascript:"} {
+				if bytes.Contains(b, []byte(bad)) {
+					t.Errorf("%s uses %s", path, bad)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func checkHTML(t *testing.T, name string, b []byte) {
+	t.Helper()
+	z := html.NewTokenizer(bytes.NewReader(b))
+	inScript := false
+	scripts := 0
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			if scripts == 0 && strings.HasSuffix(name, "/") {
+				t.Errorf("%s: no script at all", name)
+			}
+			return
+		case html.TextToken:
+			if text := strings.TrimSpace(string(z.Text())); inScript && text != "" {
+				t.Errorf("%s: inline script %q", name, text)
+			}
+		case html.EndTagToken:
+			inScript = false
+		case html.StartTagToken, html.SelfClosingTagToken:
+			tok := z.Token()
+			switch tok.Data {
+			case "style":
+				t.Errorf("%s: a <style> element", name)
+			case "script":
+				scripts++
+				inScript = tt == html.StartTagToken
+				src := ""
+				for _, a := range tok.Attr {
+					if a.Key == "src" {
+						src = a.Val
+					}
+				}
+				if src == "" || strings.Contains(src, ":") {
+					t.Errorf("%s: a script not loaded from this origin by src: %s", name, tok)
+				}
+			}
+			for _, a := range tok.Attr {
+				if a.Key == "style" || strings.HasPrefix(a.Key, "on") {
+					t.Errorf("%s: inline %s= on <%s>", name, a.Key, tok.Data)
+				}
+			}
+		}
+	}
+}
+
+// Shutdown lets a call in flight through the HTTP door finish (serve runs
+// it before the gRPC server's GracefulStop, which would cut it off).
+func TestShutdownLetsCallsFinish(t *testing.T) {
+	t.Parallel()
+	env := testsrv.Start(t)
+	env.Account(t, "acct", domain.PlanFree)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	h, err := web.NewHandler(env.Server.GRPC, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := web.Serve(lis, h, nil, nil)
+	t.Cleanup(func() { _ = s.Close() })
+	base := "http://" + s.Addr().String()
+
+	// Hold the account's row so the next write waits.
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, env.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM accounts WHERE id = 'acct' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	status := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest(http.MethodPost, base+"/aiconfig.v1.AccountService/UpsertAccount",
+			strings.NewReader(`{"account": {"id": "acct", "plan": "PLAN_GROWTH"}}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+admin)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			status <- -1
+			return
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		status <- res.StatusCode
+	}()
+	time.Sleep(300 * time.Millisecond) // the call is waiting on the row
+	stopped := make(chan error, 1)
+	go func() {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		stopped <- s.Shutdown(sctx)
+	}()
+	select {
+	case err := <-stopped:
+		t.Fatalf("Shutdown returned with a call in flight: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := http.Get(base + "/"); err == nil {
+		t.Error("a new connection was accepted during shutdown")
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-status; code != http.StatusOK {
+		t.Fatalf("the call in flight ended with %d", code)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	a, err := env.Accounts.GetAccount(testsrv.Ctx(admin), &pb.GetAccountRequest{Id: "acct"})
+	if err != nil || a.GetPlan() != pb.Plan_PLAN_GROWTH {
+		t.Fatalf("account %v (%v)", a, err)
 	}
 }

@@ -58,7 +58,7 @@ export function sourceLabel(source) {
 }
 
 export function roleLabel(role) {
-  return { ROLE_ADMIN: 'admin', ROLE_SERVICE: 'service', ROLE_ACCOUNT: 'account' }[role] || role || '';
+  return { ROLE_ADMIN: 'admin', ROLE_SERVICE: 'service', ROLE_ACCOUNT: 'account' }[role] || '';
 }
 
 export function promptLabel(type) {

@@ -120,8 +120,7 @@ function signOut(reason) {
   session.signOut();
   identity = null;
   pendingError = reason || null;
-  if (currentPath() !== '/') location.hash = '#/';
-  render();
+  render(); // the sign-in form, on the same #path: signing in again returns here
 }
 
 signOutButton.addEventListener('click', () => signOut());

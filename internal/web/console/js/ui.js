@@ -132,7 +132,10 @@ export function showError(box, err, form, fallbackField) {
       list.append(h('li', {}, h('code', { class: 'field-name', text: v.field }), ` — ${v.description}`));
       const input = inputFor(form, v.field);
       if (input) {
-        markInvalid(input, `${v.description} (${v.field}, ${reason || code})`);
+        // Several violations of one field read as one message.
+        const err = document.getElementById(`${input.id}-error`);
+        const before = input.getAttribute('aria-invalid') === 'true' && err ? `${err.textContent} ` : '';
+        markInvalid(input, `${before}${v.description} (${v.field}, ${reason || code}).`);
         first = first || input;
       }
     }

@@ -43,7 +43,7 @@ async function drawPage(list, selected, pageToken, previous) {
       h('caption', { text: accounts.length ? 'Accounts' : 'No accounts yet' }),
       h('thead', {}, h('tr', {}, ...['Select', 'Id', 'Name', 'Plan'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, ...rows)),
-    prev || next ? h('div', { class: 'actions' }, prev, next) : null);
+    h('div', { class: 'actions' }, prev, next));
 }
 
 function accountForm(navigate) {
@@ -52,13 +52,13 @@ function accountForm(navigate) {
   const plan = select(PLANS, 'PLAN_STARTER');
   const box = errorBox();
   const form = h('form', { class: 'card', novalidate: true, 'aria-labelledby': 'account-form-title' },
-    h('h2', { id: 'account-form-title', text: 'Create an account' }),
+    h('h2', { id: 'account-form-title', text: 'Create or update an account' }),
     box,
     h('div', { class: 'row' },
-      field({ label: 'Id', input: id, name: 'account.id', hint: 'The platform\'s account id: letters, digits, ".", "_", ":", "@", "-".' }),
+      field({ label: 'Id', input: id, name: 'account.id', hint: 'The platform\'s account id: letters, digits, ".", "_", ":", "@", "-". An existing id is updated.' }),
       field({ label: 'Name', input: name, name: 'account.name' }),
       field({ label: 'Plan', input: plan, name: 'account.plan' })),
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', text: 'Create account' })));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', text: 'Save account' })));
   onSubmit(form, box, async () => {
     const saved = await call('AccountService/UpsertAccount', { account: { id: id.value.trim(), name: name.value.trim(), plan: plan.value } });
     announce(`Saved account ${saved.id}.`);

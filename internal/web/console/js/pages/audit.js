@@ -34,17 +34,17 @@ async function drawPage(results, filters, pageToken, previous) {
   const res = await call('AuditService/ListAuditEvents', { ...filters, pageSize: PAGE_SIZE, pageToken });
   const events = res.events || [];
   const rows = events.map((e) => h('tr', { 'data-event': e.id },
-    h('td', {}, h('time', { datetime: e.createTime, text: dateTime(e.createTime) })),
+    h('td', {}, h('time', { datetime: e.createTime, text: dateTime(e.createTime) }),
+      e.requestId ? h('span', { class: 'hint request-id', text: `request ${e.requestId}` }) : null),
     h('td', {}, e.actorName || '—', h('br'), h('span', { class: 'hint', text: roleLabel(e.actorRole) })),
-    h('td', {}, h('code', { class: 'rpc', text: e.rpc })),
+    h('td', {}, h('code', { class: 'rpc', title: e.rpc, 'data-rpc': e.rpc, text: e.rpc.replace(/^\/aiconfig\.v1\./, '') })),
     h('td', {}, h('code', { text: e.resource })),
     h('td', {}, e.outcome === 'denied' ? badge(`denied: ${e.reason}`, 'warning') : badge(e.outcome || 'ok', 'ok')),
     h('td', {},
       h('details', {}, h('summary', { text: 'Before and after' }),
         h('div', { class: 'side-by-side' },
           h('div', {}, h('h4', { text: 'Before' }), h('pre', { text: json(e.before) })),
-          h('div', {}, h('h4', { text: 'After' }), h('pre', { text: json(e.after) })))),
-      h('span', { class: 'hint', text: `request ${e.requestId}` }))));
+          h('div', {}, h('h4', { text: 'After' }), h('pre', { text: json(e.after) })))))));
   const prev = previous.length ? button('Newer events', {
     class: 'button secondary', onclick: () => drawPage(results, filters, previous[previous.length - 1], previous.slice(0, -1)).catch((err) => failed(results, err)),
   }) : null;
@@ -56,5 +56,5 @@ async function drawPage(results, filters, pageToken, previous) {
       h('caption', { text: events.length ? 'Events, newest first' : 'No events match' }),
       h('thead', {}, h('tr', {}, ...['Time', 'Actor', 'Call', 'Resource', 'Outcome', 'Changes'].map((t) => h('th', { scope: 'col', text: t })))),
       h('tbody', {}, ...rows)),
-    prev || next ? h('div', { class: 'actions' }, prev, next) : null);
+    h('div', { class: 'actions' }, prev, next));
 }

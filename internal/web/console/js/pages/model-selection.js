@@ -47,7 +47,7 @@ function effectiveTable(configs) {
       h('td', {}, params, adjustments.length ? h('ul', { class: 'adjustments' }, adjustments) : null)));
   }
   return h('table', { class: 'data effective' },
-    h('caption', { text: 'In effect now, and where each value comes from' }),
+    h('caption', { text: 'Each value comes from the account\'s override or the platform default.' }),
     h('thead', {}, h('tr', {}, ...['Function', 'Provider', 'Model', 'Parameters'].map((t) => h('th', { scope: 'col', text: t })))),
     body);
 }
@@ -158,11 +158,13 @@ function overrideForm({ integ, accountId, editable, rerender, override, models, 
   const usedBy = configs.map((c) => functionLabel(c.function));
   const box = errorBox();
   const save = h('button', { type: 'submit', class: 'button', text: `Save ${integ.label} choices` });
-  const clear = override ? button('Clear stored choices', { class: 'button secondary' }) : null;
-  const set = h('fieldset', { disabled: !editable }, h('legend', { class: 'visually-hidden', text: `${integ.label} choices` }), ...fields);
+  const clear = override ? button('Clear stored choices', { class: 'button secondary', 'data-action': 'clear' }) : null;
+  const set = h('fieldset', { disabled: !editable }, h('legend', { class: 'visually-hidden', text: `${integ.label} choices` }),
+    h('div', { class: 'row' }, ...fields));
   const form = h('form', { class: 'card override', id: `override-${integ.key}`, novalidate: true, 'aria-labelledby': titleID },
     h(`h${level}`, { id: titleID, tabindex: '-1' }, integ.label, ' ',
-      override ? badge('account override stored', 'account') : badge('platform defaults', 'global')),
+      !override ? badge('platform defaults', 'global')
+        : editable ? badge('account override stored', 'account') : badge('stored, not applied on this plan', 'muted')),
     h('p', { class: 'hint', text: usedBy.length ? `Used by: ${usedBy.join(', ')}.` : 'No function uses this provider at the moment.' }),
     box, set,
     h('div', { class: 'actions' }, editable ? save : null, clear));

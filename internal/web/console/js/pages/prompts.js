@@ -52,14 +52,14 @@ function promptCard({ p, global, accountId, editable, rerender, level }) {
   if (p.defaultChanged) badges.push(badge('default changed', 'warning'));
   if (p.overridesSuppressed) badges.push(badge('customization not applied on this plan', 'muted'));
 
-  const reset = button('Reset to default', { class: 'button secondary', disabled: !(p.isCustomized || p.overridesSuppressed) });
+  const reset = button('Reset to default', { class: 'button secondary', 'data-action': 'reset', disabled: !(p.isCustomized || p.overridesSuppressed) });
   const form = h('form', { class: 'prompt-form', novalidate: true, 'aria-labelledby': titleID },
     box,
     field({
       label: editable ? 'Your prompt' : 'Prompt in use',
       input: textarea,
       name: 'text',
-      hint: vars.length ? `Use each of these variables exactly once or more: ${vars.map((v) => `{{${v}}}`).join(', ')}.` : 'This prompt takes no variables.',
+      hint: vars.length ? `Must use each of its variables: ${vars.map((v) => `{{${v}}}`).join(', ')}; no others.` : 'This prompt takes no variables.',
     }),
     h('div', { class: 'actions' },
       editable ? h('button', { type: 'submit', class: 'button', text: 'Save prompt' }) : null,
