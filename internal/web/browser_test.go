@@ -53,6 +53,21 @@ func startBrowser() {
 	browser.err = chromedp.Do(bctx) // starts it, with no deadline
 }
 
+// needBrowser starts Chromium once, or fails the test without it (skips
+// it with AICONFIG_SKIP_BROWSER=1). Browser tests call it first, before
+// they start a server.
+func needBrowser(t *testing.T) {
+	t.Helper()
+	if os.Getenv("AICONFIG_SKIP_BROWSER") == "1" {
+		t.Skip("AICONFIG_SKIP_BROWSER=1: browser tests skipped")
+	}
+	browser.once.Do(startBrowser)
+	if browser.err != nil {
+		t.Fatalf("browser tests need Chromium at %s (set AICONFIG_CHROMIUM to another path, or AICONFIG_SKIP_BROWSER=1 to skip them): %v",
+			chromiumPath(), browser.err)
+	}
+}
+
 // page is a browser tab driving the console. Its methods fail the test.
 type page struct {
 	t    *testing.T
@@ -67,14 +82,7 @@ type page struct {
 // Chromium, unless AICONFIG_SKIP_BROWSER=1 says to skip them.
 func openPage(t *testing.T, base string) *page {
 	t.Helper()
-	if os.Getenv("AICONFIG_SKIP_BROWSER") == "1" {
-		t.Skip("AICONFIG_SKIP_BROWSER=1: browser tests skipped")
-	}
-	browser.once.Do(startBrowser)
-	if browser.err != nil {
-		t.Fatalf("browser tests need Chromium at %s (set AICONFIG_CHROMIUM to another path, or AICONFIG_SKIP_BROWSER=1 to skip them): %v",
-			chromiumPath(), browser.err)
-	}
+	needBrowser(t)
 	tab, cancelTab := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancelTab)
 	p := &page{t: t, base: base}

@@ -17,6 +17,7 @@ import (
 
 func TestConsoleAdminSetsAPIKey(t *testing.T) {
 	t.Parallel()
+	needBrowser(t)
 	env, base := startHTTP(t)
 	env.Account(t, "acme", domain.PlanStarter)
 	admin := env.Token(t, domain.RoleAdmin, "")
@@ -33,19 +34,21 @@ func TestConsoleAdminSetsAPIKey(t *testing.T) {
 	}
 	p.checkLabels()
 
-	// No key yet: set one, no question asked.
+	// No key yet: set one (confirmed: workers use it at once).
 	const first, second = "sk-console-first-00000000wxyz", "sk-console-second-0000000abcd"
 	p.waitText(`#key-openai-state`, "not set")
 	p.click(`#provider-openai .key-block > .actions button`)
 	p.typeInto(`#key-openai-form input`, first)
 	p.click(`#key-openai-form button[type=submit]`)
+	p.waitText(`dialog[open] h2`, "Set the OpenAI API key?")
+	p.click(`dialog[open] [data-confirm]`)
 	p.waitText(`#provider-openai .key-hint`, "…wxyz")
 
 	// Replacing it asks first: cancel changes nothing, confirm replaces.
 	p.click(`#provider-openai .key-block > .actions button`)
 	p.typeInto(`#key-openai-form input`, second)
 	p.click(`#key-openai-form button[type=submit]`)
-	p.waitVisible(`dialog[open]`)
+	p.waitText(`dialog[open] h2`, "Replace the OpenAI API key?")
 	p.click(`dialog[open] button[value=cancel]`)
 	p.waitFor("the dialog to close", `!document.querySelector('dialog')`)
 	gs, err := env.Config.GetGlobalSettings(testsrv.Ctx(admin), &pb.GetGlobalSettingsRequest{})
@@ -95,6 +98,7 @@ func TestConsoleAdminSetsAPIKey(t *testing.T) {
 
 func TestConsoleAdminSetsOverride(t *testing.T) {
 	t.Parallel()
+	needBrowser(t)
 	env, base := startHTTP(t)
 	env.Account(t, "acme", domain.PlanGrowth)
 	admin := env.Token(t, domain.RoleAdmin, "")
@@ -154,6 +158,7 @@ func TestConsoleAdminSetsOverride(t *testing.T) {
 
 func TestConsoleAccountCustomizesAndResetsPrompt(t *testing.T) {
 	t.Parallel()
+	needBrowser(t)
 	env, base := startHTTP(t)
 	env.Account(t, "acme", domain.PlanStarter)
 	admin := env.Token(t, domain.RoleAdmin, "")
@@ -231,6 +236,7 @@ func TestConsoleAccountCustomizesAndResetsPrompt(t *testing.T) {
 
 func TestConsoleFreeAccountIsReadOnly(t *testing.T) {
 	t.Parallel()
+	needBrowser(t)
 	env, base := startHTTP(t)
 	env.Account(t, "freebie", domain.PlanStarter)
 	admin := env.Token(t, domain.RoleAdmin, "")
@@ -282,6 +288,7 @@ func TestConsoleFreeAccountIsReadOnly(t *testing.T) {
 
 func TestConsoleRefusesBadTokens(t *testing.T) {
 	t.Parallel()
+	needBrowser(t)
 	env, base := startHTTP(t)
 	admin := env.Token(t, domain.RoleAdmin, "")
 	worker := env.Token(t, domain.RoleService, "")

@@ -3,13 +3,23 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"io/fs"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -22,6 +32,7 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/testsrv"
 	"github.com/igny8/aiconfig/internal/web"
 )
@@ -644,4 +655,96 @@ func TestShutdownLetsCallsFinish(t *testing.T) {
 	if err != nil || a.GetPlan() != pb.Plan_PLAN_GROWTH {
 		t.Fatalf("account %v (%v)", a, err)
 	}
+}
+
+// Start serves TLS with the gRPC listener's reloading configuration,
+// offering HTTP/2, and then adds Strict-Transport-Security.
+func TestStartTLS(t *testing.T) {
+	t.Parallel()
+	env := testsrv.Start(t)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	certFile, keyFile, pool := selfSigned(t)
+	conf, err := server.TLSConfig(certFile, keyFile, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := web.Start(env.Server.GRPC, web.Config{Addr: "127.0.0.1:0", TLS: conf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, ForceAttemptHTTP2: true}}
+	base := "https://" + s.Addr().String()
+
+	res, err := client.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || res.Proto != "HTTP/2.0" || res.Header.Get("Strict-Transport-Security") == "" {
+		t.Errorf("GET / over TLS: %d %s, HSTS %q", res.StatusCode, res.Proto, res.Header.Get("Strict-Transport-Security"))
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/aiconfig.v1.ConfigService/GetGlobalSettings", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var gs pb.GlobalSettings
+	reply{res.StatusCode, res.Header, must(io.ReadAll(res.Body))}.ok(t, &gs)
+	if gs.GetRevision() == 0 {
+		t.Errorf("global settings over TLS: %v", &gs)
+	}
+	// Plain HTTP to the TLS port gets nothing useful.
+	if res, err := http.Get("http://" + s.Addr().String() + "/"); err == nil {
+		res.Body.Close()
+		if res.StatusCode == 200 {
+			t.Error("plain HTTP served on the TLS listener")
+		}
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their files and a pool that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "aiconfig test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }

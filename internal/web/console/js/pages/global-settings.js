@@ -110,17 +110,22 @@ function apiKeyBlock(integ, d, revision, redraw, titleID) {
     announce(`Saved the ${integ.label} API key; it ends ${next[integ.key]?.apiKeyHint || '(hidden)'}.`);
     redraw(next, titleID);
   }, {
-    // Replacing a working key is the one change here that can stop every
-    // worker at once: ask first.
+    // Every worker switches to the key at its next call (a wrong one stops
+    // them all): ask first.
     confirm: async () => {
       if (!input.value.trim()) throw missing();
-      if (!d.apiKeySet) return true;
-      return confirmDialog({
-        title: `Replace the ${integ.label} API key?`,
-        body: [`Every worker uses the new key from its next call. The current key (ending ${d.apiKeyHint}) is discarded.`],
-        confirmLabel: 'Replace key',
-        danger: true,
-      });
+      return d.apiKeySet
+        ? confirmDialog({
+          title: `Replace the ${integ.label} API key?`,
+          body: `Every worker uses the new key from its next call. The current key (ending ${d.apiKeyHint}) is discarded.`,
+          confirmLabel: 'Replace key',
+          danger: true,
+        })
+        : confirmDialog({
+          title: `Set the ${integ.label} API key?`,
+          body: `Every worker calling ${integ.label} uses it from its next call.`,
+          confirmLabel: 'Set key',
+        });
     },
   });
   return h('div', { class: 'key-block' }, state, h('div', { class: 'actions' }, open), form);
