@@ -748,3 +748,58 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
 }
+
+// A watch is a server stream over HTTP too (Connect streaming, JSON): the
+// first answer at once, the next after a change, each flushed as it comes.
+func TestConnectServerStream(t *testing.T) {
+	t.Parallel()
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanGrowth)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	body := []byte(`{"accountId": "acme", "function": "generate_content"}`)
+	frame := append([]byte{0, 0, 0, 0, 0}, body...)
+	binary.BigEndian.PutUint32(frame[1:5], uint32(len(body)))
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/aiconfig.v1.ConfigService/WatchModelConfig", bytes.NewReader(frame))
+	req.Header.Set("Content-Type", "application/connect+json")
+	req.Header.Set("Authorization", "Bearer "+admin)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("HTTP %d", res.StatusCode)
+	}
+	next := func() *pb.ModelConfig {
+		t.Helper()
+		head := make([]byte, 5)
+		if _, err := io.ReadFull(res.Body, head); err != nil {
+			t.Fatal(err)
+		}
+		msg := make([]byte, binary.BigEndian.Uint32(head[1:]))
+		if _, err := io.ReadFull(res.Body, msg); err != nil {
+			t.Fatal(err)
+		}
+		if head[0]&2 != 0 {
+			t.Fatalf("the stream ended: %s", msg)
+		}
+		var mc pb.ModelConfig
+		if err := protojson.Unmarshal(msg, &mc); err != nil {
+			t.Fatalf("%s: %v", msg, err)
+		}
+		return &mc
+	}
+	if first := next(); first.GetModel() != "gpt-4o-mini" || first.GetRevision() == 0 {
+		t.Fatalf("first answer %v", first)
+	}
+	model := "gpt-4.1"
+	if _, err := env.Config.UpsertIntegrationOverride(testsrv.Ctx(admin), &pb.UpsertIntegrationOverrideRequest{
+		Override: &pb.IntegrationOverride{AccountId: "acme", Integration: pb.Integration_INTEGRATION_OPENAI, Model: &model}}); err != nil {
+		t.Fatal(err)
+	}
+	if second := next(); second.GetModel() != "gpt-4.1" || second.GetSources()["model"] != pb.Source_SOURCE_ACCOUNT {
+		t.Fatalf("after the change %v", second)
+	}
+}
