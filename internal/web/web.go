@@ -54,7 +54,11 @@ func NewHandler(g *grpc.Server, opts Options) (http.Handler, error) {
 		),
 		vanguard.WithUnknownHandler(console),
 		vanguard.WithCodec(func(res vanguard.TypeResolver) vanguard.Codec {
-			return requestJSON{vanguard.NewJSONCodec(res)}
+			c := vanguard.NewJSONCodec(res)
+			// A misspelled field ("temperture") is an error, not a write
+			// that silently changes nothing.
+			c.UnmarshalOptions.DiscardUnknown = false
+			return requestJSON{c}
 		}),
 	)
 	if err != nil {
@@ -64,9 +68,10 @@ func NewHandler(g *grpc.Server, opts Options) (http.Handler, error) {
 }
 
 // requestJSON is vanguard's JSON codec, except that a request body it
-// cannot read is the caller's mistake, INVALID_ARGUMENT (HTTP 400), not
-// the UNKNOWN (HTTP 500) vanguard reports. Responses are only marshalled
-// by it: the server answers in protobuf.
+// cannot read (bad JSON, a wrong type, an unknown field) is the caller's
+// mistake, INVALID_ARGUMENT (HTTP 400), not the UNKNOWN (HTTP 500)
+// vanguard reports. Responses are only marshalled by it: the server
+// answers in protobuf.
 type requestJSON struct{ *vanguard.JSONCodec }
 
 func (c requestJSON) Unmarshal(b []byte, m proto.Message) error {

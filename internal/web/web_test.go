@@ -334,10 +334,20 @@ func TestJSONValidationError(t *testing.T) {
 	post(t, base, "ConfigService/GetModelConfig", admin, `{"accountId": "nobody", "function": "auto_cluster"}`).
 		failure(t, 404, "not_found", "ACCOUNT_NOT_FOUND")
 
-	// A body that is not JSON of the request is refused before the server.
-	r = post(t, base, "ConfigService/GetModelConfig", admin, `{"accountId": 5`)
-	if r.status != 400 || !bytes.Contains(r.body, []byte(`"code":"invalid_argument"`)) || !bytes.Contains(r.body, []byte("accountId")) {
-		t.Errorf("bad JSON: HTTP %d %s", r.status, r.body)
+	// A body that is not JSON of the request is refused before the
+	// server: a wrong type, or a misspelled field (which would otherwise
+	// make a write that changes nothing).
+	for body, names := range map[string]string{
+		`{"accountId": 5`: "accountId",
+		`{"override": {"accountId": "acme", "integration": "INTEGRATION_OPENAI", "temperture": 0.2}}`: "temperture",
+	} {
+		r = post(t, base, "ConfigService/UpsertIntegrationOverride", admin, body)
+		if r.status != 400 || !bytes.Contains(r.body, []byte(`"code":"invalid_argument"`)) || !bytes.Contains(r.body, []byte(names)) {
+			t.Errorf("%s: HTTP %d %s", body, r.status, r.body)
+		}
+	}
+	if _, err := env.Config.GetIntegrationOverride(testsrv.Ctx(admin), &pb.GetIntegrationOverrideRequest{AccountId: "acme", Integration: pb.Integration_INTEGRATION_OPENAI}); err == nil {
+		t.Error("a refused body made an override")
 	}
 }
 
