@@ -76,9 +76,9 @@ func StartOn(t testing.TB, url string, keys *secret.Keyring) *Env {
 	st.OnChange(c.Invalidate)
 	lctx, stopListener := context.WithCancel(context.Background())
 	listener := &cache.Listener{Cache: c, Source: st, Log: log, Interval: 200 * time.Millisecond}
+	m := metrics.New(st, c, listener) // sets listener.Lag: before Run reads it
 	listenerDone := make(chan struct{})
 	go func() { listener.Run(lctx); close(listenerDone) }()
-	m := metrics.New(st, c, listener)
 	srv, err := server.New(server.Deps{Store: st, Keys: keys, Cache: c, Log: log, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
