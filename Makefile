@@ -11,7 +11,7 @@ PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
 HEALTH_PROBE_VERSION := v0.4.62
 
-.PHONY: run test lint generate build tools grpcurl e2e bench clean
+.PHONY: run test lint generate build tools grpcurl e2e bench screenshots clean
 
 build:
 	go build -o bin/aiconfigd ./cmd/aiconfigd
@@ -35,6 +35,11 @@ bench: build
 	if [ "$$n" -ge 2 ] && command -v taskset >/dev/null; then \
 		taskset -c 1-$$((n-1)) bin/aiconfig-bench -server-url "$$url" -server-cpus 0 $(BENCH_FLAGS); \
 	else bin/aiconfig-bench -server-url "$$url" $(BENCH_FLAGS); fi
+
+## screenshots: every console page as a PNG in .data/screenshots/, taken by headless
+## Chromium (/usr/bin/chromium or $$AICONFIG_CHROMIUM) from bin/aiconfigd over demo data
+screenshots: build
+	url=$$(scripts/pg.sh) && go run ./cmd/aiconfig-screenshots -server-url "$$url"
 
 ## e2e: the README's grpcurl session against a real server
 e2e: build grpcurl

@@ -9,6 +9,7 @@ db=aiconfig_e2e_$$
 export AICONFIG_DATABASE_URL=$(scripts/pg.sh "$db")
 port=$((20000 + $$ % 20000))
 export ADDR=127.0.0.1:$port
+export HTTP=127.0.0.1:$((port + 1))
 log=$(mktemp); out=$(mktemp)
 cleanup() {
   [ -n "${pid:-}" ] && kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
@@ -20,7 +21,7 @@ trap cleanup EXIT
 export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
 bin/aiconfigd migrate up
 export TOKEN=$(bin/aiconfigd token create --role admin --name e2e-admin)
-AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
+AICONFIG_LISTEN=$ADDR AICONFIG_HTTP_LISTEN=$HTTP bin/aiconfigd serve 2>"$log" &
 pid=$!
 for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
 # What orchestrators run: the standard health probe.
@@ -46,6 +47,11 @@ expect 'PLAN_UPGRADE_REQUIRED'
 expect '"text": "Group by search intent: seo audit\nlink building \u003cb\u003e\u0026\u003c/b\u003e"'
 expect '"action": "customize"'
 expect '"action": "reset"'
+# The same server over HTTP/JSON: every field (empty ones too), and an
+# error's reason and field as plain JSON.
+expect '"apiKey": ""'
+expect '"reason": "VALIDATION_FAILED"'
+expect '"field": "override.temperature"'
 # The key reaches only the worker's GetModelConfig: once in all the output.
 [ "$(grep -c 'sk-demo-0123456789abcdef' "$out")" = 1 ] || { echo "e2e: the API key was printed more than once"; fail=1; }
 if grep -q 'sk-demo-0123456789abcdef' "$log" || grep -q "$TOKEN" "$log"; then echo "e2e: the server log holds a secret"; fail=1; fi
@@ -59,7 +65,7 @@ old_key=$AICONFIG_SECRET_KEY
 export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64) AICONFIG_PREVIOUS_SECRET_KEYS=$old_key
 bin/aiconfigd secrets rotate | grep -q '^re-sealed 1 API keys' || { echo "e2e: rotate did not re-seal the key"; exit 1; }
 unset AICONFIG_PREVIOUS_SECRET_KEYS
-AICONFIG_LISTEN=$ADDR bin/aiconfigd serve 2>"$log" &
+AICONFIG_LISTEN=$ADDR AICONFIG_HTTP_LISTEN=$HTTP bin/aiconfigd serve 2>"$log" &
 pid=$!
 for _ in $(seq 50); do grpcurl -plaintext "$ADDR" list >/dev/null 2>&1 && break; sleep 0.1; done
 grpcurl -plaintext -H "authorization: Bearer $(bin/aiconfigd token create --role service --name e2e-worker)" \

@@ -16,5 +16,6 @@ token=$(bin/aiconfigd token create --role admin --name "dev-admin-$(date +%Y%m%d
 cat >&2 <<MSG
 aiconfigd: dev admin token (shown once; keep it out of shell history in production):
   export TOKEN=$token
+aiconfigd: console at http://${AICONFIG_HTTP_LISTEN:-127.0.0.1:8080}/ (sign in with the token)
 MSG
 exec bin/aiconfigd serve

@@ -49,7 +49,7 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{*serverBinary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof", "--drain-delay", "0s"}
+	args := []string{*serverBinary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof", "--drain-delay", "0s", "--http-listen", ""}
 	if *accounts > 100000 {
 		args = append(args, "--cache-accounts", strconv.Itoa(*accounts))
 	}

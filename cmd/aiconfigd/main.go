@@ -106,7 +106,9 @@ func serve(args []string, stderr io.Writer) error {
 	s := newSettings("serve", stderr)
 	dbURL := s.String("database-url", "AICONFIG_DATABASE_URL", "", "PostgreSQL URL")
 	listen := s.String("listen", "AICONFIG_LISTEN", d.Listen, "gRPC listen address")
-	metricsListen := s.String("metrics-listen", "AICONFIG_METRICS_LISTEN", d.MetricsListen, "Prometheus /metrics address; empty disables")
+	metricsListen := s.OptionalString("metrics-listen", "AICONFIG_METRICS_LISTEN", d.MetricsListen, "Prometheus /metrics address; empty disables")
+	httpListen := s.OptionalString("http-listen", "AICONFIG_HTTP_LISTEN", d.HTTPListen, "HTTP/JSON, gRPC-Web and the console; empty disables")
+	httpInsecure := s.Bool("http-insecure", "AICONFIG_HTTP_INSECURE", false, "allow plain HTTP on a non-loopback address (TLS ends in a proxy in front)")
 	logLevel := s.String("log-level", "AICONFIG_LOG_LEVEL", "info", "debug, info, warn or error (successful reads log at debug)")
 	migrateFirst := s.Bool("migrate", "AICONFIG_MIGRATE", false, "apply pending migrations before serving")
 	cacheMode := s.String("cache", "AICONFIG_CACHE", "on", "on: hot-path reads from memory; off: from the database")
@@ -138,6 +140,7 @@ func serve(args []string, stderr io.Writer) error {
 	}
 	cfg := d
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = *dbURL, *listen, *metricsListen, *withPprof
+	cfg.HTTPListen, cfg.HTTPInsecure = *httpListen, *httpInsecure
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = *migrateFirst, *cacheMode == "off", *cacheAccounts, keys
 	cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = *drainDelay, *retention, *maxStale
 	cfg.Limits = access.Limits{Unauthenticated: *rateUnauth, UnauthenticatedBurst: int(2 * *rateUnauth),

@@ -46,11 +46,16 @@ func TestSettingsErrorsAndHelp(t *testing.T) {
 	if err == nil || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 || !strings.Contains(string(out), "AICONFIG_DRAIN_DELAY") {
 		t.Fatalf("bad setting: err=%v output=%q; want one line naming AICONFIG_DRAIN_DELAY", err, out)
 	}
+	// Plain HTTP on every interface is refused unless asked for.
+	out, err = exec.Command(bin, "serve", "--database-url", "postgres://nowhere/x", "--http-listen", "0.0.0.0:8080").CombinedOutput()
+	if err == nil || strings.Count(strings.TrimSpace(string(out)), "\n") != 0 || !strings.Contains(string(out), "AICONFIG_HTTP_INSECURE") {
+		t.Fatalf("plaintext HTTP on 0.0.0.0: err=%v output=%q; want one line naming AICONFIG_HTTP_INSECURE", err, out)
+	}
 	out, err = exec.Command(bin, "serve", "--help").CombinedOutput()
 	if err != nil {
 		t.Fatalf("serve --help failed: %v", err)
 	}
-	for _, s := range []string{"AICONFIG_LISTEN", "127.0.0.1:50051", "AICONFIG_METRICS_LISTEN", "AICONFIG_TLS_CLIENT_CA", "AICONFIG_CACHE", "AICONFIG_DRAIN_DELAY"} {
+	for _, s := range []string{"AICONFIG_LISTEN", "127.0.0.1:50051", "AICONFIG_METRICS_LISTEN", "AICONFIG_TLS_CLIENT_CA", "AICONFIG_CACHE", "AICONFIG_DRAIN_DELAY", "AICONFIG_HTTP_LISTEN", "127.0.0.1:8080"} {
 		if !strings.Contains(string(out), s) {
 			t.Errorf("serve --help does not mention %s", s)
 		}
@@ -76,7 +81,7 @@ func TestGracefulShutdown(t *testing.T) {
 	addr := lis.Addr().String()
 	lis.Close()
 	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--listen", addr, "--metrics-listen", "", "--drain-delay", "1s")
+	cmd := exec.Command(bin, "serve", "--listen", addr, "--metrics-listen", "", "--http-listen", "", "--drain-delay", "1s")
 	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+url, "AICONFIG_SECRET_KEY="+secret.NewKey())
 	cmd.Stderr = &logs
 	if err := cmd.Start(); err != nil {
@@ -175,7 +180,7 @@ func TestMigrationsGateServe(t *testing.T) {
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	if out, err := run("serve", "--listen", "127.0.0.1:0", "--metrics-listen", ""); err == nil || !strings.Contains(out, "migrate up") || !strings.Contains(out, "version 0") {
+	if out, err := run("serve", "--listen", "127.0.0.1:0", "--metrics-listen", "", "--http-listen", ""); err == nil || !strings.Contains(out, "migrate up") || !strings.Contains(out, "version 0") {
 		t.Fatalf("serve on an empty schema: err=%v\n%s", err, out)
 	}
 	if out, err := run("migrate", "version"); err != nil || !strings.HasPrefix(out, "version 0 ") {
@@ -195,7 +200,7 @@ func TestMigrationsGateServe(t *testing.T) {
 		t.Fatalf("after down: %v %q", err, out)
 	}
 	// --migrate brings the schema up and serves; stop it once it says so.
-	cmd := exec.Command(bin, "serve", "--migrate", "--listen", "127.0.0.1:0", "--metrics-listen", "", "--drain-delay", "0s")
+	cmd := exec.Command(bin, "serve", "--migrate", "--listen", "127.0.0.1:0", "--metrics-listen", "", "--http-listen", "", "--drain-delay", "0s")
 	cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+url, "AICONFIG_SECRET_KEY="+secret.NewKey())
 	var logs syncBuffer
 	cmd.Stderr = &logs

@@ -40,6 +40,15 @@ func (s *settings) String(flagName, envName, def, usage string) *string {
 	return s.fs.String(flagName, def, usage+" (env "+envName+")")
 }
 
+// OptionalString is String for a setting whose empty value means "off"
+// (an address to leave unserved): the variable set but empty counts.
+func (s *settings) OptionalString(flagName, envName, def, usage string) *string {
+	if v, ok := os.LookupEnv(envName); ok {
+		def = v
+	}
+	return s.fs.String(flagName, def, usage+" (env "+envName+")")
+}
+
 func (s *settings) Int(flagName, envName string, def int, usage string) *int {
 	if v, ok := s.env(envName); ok {
 		n, err := strconv.Atoi(v)

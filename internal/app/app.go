@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +21,7 @@ import (
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/web"
 )
 
 // Config is every setting of a serving replica. Defaults holds the
@@ -28,6 +30,8 @@ type Config struct {
 	DatabaseURL   string
 	Listen        string // gRPC address
 	MetricsListen string // "" disables /metrics
+	HTTPListen    string // HTTP/JSON, gRPC-Web and the console; "" disables
+	HTTPInsecure  bool   // plain HTTP allowed on a non-loopback address
 	Pprof         bool   // /debug/pprof/ on the metrics address
 	Migrate       bool   // apply pending migrations first
 	CacheDisabled bool
@@ -59,6 +63,7 @@ func Defaults() Config {
 	return Config{
 		Listen:           "127.0.0.1:50051",
 		MetricsListen:    "127.0.0.1:9464",
+		HTTPListen:       "127.0.0.1:8080",
 		CacheAccounts:    100000,
 		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
 		Limits:           access.DefaultLimits(),
@@ -89,7 +94,13 @@ func (c Config) Check() error {
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
 	}
-	return c.Transport.Check()
+	if err := c.Transport.Check(); err != nil {
+		return err
+	}
+	if c.HTTPListen != "" {
+		return web.CheckAddr(c.HTTPListen, c.Transport.TLSCert != "", c.HTTPInsecure)
+	}
+	return nil
 }
 
 // App is a serving replica whose listeners are bound.
@@ -109,6 +120,7 @@ type App struct {
 
 	lis     net.Listener
 	metrics *http.Server
+	http    *web.Server
 }
 
 // New checks the database (schema, stored keys), builds the replica and
@@ -153,6 +165,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		Log: log, Metrics: a.Metrics, Limits: cfg.Limits, Denied: a.Denied}, cfg.Transport); err != nil {
 		return nil, err
 	}
+	var tlsConf *tls.Config
+	if cfg.Transport.TLSCert != "" {
+		if tlsConf, err = server.TLSConfig(cfg.Transport.TLSCert, cfg.Transport.TLSKey, cfg.Transport.TLSClientCA); err != nil {
+			return nil, err
+		}
+	}
+	if a.http, err = web.Start(a.Server.GRPC, web.Config{Addr: cfg.HTTPListen, TLS: tlsConf, Insecure: cfg.HTTPInsecure, Log: log}); err != nil {
+		return nil, err
+	}
 	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("AICONFIG_LISTEN: %w", err)
 	}
@@ -193,7 +214,15 @@ func (a *App) Run(ctx context.Context) error {
 	// Keep accepting calls while health checks see NOT_SERVING.
 	time.Sleep(a.Config.DrainDelay)
 	done := make(chan struct{})
-	go func() { a.Server.GRPC.GracefulStop(); close(done) }()
+	go func() {
+		// HTTP first: its calls in flight run inside the gRPC server, and
+		// GracefulStop would cut them off.
+		sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		_ = a.http.Shutdown(sctx)
+		cancel()
+		a.Server.GRPC.GracefulStop()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(20 * time.Second):
@@ -227,6 +256,7 @@ func (a *App) Close() {
 	if a.metrics != nil {
 		_ = a.metrics.Close()
 	}
+	_ = a.http.Close()
 	if a.Store != nil {
 		a.Store.Close()
 	}

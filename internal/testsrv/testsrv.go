@@ -77,7 +77,7 @@ func StartWith(t testing.TB, url string, keys *secret.Keyring, configure func(*a
 	}
 	cfg := app.Defaults()
 	cfg.DatabaseURL, cfg.Keys = url, keys
-	cfg.Listen, cfg.MetricsListen = "127.0.0.1:0", ""
+	cfg.Listen, cfg.MetricsListen, cfg.HTTPListen = "127.0.0.1:0", "", ""
 	cfg.FeedInterval, cfg.HealthInterval, cfg.DrainDelay = 200*time.Millisecond, 100*time.Millisecond, 0
 	// Tests call as fast as they can from one address; a test of the
 	// limits sets them (app.Defaults has the production ones).

@@ -1,0 +1,109 @@
+// Custom Prompts: each prompt type's text in effect beside the platform
+// default, a "default changed" badge when the default moved after the
+// account customized, and reset. Also used by the admin's account page.
+import { call } from '../api.js';
+import {
+  h, field, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog,
+} from '../ui.js';
+import { planCustomizes, planLabel, promptLabel } from '../format.js';
+
+export async function render(view, { identity }) {
+  view.append(heading('Custom Prompts',
+    'The prompt text your account\'s AI functions use. Customize a prompt, or reset it to the platform default at any time.'));
+  const section = h('div');
+  view.append(section);
+  await renderPrompts(section, { accountId: identity.account.id });
+}
+
+export async function renderPrompts(container, opts) {
+  const { accountId, level = 2 } = opts;
+  const [effective, globals] = await Promise.all([
+    call('PromptService/ListEffectivePrompts', { accountId }),
+    call('PromptService/ListGlobalPrompts', {}),
+  ]);
+  const prompts = effective.prompts || [];
+  const defaults = new Map((globals.prompts || []).map((g) => [g.promptType, g]));
+  const plan = prompts[0]?.plan;
+  const editable = planCustomizes(plan);
+  const rerender = async (focusID) => {
+    await renderPrompts(container, opts);
+    document.getElementById(focusID)?.focus();
+  };
+  const parts = [];
+  if (!editable) {
+    parts.push(notice('readonly',
+      h('p', {}, h('strong', { text: 'Read-only. ' }),
+        `The ${planLabel(plan)} plan always uses the platform's prompts; customizing them needs the Starter, Growth or Scale plan.`),
+      h('p', {}, 'Reason: ', h('code', { class: 'reason', text: 'PLAN_UPGRADE_REQUIRED' }))));
+  }
+  for (const p of prompts) {
+    parts.push(promptCard({ p, global: defaults.get(p.promptType), accountId, editable, rerender, level }));
+  }
+  container.replaceChildren(...parts);
+}
+
+function promptCard({ p, global, accountId, editable, rerender, level }) {
+  const key = p.promptType;
+  const titleID = `prompt-${key}-title`;
+  const vars = p.variables || [];
+  const textarea = h('textarea', { rows: '10', class: 'prompt-text', readOnly: !editable, value: p.text, spellcheck: 'true' });
+  const box = errorBox();
+  const badges = [p.isCustomized ? badge('customized', 'account') : badge('platform default', 'global')];
+  if (p.defaultChanged) badges.push(badge('default changed', 'warning'));
+  if (p.overridesSuppressed) badges.push(badge('customization not applied on this plan', 'muted'));
+
+  const reset = button('Reset to default', { class: 'button secondary', 'data-action': 'reset', disabled: !(p.isCustomized || p.overridesSuppressed) });
+  const form = h('form', { class: 'prompt-form', novalidate: true, 'aria-labelledby': titleID },
+    box,
+    field({
+      label: editable ? 'Your prompt' : 'Prompt in use',
+      input: textarea,
+      name: 'text',
+      hint: vars.length ? `Must use each of its variables: ${vars.map((v) => `{{${v}}}`).join(', ')}; no others.` : 'This prompt takes no variables.',
+    }),
+    h('div', { class: 'actions' },
+      editable ? h('button', { type: 'submit', class: 'button', text: 'Save prompt' }) : null,
+      editable || p.overridesSuppressed ? reset : null));
+
+  const changedNote = p.defaultChanged
+    ? notice('warning', h('p', { text: 'The platform default changed after this prompt was customized. Compare it with yours; reset to use the new default.' }))
+    : null;
+  const card = h('section', { class: 'card prompt', id: `prompt-${key}`, 'aria-labelledby': titleID },
+    h(`h${level + 1}`, { id: titleID, tabindex: '-1' }, promptLabel(key), ' ', h('code', { text: key }), ' ', ...badges),
+    changedNote,
+    h('div', { class: 'side-by-side' },
+      form,
+      h('div', { class: 'default-text' },
+        h('h4', { text: 'Platform default' }),
+        global?.description ? h('p', { class: 'hint', text: global.description }) : null,
+        h('pre', { class: 'prompt-default', text: global ? global.text : '' }))));
+
+  onSubmit(form, box, async () => {
+    const req = { accountId, promptType: key, text: textarea.value };
+    if (p.revision && p.revision !== '0') req.expectedRevision = p.revision;
+    const saved = await call('PromptService/CustomizePrompt', req);
+    announce(saved.isCustomized
+      ? `Saved your ${promptLabel(key)} prompt.`
+      : `Your ${promptLabel(key)} prompt is the platform default again (the text matched it).`);
+    await rerender(titleID);
+  });
+  reset.addEventListener('click', async () => {
+    const ok = await confirmDialog({
+      title: `Reset the ${promptLabel(key)} prompt?`,
+      body: 'Your text is replaced by the current platform default. The prompt history keeps your text.',
+      confirmLabel: 'Reset to default',
+      danger: true,
+    });
+    if (!ok) return;
+    try {
+      const req = { accountId, promptType: key };
+      if (p.revision && p.revision !== '0') req.expectedRevision = p.revision;
+      await call('PromptService/ResetPrompt', req);
+      announce(`The ${promptLabel(key)} prompt uses the platform default again.`);
+      await rerender(titleID);
+    } catch (err) {
+      showError(box, err, form);
+    }
+  });
+  return card;
+}
