@@ -6,7 +6,6 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/igny8/aiconfig/internal/cache"
@@ -117,7 +116,7 @@ func (s *ConfigServer) encode(acct *cache.Account, g *cache.Global, function str
 	if !withRevision {
 		m.Revision = 0
 	}
-	return proto.Marshal(m)
+	return deterministic.Marshal(m)
 }
 
 // Field numbers appended to encoded answers.

@@ -89,7 +89,7 @@ func (s *PromptServer) effectivePromptAnswer(ctx context.Context, req *pb.GetEff
 		return nil, err
 	}
 	build := func() ([]byte, error) {
-		return proto.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
+		return deterministic.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
 	}
 	switch {
 	case !s.Cache.Enabled():

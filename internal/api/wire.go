@@ -256,12 +256,16 @@ func byteHandler[Req any, PReq interface {
 	}
 }
 
+// deterministic encodes maps (ModelConfig.sources) in key order, so an
+// answer encoded again has the same bytes.
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
 // encode is the answer of a message built per call (the uncached paths).
 func encode[M proto.Message](m M, err error) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return proto.Marshal(m)
+	return deterministic.Marshal(m)
 }
 
 // decoded is the message an answer encodes, into m, for in-process callers.
