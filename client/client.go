@@ -237,11 +237,12 @@ func load[T proto.Message](c *Client, ctx context.Context, k key, call func(cont
 	return v, nil
 }
 
-// Retries of a call the server could not take: 3 attempts, 50 ms then
-// 100 ms apart (jittered), all within the call's deadline.
+// Retries of a call the server could not take: 3 attempts, 100 ms then
+// 200 ms apart (jittered; longer than the connection's first reconnect
+// backoff, so a retry finds a new connection), within the call's deadline.
 const (
 	maxAttempts = 3
-	retryDelay  = 50 * time.Millisecond
+	retryDelay  = 100 * time.Millisecond
 )
 
 // invoke runs call with the client's deadline, retrying UNAVAILABLE.
