@@ -18,7 +18,11 @@ GOOGLE_PROTO_FILES   := 6.0.1
 # Where the generated Python stubs go (committed, like gen/).
 PY_GEN := clients/python/aiconfig/v1 clients/python/aiconfig/_rpc
 
-.PHONY: run test lint generate build tools python-tools python-rpc-protos grpcurl e2e bench clean
+# The Python client's tests need Debian's grpcio and protobuf: not the
+# python3 a version manager (pyenv) may put first on PATH.
+PYTHON ?= /usr/bin/python3
+
+.PHONY: run test test-python lint generate build tools python-tools python-rpc-protos grpcurl e2e bench clean
 
 build:
 	go build -o bin/aiconfigd ./cmd/aiconfigd
@@ -27,9 +31,15 @@ build:
 run: build
 	scripts/run.sh
 
-## test: the whole suite, race detector on, against real PostgreSQL (found or started)
-test:
+## test: the whole suite, race detector on, against real PostgreSQL (found or started),
+## then the Python client's tests against real aiconfigd processes
+test: build
 	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-python
+
+## test-python: the Python client's tests (python3 -m tests exits 1 on any failure, or if none ran)
+test-python: build
+	url=$$(scripts/pg.sh) && cd clients/python && AICONFIG_TEST_DATABASE_URL="$$url" $(PYTHON) -m tests
 
 ## bench: hot-path throughput and latency against the gRPC floor (see README, Performance).
 ## With two or more CPUs the servers run on CPU 0 and the load driver on the others,
