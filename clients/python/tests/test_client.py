@@ -2,7 +2,6 @@
 
 import io
 import logging
-import os
 import random
 import threading
 import time
@@ -201,21 +200,22 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(from_rpc_error(cm.exception).metadata["required_plan"], "PLAN_STARTER")
 
     def test_the_api_key_is_never_printed(self):
-        logs = io.StringIO()
-        handler = logging.StreamHandler(logs)
-        logging.getLogger("aiconfig").addHandler(handler)
-        logging.getLogger("aiconfig").setLevel(logging.DEBUG)
+        logs, logger = io.StringIO(), logging.getLogger("aiconfig")
+        handler, level = logging.StreamHandler(logs), logger.level
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
         try:
             c = self.env.in_step()
             cfg = c.model_config(self.acme, "generate_content")
             self.assertEqual(cfg.api_key, API_KEY)
-            logging.getLogger("aiconfig").info("config %s %r", cfg, cfg)
+            logger.info("config %s %r", cfg, cfg)
             try:
                 c.model_config(self.acme, "generate_images")
             except aiconfig.AiconfigError as e:
                 err = f"{e} {e!r} {e.message} {e.metadata}"
         finally:
-            logging.getLogger("aiconfig").removeHandler(handler)
+            logger.removeHandler(handler)
+            logger.setLevel(level)
         for name, text in {"str": str(cfg), "repr": repr(cfg), "error": err, "logs": logs.getvalue(),
                            "client": repr(c)}.items():
             self.assertNotIn(API_KEY, text, name)

@@ -7,7 +7,6 @@ import select
 import time
 import unittest
 
-import aiconfig
 from tests.harness import API_KEY, wait_for
 from tests.test_client import GET_MODEL_CONFIG, Env
 
