@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ func benchServer(b *testing.B) (*testsrv.Env, string, *client.Client) {
 		b.Fatal(err)
 	}
 	env.Account(b, "acme", domain.PlanStarter)
-	c, err := client.New(env.App.Addr.String(), client.WithToken(env.Token(b, domain.RoleService, "")), client.WithInsecure())
+	c, err := client.New(env.App.Addr.String(), client.WithToken(env.Token(b, domain.RoleService, "")), client.WithInsecure(),
+		client.WithLogger(slog.New(slog.DiscardHandler))) // keep the benchmark lines clean
 	if err != nil {
 		b.Fatal(err)
 	}
