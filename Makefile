@@ -10,8 +10,19 @@ PROTOC_GEN_GO        := v1.36.12
 PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
 HEALTH_PROBE_VERSION := v0.4.62
+# Python stubs: Debian 12's protoc (protobuf-compiler) and grpc_python_plugin
+# (protobuf-compiler-grpc); the committed files are this version's output.
+PROTOC_VERSION       := 3.21.12
+# npm package carrying google/rpc/*.proto, vendored for the Python client.
+GOOGLE_PROTO_FILES   := 6.0.1
+# Where the generated Python stubs go (committed, like gen/).
+PY_GEN := clients/python/aiconfig/v1 clients/python/aiconfig/_rpc
 
-.PHONY: run test lint generate build tools grpcurl e2e bench screenshots clean
+# The Python client's tests need Debian's grpcio and protobuf: not the
+# python3 a version manager (pyenv) may put first on PATH.
+PYTHON ?= /usr/bin/python3
+
+.PHONY: run test test-python lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean
 
 build:
 	go build -o bin/aiconfigd ./cmd/aiconfigd
@@ -20,9 +31,15 @@ build:
 run: build
 	scripts/run.sh
 
-## test: the whole suite, race detector on, against real PostgreSQL (found or started)
-test:
+## test: the whole suite, race detector on, against real PostgreSQL (found or started),
+## then the Python client's tests against real aiconfigd processes
+test: build
 	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
+	$(MAKE) --no-print-directory test-python
+
+## test-python: the Python client's tests (python3 -m tests exits 1 on any failure, or if none ran)
+test-python: build
+	url=$$(scripts/pg.sh) && cd clients/python && AICONFIG_TEST_DATABASE_URL="$$url" $(PYTHON) -m tests
 
 ## bench: hot-path throughput and latency against the gRPC floor and a bare
 ## grpc-go reference server (see README, Performance). With two or more CPUs
@@ -51,11 +68,37 @@ lint: tools
 	go vet ./...
 	buf lint
 	$(MAKE) generate
-	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ has untracked files: run make generate and commit"; exit 1; }
+	@git diff --exit-code --stat -- gen/ $(PY_GEN) || { echo "gen/ or the Python stubs are stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- gen/ $(PY_GEN))" || { echo "gen/ or the Python stubs have untracked files: run make generate and commit"; exit 1; }
 
-generate: tools
+## generate: Go stubs (buf) into gen/, Python stubs (protoc) into clients/python/aiconfig/
+generate: tools python-tools
 	buf generate
+	rm -f $(addsuffix /*_pb2*.py,$(PY_GEN))
+	inc=$$(dirname "$$(command -v protoc)")/../include && \
+	protoc -I proto -I "$$inc" --python_out=clients/python --grpc_python_out=clients/python \
+		--plugin=protoc-gen-grpc_python="$$(command -v grpc_python_plugin)" proto/aiconfig/v1/*.proto && \
+	protoc -I clients/python/proto -I "$$inc" --python_out=clients/python clients/python/proto/aiconfig/_rpc/*.proto
+
+python-tools:
+	@command -v protoc >/dev/null && command -v grpc_python_plugin >/dev/null || \
+		{ echo "make generate needs protoc and grpc_python_plugin: apt-get install protobuf-compiler protobuf-compiler-grpc"; exit 1; }
+	@v=$$(protoc --version | awk '{print $$2}'); [ "$$v" = "$(PROTOC_VERSION)" ] || \
+		echo "warning: protoc $$v; the committed Python stubs come from $(PROTOC_VERSION) (Debian 12), so make lint may see a difference"
+
+## python-rpc-protos: refresh the vendored google.rpc protos (Status, ErrorInfo, BadRequest) from npm
+python-rpc-protos:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	(cd "$$tmp" && npm pack --silent google-proto-files@$(GOOGLE_PROTO_FILES) >/dev/null && tar xzf google-proto-files-$(GOOGLE_PROTO_FILES).tgz) && \
+	mkdir -p clients/python/proto/aiconfig/_rpc && \
+	for f in status error_details; do \
+		{ echo "// Vendored by make python-rpc-protos from npm google-proto-files@$(GOOGLE_PROTO_FILES), google/rpc/$$f.proto,"; \
+		  echo "// with the package renamed: protobuf refuses a second, different google/rpc/$$f.proto in one"; \
+		  echo "// process (e.g. googleapis-common-protos'), and the wire format does not depend on names."; \
+		  echo; \
+		  sed 's/^package google\.rpc;/package aiconfig.rpc;/' "$$tmp/package/google/rpc/$$f.proto"; \
+		} > clients/python/proto/aiconfig/_rpc/$$f.proto; \
+	done
 
 tools:
 	@command -v buf >/dev/null || go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)

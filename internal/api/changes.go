@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -52,19 +53,27 @@ func (s *ChangeServer) WatchChanges(req *pb.WatchChangesRequest, stream pb.Chang
 		return nil
 	}
 	progress := func() error { return stream.Send(&pb.Change{Revision: pos, Progress: true}) }
+	var head int64
 	for {
-		batch, head, err := s.Store.ChangesAfter(ctx, pos, changePage)
+		batch, h, err := s.Store.ChangesAfter(ctx, pos, changePage)
 		if err != nil {
 			return err
 		}
 		if err := send(batch); err != nil {
 			return err
 		}
-		if len(batch) < changePage {
-			pos = max(pos, head) // nothing lies between: caught up
+		if head = h; len(batch) < changePage {
 			break
 		}
 	}
+	// The replay read the database, which may be ahead of this replica's
+	// follower, and so of its cache: say "up to date" only once the
+	// replica's own answers include every change the client has applied,
+	// or a client that just dropped an answer would load it again, older.
+	if err := s.awaitFollower(ctx, pos); err != nil {
+		return err
+	}
+	pos = max(pos, head) // nothing lies between: caught up
 	if err := progress(); err != nil {
 		return err
 	}
@@ -97,10 +106,39 @@ func (s *ChangeServer) WatchChanges(req *pb.WatchChangesRequest, stream pb.Chang
 			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
 		case <-wake:
 		case <-idle.C:
+			// Progress means this replica is following the feed: when it is
+			// not, end the stream so clients stop taking their caches as
+			// fresh (and reconnect, here or elsewhere).
+			if !s.Feed.Connected.Load() {
+				return status.Error(codes.Unavailable, "this replica is not following the change feed; reconnect")
+			}
 			if err := progress(); err != nil {
 				return err
 			}
 			idle.Reset(every)
 		}
+	}
+}
+
+// awaitFollower waits until this replica's follower is connected and has
+// applied every change up to rev.
+func (s *ChangeServer) awaitFollower(ctx context.Context, rev int64) error {
+	for {
+		wake := s.Feed.Wait()
+		if s.Feed.Connected.Load() && s.Feed.Position() >= rev {
+			return nil
+		}
+		t := time.NewTimer(50 * time.Millisecond) // Connected changes without a wake
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-s.Draining:
+			t.Stop()
+			return status.Error(codes.Unavailable, "the server is shutting down; reconnect to watch from another replica")
+		case <-wake:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }

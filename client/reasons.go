@@ -1,0 +1,48 @@
+package client
+
+// Reasons are the stable google.rpc.ErrorInfo reasons the server returns
+// (domain "aiconfig"), as Error.Reason carries them. This is the Go list;
+// clients/python/aiconfig/reasons.py is the Python one, and a test holds
+// both equal to the server's (internal/domain/errors.go).
+const (
+	// UNAUTHENTICATED
+	ReasonTokenMissing = "TOKEN_MISSING" // no bearer token
+	ReasonTokenInvalid = "TOKEN_INVALID" // unknown or revoked token
+
+	// PERMISSION_DENIED
+	ReasonRoleNotAllowed      = "ROLE_NOT_ALLOWED"      // the token's role may not call the RPC
+	ReasonAccountScope        = "ACCOUNT_SCOPE"         // an ACCOUNT token naming another account
+	ReasonPlanUpgradeRequired = "PLAN_UPGRADE_REQUIRED" // metadata current_plan, required_plan
+	ReasonAccessRuleMissing   = "ACCESS_RULE_MISSING"   // the RPC declares no access rule (deny by default)
+
+	// NOT_FOUND
+	ReasonAccountNotFound    = "ACCOUNT_NOT_FOUND"
+	ReasonPromptTypeNotFound = "PROMPT_TYPE_NOT_FOUND"
+	ReasonOverrideNotFound   = "OVERRIDE_NOT_FOUND"
+	ReasonTokenNotFound      = "TOKEN_NOT_FOUND"
+
+	// INVALID_ARGUMENT, with field violations
+	ReasonValidationFailed = "VALIDATION_FAILED"
+	ReasonUnknownFunction  = "UNKNOWN_FUNCTION"
+	ReasonModelNotAllowed  = "MODEL_NOT_ALLOWED"
+
+	// ABORTED
+	ReasonRevisionMismatch = "REVISION_MISMATCH" // a stale expected_revision
+
+	// FAILED_PRECONDITION
+	ReasonAPIKeyNotConfigured = "API_KEY_NOT_CONFIGURED"    // the platform has no key for the provider
+	ReasonAPIKeyUnreadable    = "API_KEY_UNREADABLE"        // a stored key does not open with the server's secret keys
+	ReasonSecretKeyMissing    = "SECRET_KEY_NOT_CONFIGURED" // the server cannot seal API keys
+	ReasonMigrationsPending   = "MIGRATIONS_PENDING"
+	ReasonModelInUse          = "MODEL_IN_USE" // a catalog change would break a global default
+
+	// OUT_OF_RANGE
+	ReasonRevisionCompacted = "REVISION_COMPACTED" // metadata oldest_revision: the change feed must start over
+
+	// RESOURCE_EXHAUSTED
+	ReasonPlanLimitReached = "PLAN_LIMIT_REACHED" // metadata plan, limit
+	ReasonRateLimited      = "RATE_LIMITED"
+
+	// UNAVAILABLE
+	ReasonStoreUnavailable = "STORE_UNAVAILABLE" // the server cannot reach its database
+)

@@ -1,0 +1,380 @@
+"""The aiconfig client: model configurations and prompts for generation
+workers, from memory.
+
+    client = aiconfig.Client("aiconfig:50051", token=os.environ["AICONFIG_TOKEN"])
+    cfg = client.model_config(account_id, "generate_content")
+
+Answers are kept in a bounded in-process cache, filled on a miss and
+invalidated by one ChangeService.WatchChanges stream (a daemon thread) per
+client and process, so a cached read makes no call. While the server or the
+feed is down, cached answers are served for up to max_stale seconds after
+the feed was last in step. Every call has a deadline (timeout); calls that
+found the server unavailable are retried with jittered backoff. Failures
+raise AiconfigError subclasses with code, reason, metadata and
+field_violations.
+
+Fork safety (Celery prefork, multiprocessing): nothing is opened until the
+first call; before a fork the channel and the feed thread are closed (gRPC
+cannot carry them over), and a child builds its own channel, feed thread
+and cache on its first call; the parent reopens its channel on its next
+call and its feed resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import threading
+import time
+import weakref
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+
+import grpc
+
+from aiconfig import _cache
+from aiconfig.answers import EffectivePrompt, ModelConfig
+from aiconfig.errors import AiconfigError, error, from_rpc_error
+from aiconfig.reasons import Reason
+from aiconfig.render import render
+from aiconfig.v1 import (change_pb2, change_pb2_grpc, config_pb2, config_pb2_grpc, prompt_pb2,
+                         prompt_pb2_grpc)
+
+log = logging.getLogger("aiconfig")
+
+# Retries of a call the server could not take: 3 attempts, 100 ms then 200 ms
+# apart (jittered; longer than the channel's first reconnect backoff, so a
+# retry finds a new connection), within the call's deadline.
+_MAX_ATTEMPTS = 3
+_RETRY_DELAY = 0.1
+# With the server unreachable, held answers are served for this long
+# without trying it again (a call to a host that does not answer would
+# wait for the whole deadline).
+_PROBE_INTERVAL = 1.0
+
+_CHANNEL_OPTIONS = (
+    # The feed stream lives for hours: notice a dead peer (the server allows
+    # a ping every 10 s).
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_timeout_ms", 10_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    # Back soon after a server restart.
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 5_000),
+    # Retries are ours (above), the same in Go and Python.
+    ("grpc.enable_retries", 0),
+)
+
+_UNAVAILABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+
+class _Backoff:
+    """Exponential, with jitter (between half and all of the current step),
+    so that clients that lost the same server do not all come back at once."""
+
+    def __init__(self, base: float, cap: float) -> None:
+        self.base, self.cap, self.cur = base, cap, 0.0
+
+    def next(self) -> float:
+        self.cur = min(max(2 * self.cur, self.base), self.cap)
+        return self.cur / 2 + random.uniform(0, self.cur / 2)
+
+    def reset(self) -> None:
+        self.cur = 0.0
+
+
+class _Connection:
+    """A channel, its stubs and the feed thread: what must not cross a fork."""
+
+    def __init__(self, channel: grpc.Channel) -> None:
+        self.channel = channel
+        self.config = config_pb2_grpc.ConfigServiceStub(channel)
+        self.prompts = prompt_pb2_grpc.PromptServiceStub(channel)
+        self.changes = change_pb2_grpc.ChangeServiceStub(channel)
+        self.stopping = threading.Event()
+        self.stream: Any = None
+        self.thread: Optional[threading.Thread] = None
+        self.down_until = 0.0  # monotonic time until which the server is taken as down
+
+    def stop(self) -> None:
+        self.stopping.set()
+        stream = self.stream
+        if stream is not None:
+            stream.cancel()
+        t = self.thread
+        if t is not None and t is not threading.current_thread():
+            t.join(5)
+            if t.is_alive():
+                log.warning("aiconfig: the change feed thread did not stop within 5 s")
+        self.channel.close()
+
+
+class _Process:
+    """Everything one process owns: a forked child builds its own."""
+
+    def __init__(self, cache_size: int) -> None:
+        self.pid = os.getpid()
+        self.cache = _cache.Cache(cache_size)
+        self.conn: Optional[_Connection] = None
+        self.lock = threading.Lock()
+
+
+class Client:
+    """A client of the aiconfig service; safe to share between threads.
+
+    target: host:port (or any gRPC target). token: a bearer token; caching
+    needs a SERVICE (or ADMIN) token, which may watch the change feed, and
+    only SERVICE tokens receive API keys. insecure: plaintext, only when
+    asked (development, a sidecar on loopback); otherwise TLS, with
+    root_certificates / private_key / certificate_chain (PEM bytes) as
+    grpc.ssl_channel_credentials takes them. timeout: seconds per call,
+    retries included. max_stale: seconds after the feed was last in step
+    during which cached answers stand in for a server that cannot answer.
+    cache_size: answers kept at most (0: none, and no feed).
+    """
+
+    def __init__(
+        self,
+        target: str,
+        token: Optional[str] = None,
+        insecure: bool = False,
+        *,
+        root_certificates: Optional[bytes] = None,
+        private_key: Optional[bytes] = None,
+        certificate_chain: Optional[bytes] = None,
+        timeout: float = 2.0,
+        max_stale: float = 600.0,
+        cache_size: int = 10_000,
+        options: Sequence[Tuple[str, Any]] = (),
+    ) -> None:
+        if insecure and (root_certificates or private_key or certificate_chain):
+            raise ValueError("aiconfig.Client: insecure=True cannot be combined with TLS certificates")
+        if (private_key is None) != (certificate_chain is None):
+            raise ValueError("aiconfig.Client: a client certificate needs both private_key and certificate_chain")
+        self._target = target
+        self._metadata: Tuple[Tuple[str, str], ...] = (("authorization", "Bearer " + token),) if token else ()
+        self._insecure = insecure
+        self._tls = (root_certificates, private_key, certificate_chain)
+        self._timeout = timeout
+        self._max_stale = max_stale
+        self._cache_size = cache_size
+        self._options = tuple(_CHANNEL_OPTIONS) + tuple(options)
+        self._lock = threading.Lock()
+        self._proc: Optional[_Process] = None
+        self._closed = False
+        _clients.add(self)
+
+    def __repr__(self) -> str:
+        return f"aiconfig.Client({self._target!r})"
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # The reads.
+
+    def model_config(self, account_id: str, function: str) -> ModelConfig:
+        """The configuration an account uses for a function (auto_cluster,
+        generate_ideas, generate_content, generate_image_prompts,
+        generate_images)."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            p = self._process()
+        key = (account_id, _cache.MODEL_CONFIG, function)
+        v = p.cache.get(key)
+        if v is not None:
+            return v
+        req = config_pb2.GetModelConfigRequest(account_id=account_id, function=function)
+        return self._load(p, key, lambda c, t: ModelConfig.from_pb(
+            c.config.GetModelConfig(req, timeout=t, metadata=self._metadata)))
+
+    def effective_prompt(self, account_id: str, prompt_type: str) -> EffectivePrompt:
+        """The prompt an account uses for a prompt type."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            p = self._process()
+        key = (account_id, _cache.EFFECTIVE_PROMPT, prompt_type)
+        v = p.cache.get(key)
+        if v is not None:
+            return v
+        req = prompt_pb2.GetEffectivePromptRequest(account_id=account_id, prompt_type=prompt_type)
+        return self._load(p, key, lambda c, t: EffectivePrompt.from_pb(
+            c.prompts.GetEffectivePrompt(req, timeout=t, metadata=self._metadata)))
+
+    def render_prompt(self, account_id: str, prompt_type: str, variables: Mapping[str, str]) -> str:
+        """The effective prompt with its {{variables}} filled here, by the
+        server's rules: a missing value raises InvalidArgumentError naming
+        it, a variable the prompt does not have is refused, and values are
+        inserted literally (never expanded again, nothing escaped)."""
+        p = self.effective_prompt(account_id, prompt_type)
+        return render(p.text, p.variables, variables)
+
+    def stats(self) -> Dict[str, Any]:
+        """The cache's counters and the change feed's state (this process)."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            return {}
+        return p.cache.stats()
+
+    def close(self) -> None:
+        """Stops the change feed and closes the channel."""
+        self._closed = True
+        p, self._proc = self._proc, None
+        if p is not None and p.pid == os.getpid() and p.conn is not None:
+            p.conn.stop()
+        _clients.discard(self)
+
+    # The machinery.
+
+    def _process(self) -> _Process:
+        with self._lock:
+            if self._closed:
+                raise AiconfigError(grpc.StatusCode.CANCELLED, "the client is closed")
+            p = self._proc
+            if p is None or p.pid != os.getpid():  # first use, or a forked child
+                p = self._proc = _Process(self._cache_size)
+            return p
+
+    def _connection(self, p: _Process) -> _Connection:
+        conn = p.conn
+        if conn is not None:
+            return conn
+        with p.lock:
+            if p.conn is None:
+                if self._insecure:
+                    channel = grpc.insecure_channel(self._target, options=self._options)
+                else:
+                    channel = grpc.secure_channel(self._target, grpc.ssl_channel_credentials(*self._tls), options=self._options)
+                conn = _Connection(channel)
+                if self._cache_size > 0:
+                    conn.thread = threading.Thread(target=self._follow, args=(p, conn), name="aiconfig-feed", daemon=True)
+                    conn.thread.start()
+                p.conn = conn
+            return p.conn
+
+    def _load(self, p: _Process, key: _cache.Key, call: Callable[[_Connection, float], Any]) -> Any:
+        """Answers a read the cache could not: from the server, storing the
+        answer when its ticket allows, or from what the cache holds when the
+        server cannot answer."""
+        held = p.cache.fallback(key, self._max_stale)
+        conn = self._connection(p)
+        if held is not None and time.monotonic() < conn.down_until:
+            p.cache.served()
+            return held
+        ticket = p.cache.begin(key[0])
+        value = None
+        try:
+            value = self._invoke(p, call, 1 if held is not None else _MAX_ATTEMPTS)
+            return value
+        except AiconfigError as e:
+            if e.code in _UNAVAILABLE:
+                conn.down_until = time.monotonic() + _PROBE_INTERVAL
+                held = p.cache.fallback(key, self._max_stale)
+                if held is not None:
+                    p.cache.served()
+                    return held
+            raise
+        finally:
+            p.cache.finish(ticket, key, value)
+
+    def _invoke(self, p: _Process, call: Callable[[_Connection, float], Any], attempts: int) -> Any:
+        """Runs call within the client's deadline, retrying UNAVAILABLE."""
+        deadline = time.monotonic() + self._timeout
+        delay, attempt = _RETRY_DELAY, 0
+        while True:
+            conn = self._connection(p)
+            try:
+                return call(conn, max(deadline - time.monotonic(), 0.001))
+            except (grpc.RpcError, ValueError) as e:
+                if conn.stopping.is_set():  # the channel was closed under the call
+                    if self._closed:
+                        raise AiconfigError(grpc.StatusCode.CANCELLED, "the client is closed") from None
+                    if p.conn is not conn:
+                        continue  # closed for a fork: use the new one
+                if isinstance(e, ValueError):
+                    raise
+                err = from_rpc_error(e)
+            attempt += 1
+            pause = delay / 2 + random.uniform(0, delay / 2)
+            if err.code != grpc.StatusCode.UNAVAILABLE or attempt >= attempts or time.monotonic() + pause >= deadline:
+                raise err from None
+            time.sleep(pause)
+            delay *= 2
+
+    def _follow(self, p: _Process, conn: _Connection) -> None:
+        """The feed thread: one WatchChanges stream at a time, applied to the
+        cache; resumes from the last revision applied after a disconnect and
+        starts over when the server no longer keeps what it would resume
+        from."""
+        wait = _Backoff(0.1, 5.0)
+        lost = False  # logged that the feed is down (once per outage)
+        while not conn.stopping.is_set():
+            err: Optional[AiconfigError] = None
+            try:
+                stream = conn.changes.WatchChanges(
+                    change_pb2.WatchChangesRequest(from_revision=p.cache.position()), metadata=self._metadata)
+                conn.stream = stream
+                if conn.stopping.is_set():
+                    stream.cancel()
+                for ch in stream:
+                    if p.cache.apply(ch):
+                        log.info("aiconfig: change feed in step at revision %d", ch.revision)
+            except grpc.RpcError as e:
+                err = from_rpc_error(e)
+            except ValueError:  # the channel closed under us: we are stopping
+                pass
+            was_in_step = p.cache.leave()
+            if conn.stopping.is_set():
+                return
+            if err is None:
+                err = error(grpc.StatusCode.UNAVAILABLE, "the change feed ended")
+            if err.code == grpc.StatusCode.OUT_OF_RANGE and err.reason == Reason.REVISION_COMPACTED:
+                try:
+                    oldest = int(err.metadata["oldest_revision"])
+                except (KeyError, ValueError):
+                    pass
+                else:
+                    log.warning("aiconfig: the change feed no longer holds the changes after revision %d; "
+                                "dropping the cache and starting over from %d", p.cache.position(), oldest)
+                    p.cache.restart(oldest)
+                    continue
+            if was_in_step:
+                wait.reset()
+            if not lost or was_in_step:
+                lost = True
+                log.warning("aiconfig: change feed lost (%s); serving cached answers for up to %.0f s while it "
+                            "reconnects", err, self._max_stale)
+            delay = wait.next()
+            if err.code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.UNAUTHENTICATED):
+                delay = max(delay, 60.0)  # a token that may not watch: reads are not cached
+            conn.stopping.wait(delay)
+
+    def _suspend_for_fork(self) -> None:
+        p = self._proc
+        if p is not None and p.pid == os.getpid() and p.conn is not None:
+            conn, p.conn = p.conn, None
+            conn.stop()
+
+
+# Fork safety: gRPC cannot carry a channel, or its threads, into a child
+# (the child's first call hangs), so every live client closes its channel
+# and feed thread before a fork; both sides reopen on their next call.
+_clients: "weakref.WeakSet[Client]" = weakref.WeakSet()
+
+
+def _before_fork() -> None:
+    for c in list(_clients):
+        c._suspend_for_fork()
+
+
+def _after_fork_in_child() -> None:
+    for c in list(_clients):
+        c._lock = threading.Lock()  # another thread may have held it at the fork
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
