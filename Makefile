@@ -13,8 +13,14 @@ HEALTH_PROBE_VERSION := v0.4.62
 
 .PHONY: run test lint generate build tools grpcurl e2e bench clean
 
+# What `aiconfigd version` and aiconfig_build_info report: from git when
+# this is a checkout (the nearest tag, else the commit), else "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/igny8/aiconfig/internal/buildinfo.version=$(VERSION) -X github.com/igny8/aiconfig/internal/buildinfo.commit=$(COMMIT)
+
 build:
-	go build -o bin/aiconfigd ./cmd/aiconfigd
+	go build -ldflags "$(LDFLAGS)" -o bin/aiconfigd ./cmd/aiconfigd
 
 ## run: find or start PostgreSQL, migrate, print a dev admin token, serve on 127.0.0.1:50051
 run: build

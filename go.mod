@@ -3,6 +3,7 @@ module github.com/igny8/aiconfig
 go 1.26.8
 
 require (
+	github.com/alecthomas/kong v1.17.0
 	github.com/golang-migrate/migrate/v4 v4.20.1
 	github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus v1.1.1
 	github.com/grpc-ecosystem/go-grpc-middleware/v2 v2.3.4

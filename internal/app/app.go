@@ -46,6 +46,12 @@ type Config struct {
 	ChangesProgress time.Duration
 	// HealthInterval: how often health checks the database.
 	HealthInterval time.Duration
+
+	// HTTPListen ("" disables) and HTTPInsecure are the HTTP console's
+	// settings (AICONFIG_HTTP_LISTEN, AICONFIG_HTTP_INSECURE): `serve`
+	// takes them already; the console's wiring reads them.
+	HTTPListen   string
+	HTTPInsecure bool
 }
 
 // Defaults are the production settings.
@@ -60,6 +66,7 @@ func Defaults() Config {
 		FeedInterval:     time.Second,
 		ChangesProgress:  10 * time.Second,
 		HealthInterval:   2 * time.Second,
+		HTTPListen:       "127.0.0.1:8080",
 	}
 }
 

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/buildinfo"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/gitops"
+	"github.com/igny8/aiconfig/internal/secret"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+type migrateCmd struct {
+	Up      migrateUpCmd      `cmd:"" help:"Apply every pending migration (seals plaintext API keys of old schemas with AICONFIG_SECRET_KEY)."`
+	Down    migrateDownCmd    `cmd:"" help:"Roll back the newest migration only."`
+	Version migrateVersionCmd `cmd:"" help:"Print the schema version and the one this binary expects."`
+}
+
+type migrateUpCmd struct{ dbFlag }
+
+func (c *migrateUpCmd) Run() error {
+	url, err := c.url()
+	if err != nil {
+		return err
+	}
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
+	return store.MigrateUp(url, keys)
+}
+
+type migrateDownCmd struct{ dbFlag }
+
+func (c *migrateDownCmd) Run() error {
+	url, err := c.url()
+	if err != nil {
+		return err
+	}
+	return store.MigrateDown(url)
+}
+
+type migrateVersionCmd struct{ dbFlag }
+
+func (c *migrateVersionCmd) Run(e *env) error {
+	url, err := c.url()
+	if err != nil {
+		return err
+	}
+	v, dirty, err := store.SchemaVersion(url)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "version %d (dirty=%t, this binary expects %d)\n", v, dirty, store.ExpectedVersion())
+	return nil
+}
+
+type tokenCmd struct {
+	Create tokenCreateCmd `cmd:"" help:"Create a token and print its secret alone on stdout (shown once, stored only as a hash)."`
+}
+
+type tokenCreateCmd struct {
+	dbFlag
+	Role    string `name:"role" required:"" placeholder:"ROLE" help:"admin, service or account."`
+	Name    string `name:"name" required:"" help:"Who holds the token (e.g. worker-1); logs and audit rows name the caller by it."`
+	Account string `name:"account" placeholder:"ID" help:"The account a role account token is bound to."`
+}
+
+func (c *tokenCreateCmd) Run(e *env) error {
+	role, err := domain.ParseRole(strings.TrimPrefix(strings.ToLower(c.Role), "role_"))
+	if err != nil {
+		return err
+	}
+	ctx := cliContext("token create")
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	_, secret, err := access.IssueToken(ctx, st, c.Name, role, c.Account)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.stdout, secret) // the secret alone, so scripts can capture it
+	return nil
+}
+
+type secretsCmd struct {
+	Rotate secretsRotateCmd `cmd:"" help:"Re-seal every stored API key under AICONFIG_SECRET_KEY, in one transaction."`
+}
+
+type secretsRotateCmd struct{ dbFlag }
+
+func (secretsRotateCmd) Help() string {
+	return "The new key goes in AICONFIG_SECRET_KEY (or AICONFIG_SECRET_KEY_FILE), the old one in AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated); keys are read from the environment only."
+}
+
+func (c *secretsRotateCmd) Run(e *env) error {
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
+	ctx := cliContext("secrets rotate")
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	n, err := st.RotateKeys(ctx, keys)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "re-sealed %d API keys under key %s\n", n, keys.ActiveID())
+	return nil
+}
+
+type exportCmd struct {
+	dbFlag
+	Out string `name:"out" placeholder:"FILE" help:"Write to this file instead of standard output."`
+}
+
+func (c *exportCmd) Run(e *env) error {
+	ctx := context.Background()
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	l, err := st.LoadGlobalLayer(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := gitops.Export(l)
+	if err != nil {
+		return err
+	}
+	if c.Out != "" {
+		return os.WriteFile(c.Out, b, 0o644)
+	}
+	_, err = e.stdout.Write(b)
+	return err
+}
+
+type importCmd struct {
+	dbFlag
+	File   string `arg:"" placeholder:"FILE" help:"The YAML file written by export (edited)."`
+	DryRun bool   `name:"dry-run" help:"Show what would change and change nothing."`
+}
+
+func (c *importCmd) Run(e *env) error {
+	data, err := os.ReadFile(c.File)
+	if err != nil {
+		return err
+	}
+	ctx := cliContext("import")
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	plan, err := gitops.Import(ctx, st, data, c.DryRun)
+	if err != nil {
+		return err
+	}
+	for _, line := range plan.Diff {
+		fmt.Fprintln(e.stdout, line)
+	}
+	switch {
+	case plan.Empty():
+		fmt.Fprintln(e.stdout, "no changes")
+	case c.DryRun:
+		fmt.Fprintf(e.stdout, "dry run: %d changes shown, nothing applied\n", len(plan.Diff))
+	default:
+		fmt.Fprintf(e.stdout, "applied %d changes\n", len(plan.Diff))
+	}
+	return nil
+}
+
+type versionCmd struct{}
+
+func (versionCmd) Run(e *env) error {
+	i := buildinfo.Get()
+	commit := i.Commit
+	if commit == "" {
+		commit = "unknown"
+	}
+	fmt.Fprintf(e.stdout, "aiconfigd %s\ncommit %s\n%s\nschema version %d\n", i.Version, commit, i.GoVersion, store.ExpectedVersion())
+	return nil
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/igny8/aiconfig/internal/app"
+	"github.com/igny8/aiconfig/internal/secret"
+	"github.com/igny8/aiconfig/internal/server"
+)
+
+// serveCmd is every setting of a serving replica. Defaults come from
+// app.Defaults (through the ${...} variables run declares).
+type serveCmd struct {
+	dbFlag
+	Listen           string        `name:"listen" env:"AICONFIG_LISTEN" default:"${listen}" help:"gRPC listen address."`
+	MetricsListen    string        `name:"metrics-listen" env:"AICONFIG_METRICS_LISTEN" default:"${metrics_listen}" help:"Prometheus /metrics address; empty disables."`
+	HTTPListen       string        `name:"http-listen" env:"AICONFIG_HTTP_LISTEN" default:"${http_listen}" help:"HTTP/JSON and console address; empty disables."`
+	HTTPInsecure     bool          `name:"http-insecure" env:"AICONFIG_HTTP_INSECURE" help:"Allow the HTTP listener without TLS beyond loopback."`
+	LogLevel         string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
+	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
+	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
+	CacheAccounts    int           `name:"cache-accounts" env:"AICONFIG_CACHE_ACCOUNTS" default:"${cache_accounts}" help:"Accounts kept in memory at most (bounds memory)."`
+	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
+	TLSCert          string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
+	TLSKey           string        `name:"tls-key" env:"AICONFIG_TLS_KEY" placeholder:"FILE" help:"Server private key (PEM)."`
+	TLSClientCA      string        `name:"tls-client-ca" env:"AICONFIG_TLS_CLIENT_CA" placeholder:"FILE" help:"CA bundle (PEM) for client certificates; set: mutual TLS required."`
+	MaxConnectionAge time.Duration `name:"max-connection-age" env:"AICONFIG_MAX_CONNECTION_AGE" default:"${max_connection_age}" help:"Close connections after this long (plus a 1m grace) so clients rebalance."`
+	MaxRecvBytes     int           `name:"max-recv-bytes" env:"AICONFIG_MAX_RECV_BYTES" default:"${max_recv_bytes}" help:"Largest request accepted."`
+	ChangesRetention time.Duration `name:"changes-retention" env:"AICONFIG_CHANGES_RETENTION" default:"${changes_retention}" help:"How long the change feed keeps its history (WatchChanges can resume within it)."`
+	Pprof            bool          `name:"pprof" env:"AICONFIG_PPROF" help:"Also serve /debug/pprof/ on the metrics address."`
+}
+
+// Help is the detail `serve --help` prints below the summary.
+func (serveCmd) Help() string {
+	return `Every flag can also be set by the environment variable named beside it; the flag wins.
+
+Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation).`
+}
+
+func (c *serveCmd) Run(e *env) error {
+	log, err := newLogger(e.stderr, c.LogLevel)
+	if err != nil {
+		return err
+	}
+	if _, err := c.url(); err != nil {
+		return err
+	}
+	keys, err := secret.FromEnv()
+	if err != nil {
+		return err
+	}
+	cfg := app.Defaults()
+	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
+	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
+	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheAccounts, keys
+	cfg.DrainDelay, cfg.ChangesRetention = c.DrainDelay, c.ChangesRetention
+	cfg.Transport = server.Transport{TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSClientCA: c.TLSClientCA,
+		MaxConnectionAge: c.MaxConnectionAge, MaxRecvBytes: c.MaxRecvBytes}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		if keys == nil && errors.Is(err, secret.ErrNoKey) {
+			return fmt.Errorf("%w (in a checkout that ran `make run`, the dev key is .data/secret.key: source .data/env)", err)
+		}
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx)
+}
+
+func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("AICONFIG_LOG_LEVEL (--log-level): %q is not debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			return slog.New(slog.NewTextHandler(w, opts)), nil // a person is reading
+		}
+	}
+	return slog.New(slog.NewJSONHandler(w, opts)), nil
+}
