@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -350,4 +352,79 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// serving is a started `aiconfigd serve` and what it logged.
+type serving struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer
+}
+
+// startServe starts the binary's serve in env and waits until it logs
+// "serving"; it is stopped with SIGTERM when the test ends.
+func startServe(t *testing.T, env []string, args ...string) *serving {
+	t.Helper()
+	cmd := exec.Command(buildBinary(t), append([]string{"serve", "--drain-delay", "0s"}, args...)...)
+	cmd.Env = env
+	s := &serving{cmd: cmd, logs: &syncBuffer{}}
+	cmd.Stderr = s.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	})
+	for i := 0; !strings.Contains(s.logs.String(), `"msg":"serving"`); i++ {
+		select {
+		case <-exited:
+			t.Fatalf("serve exited:\n%s", s.logs.String())
+		case <-time.After(25 * time.Millisecond):
+		}
+		if i > 400 {
+			t.Fatalf("serve did not start:\n%s", s.logs.String())
+		}
+	}
+	return s
+}
+
+// logged returns the value of key in the first log line whose msg is msg.
+func (s *serving) logged(t *testing.T, msg, key string) string {
+	t.Helper()
+	for _, line := range strings.Split(s.logs.String(), "\n") {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+			return fmt.Sprint(m[key])
+		}
+	}
+	t.Fatalf("no %q line with %s in the log:\n%s", msg, key, s.logs.String())
+	return ""
+}
+
+// TestBuildInfoMetric: aiconfig_build_info carries the version `version`
+// prints, not "(devel)".
+func TestBuildInfoMetric(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	s := startServe(t, cleanEnv("AICONFIG_DATABASE_URL="+url), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+	resp, err := http.Get("http://" + s.logged(t, "metrics", "listen") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if want := `version="` + testVersion + `"`; !strings.Contains(string(body), want) {
+		t.Errorf("aiconfig_build_info lacks %s:\n%s", want, grepLines(string(body), "aiconfig_build_info"))
+	}
+}
+
+func grepLines(s, substr string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
