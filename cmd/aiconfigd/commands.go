@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/buildinfo"
@@ -61,6 +63,8 @@ func (c *migrateVersionCmd) Run(e *env) error {
 
 type tokenCmd struct {
 	Create tokenCreateCmd `cmd:"" help:"Create a token and print its secret alone on stdout (shown once, stored only as a hash)."`
+	List   tokenListCmd   `cmd:"" help:"List tokens: id, name, role, account, times (never a secret: only hashes are stored)."`
+	Revoke tokenRevokeCmd `cmd:"" help:"Revoke a token by id; it fails at once on every replica."`
 }
 
 type tokenCreateCmd struct {
@@ -81,11 +85,95 @@ func (c *tokenCreateCmd) Run(e *env) error {
 		return err
 	}
 	defer st.Close()
-	_, secret, err := access.IssueToken(ctx, st, c.Name, role, c.Account)
+	t, secret, err := access.IssueToken(ctx, st, c.Name, role, c.Account)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, secret) // the secret alone, so scripts can capture it
+	// Names may repeat, so that a token can be replaced without downtime
+	// under the name logs and audit filters use (create, deploy, revoke
+	// the old one); say so, in case the repeat was a mistake.
+	all, err := listTokens(ctx, st, false)
+	if err != nil {
+		return err
+	}
+	for _, o := range all {
+		if o.Name == t.Name && o.ID != t.ID {
+			fmt.Fprintf(e.stderr, "aiconfigd: note: token %s is also named %q and still active; once it is replaced: aiconfigd token revoke %s\n", o.ID, o.Name, o.ID)
+		}
+	}
+	return nil
+}
+
+type tokenListCmd struct {
+	dbFlag
+	All bool `name:"all" help:"Include revoked tokens."`
+}
+
+func (c *tokenListCmd) Run(e *env) error {
+	ctx := context.Background()
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	all, err := listTokens(ctx, st, c.All)
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tNAME\tROLE\tACCOUNT\tCREATED\tREVOKED")
+	for _, t := range all {
+		revoked := "-"
+		if t.RevokedAt != nil {
+			revoked = t.RevokedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, orDash(t.AccountID), t.CreatedAt.UTC().Format(time.RFC3339), revoked)
+	}
+	return w.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// listTokens reads every token, page by page, in id order.
+func listTokens(ctx context.Context, st *store.Store, includeRevoked bool) ([]domain.Token, error) {
+	var all []domain.Token
+	after := ""
+	for {
+		page, err := st.ListTokens(ctx, after, 500, includeRevoked)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < 500 {
+			return all, nil
+		}
+		after = page[len(page)-1].ID
+	}
+}
+
+type tokenRevokeCmd struct {
+	dbFlag
+	ID string `arg:"" name:"id" help:"The token's id (aiconfigd token list shows it)."`
+}
+
+func (c *tokenRevokeCmd) Run(e *env) error {
+	ctx := cliContext("token revoke")
+	st, err := c.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	t, err := st.RevokeToken(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "token %s (%s, %s) revoked at %s\n", t.ID, t.Name, t.Role, t.RevokedAt.UTC().Format(time.RFC3339))
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -427,4 +428,67 @@ func grepLines(s, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTokenCommands: create prints the secret alone; a repeated name is
+// allowed (rotation) but noted; list shows ids and never a secret; revoke
+// by id takes effect at once.
+func TestTokenCommands(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	env := cleanEnv("AICONFIG_DATABASE_URL=" + url)
+	create := func(args ...string) (string, string) {
+		t.Helper()
+		stdout, stderr, code := runBin(t, env, "", append([]string{"token", "create"}, args...)...)
+		if code != 0 {
+			t.Fatalf("token create %v: exit %d: %s", args, code, stderr)
+		}
+		return strings.TrimSpace(stdout), stderr
+	}
+	first, stderr := create("--role", "service", "--name", "worker-1")
+	if !strings.HasPrefix(first, "aic_") || strings.Contains(first, "\n") || stderr != "" {
+		t.Fatalf("token create: stdout %q stderr %q; want the secret alone", first, stderr)
+	}
+	second, stderr := create("--role", "service", "--name", "worker-1")
+	list, stderr2, code := runBin(t, env, "", "token", "list")
+	if code != 0 {
+		t.Fatalf("token list: %s", stderr2)
+	}
+	// The note names the first worker-1 (the one to revoke once replaced).
+	m := regexp.MustCompile(`token (tok_[0-9a-f]+) is also named "worker-1".*aiconfigd token revoke (tok_[0-9a-f]+)`).FindStringSubmatch(stderr)
+	if m == nil || m[1] != m[2] || !strings.Contains(list, m[1]) {
+		t.Fatalf("a second worker-1 should name the first and how to revoke it; stderr: %q\nlist:\n%s", stderr, list)
+	}
+	firstID := m[1]
+	if strings.Count(list, "worker-1") != 2 || strings.Contains(list, first) || strings.Contains(list, second) || strings.Contains(list, "aic_") {
+		t.Fatalf("token list should show both worker-1 tokens and no secret:\n%s", list)
+	}
+
+	out, stderr, code := runBin(t, env, "", "token", "revoke", firstID)
+	if code != 0 || !strings.Contains(out, firstID) || !strings.Contains(out, "revoked") {
+		t.Fatalf("token revoke: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := runBin(t, env, "", "token", "revoke", "tok_nope"); code != 1 || !strings.Contains(stderr, "does not exist") {
+		t.Errorf("revoking an unknown id: exit %d, %q", code, stderr)
+	}
+	st, err := store.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, ok, err := st.Authenticate(context.Background(), hashOf(first)); err != nil || ok {
+		t.Errorf("the revoked token still authenticates (ok=%t err=%v)", ok, err)
+	}
+	if _, ok, err := st.Authenticate(context.Background(), hashOf(second)); err != nil || !ok {
+		t.Errorf("the other worker-1 token stopped working (ok=%t err=%v)", ok, err)
+	}
+	active, _, _ := runBin(t, env, "", "token", "list")
+	all, _, _ := runBin(t, env, "", "token", "list", "--all")
+	if strings.Contains(active, firstID) || !strings.Contains(all, firstID) {
+		t.Errorf("list should hide the revoked token, list --all show it:\n%s\n--all:\n%s", active, all)
+	}
+}
+
+func hashOf(secret string) []byte {
+	h := access.HashSecret(secret)
+	return h[:]
 }
