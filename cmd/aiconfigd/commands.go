@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -235,12 +236,27 @@ func (c *exportCmd) Run(e *env) error {
 
 type importCmd struct {
 	dbFlag
-	File   string `arg:"" placeholder:"FILE" help:"The YAML file written by export (edited)."`
+	File   string `arg:"" placeholder:"FILE" help:"The YAML file (as export writes it); - reads standard input."`
 	DryRun bool   `name:"dry-run" help:"Show what would change and change nothing."`
 }
 
+func (importCmd) Help() string {
+	return `The file is checked whole first (every bad entry named, with its path), then each change is listed, field by field:
+
+  ~ settings.openai.temperature: 0.7 → 0.5
+  + model anthropic/claude-3-5-haiku
+
+Without --dry-run every change is applied in one audited transaction, or none is. Entries the file does not list are left as they are.`
+}
+
 func (c *importCmd) Run(e *env) error {
-	data, err := os.ReadFile(c.File)
+	var data []byte
+	var err error
+	if c.File == "-" {
+		data, err = io.ReadAll(e.stdin)
+	} else {
+		data, err = os.ReadFile(c.File)
+	}
 	if err != nil {
 		return err
 	}

@@ -492,3 +492,36 @@ func hashOf(secret string) []byte {
 	h := access.HashSecret(secret)
 	return h[:]
 }
+
+// TestImport: `import -` reads standard input; a dry run prints a
+// field-level diff; a misspelt key is an error naming its path.
+func TestImport(t *testing.T) {
+	env := cleanEnv("AICONFIG_DATABASE_URL=" + pgtest.NewDatabase(t))
+	exported, stderr, code := runBin(t, env, "", "export")
+	if code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	const from, to = "model: gpt-4o-mini\n      temperature: 0.7\n", "model: gpt-4o-mini\n      temperature: 0.5\n"
+	if !strings.Contains(exported, from) {
+		t.Fatalf("the export has no %q; fix the test:\n%s", from, exported)
+	}
+	edited := strings.Replace(exported, from, to, 1)
+
+	out, stderr, code := runBin(t, env, edited, "import", "-", "--dry-run")
+	if code != 0 || out != "~ settings.openai.temperature: 0.7 → 0.5\ndry run: 1 changes shown, nothing applied\n" {
+		t.Fatalf("import - --dry-run: exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr)
+	}
+
+	misspelt := strings.Replace(edited, "text_integration:", "text_integraton:", 1)
+	_, stderr, code = runBin(t, env, misspelt, "import", "--dry-run", "-")
+	if code != 1 || !strings.Contains(stderr, "settings.text_integraton: unknown key (did you mean text_integration?)") || strings.Contains(stderr, "gitops.") {
+		t.Fatalf("a misspelt key: exit %d, stderr:\n%s", code, stderr)
+	}
+
+	if out, stderr, code = runBin(t, env, edited, "import", "-"); code != 0 || !strings.Contains(out, "applied 1 changes") {
+		t.Fatalf("import -: exit %d\n%s%s", code, out, stderr)
+	}
+	if now, _, _ := runBin(t, env, "", "export"); now != edited {
+		t.Errorf("after the import, export differs from the file imported:\n%s", now)
+	}
+}
