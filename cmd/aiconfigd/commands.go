@@ -23,9 +23,12 @@ type migrateCmd struct {
 	Version migrateVersionCmd `cmd:"" help:"Print the schema version and the one this binary expects."`
 }
 
-type migrateUpCmd struct{ dbFlag }
+type migrateUpCmd struct {
+	dbFlag
+	CreateDatabase bool `name:"create-database" help:"First create the database the URL names if it does not exist (as make run does)."`
+}
 
-func (c *migrateUpCmd) Run() error {
+func (c *migrateUpCmd) Run(e *env) error {
 	url, err := c.url()
 	if err != nil {
 		return err
@@ -33,6 +36,15 @@ func (c *migrateUpCmd) Run() error {
 	keys, err := secret.FromEnv()
 	if err != nil {
 		return err
+	}
+	if c.CreateDatabase {
+		created, err := store.CreateDatabase(context.Background(), url)
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintln(e.stderr, "aiconfigd: created the database")
+		}
 	}
 	return store.MigrateUp(url, keys)
 }

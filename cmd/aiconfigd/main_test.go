@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -523,5 +524,135 @@ func TestImport(t *testing.T) {
 	}
 	if now, _, _ := runBin(t, env, "", "export"); now != edited {
 		t.Errorf("after the import, export differs from the file imported:\n%s", now)
+	}
+}
+
+// missingDatabase returns the URL of a database that does not exist yet
+// on the test server, dropped when the test ends.
+func missingDatabase(t *testing.T) string {
+	t.Helper()
+	admin := pgtest.Config(t).URL()
+	u, err := neturl.Parse(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("aiconfig_cli_%d_%d", os.Getpid(), time.Now().UnixNano()%1e9)
+	u.Path = "/" + name
+	t.Cleanup(func() {
+		conn, err := pgx.Connect(context.Background(), admin)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close(context.Background())
+		if _, err := conn.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			t.Error(err)
+		}
+	})
+	return u.String()
+}
+
+// TestMakeRun: scripts/run.sh (make run) creates the database its URL
+// names, writes .data/env and says so, and a second shell that sources
+// it uses the CLI on the same database and key.
+func TestMakeRun(t *testing.T) {
+	root := t.TempDir()
+	for _, dir := range []string{"scripts", "bin"} {
+		if err := os.Mkdir(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	script, err := os.ReadFile("../../scripts/run.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "scripts", "run.sh"), script, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(buildBinary(t), filepath.Join(root, "bin", "aiconfigd")); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "run.sh"))
+	cmd.Env = cleanEnv("AICONFIG_DATABASE_URL="+missingDatabase(t), "AICONFIG_LISTEN=127.0.0.1:0",
+		"AICONFIG_METRICS_LISTEN=", "AICONFIG_DRAIN_DELAY=0s")
+	logs := &syncBuffer{}
+	cmd.Stderr = logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	defer func() { _ = cmd.Process.Signal(syscall.SIGTERM); <-exited }()
+	for i := 0; !strings.Contains(logs.String(), `"msg":"serving"`); i++ {
+		select {
+		case <-exited:
+			t.Fatalf("make run exited:\n%s", logs.String())
+		case <-time.After(25 * time.Millisecond):
+		}
+		if i > 400 {
+			t.Fatalf("make run did not serve:\n%s", logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "source .data/env") || !strings.Contains(logs.String(), "export AICONFIG_DATABASE_URL=") {
+		t.Errorf("make run does not say how a second shell gets the database:\n%s", logs.String())
+	}
+	envFile, err := os.ReadFile(filepath.Join(root, ".data", "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"export AICONFIG_DATABASE_URL=", "export AICONFIG_SECRET_KEY_FILE='" + filepath.Join(root, ".data", "secret.key") + "'"} {
+		if !strings.Contains(string(envFile), want) {
+			t.Errorf(".data/env lacks %q:\n%s", want, envFile)
+		}
+	}
+	// The second shell: nothing set but what .data/env sets.
+	second := exec.Command("bash", "-c", "source .data/env && bin/aiconfigd token create --role service --name worker-1 && bin/aiconfigd token list")
+	second.Dir, second.Env = root, cleanEnv()
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "aic_") || !strings.Contains(string(out), "dev-admin-") {
+		t.Fatalf("source .data/env && bin/aiconfigd token create …: %v\n%s", err, out)
+	}
+}
+
+// TestErrorsSayWhatToDo: the errors a newcomer meets first say where the
+// missing piece is.
+func TestErrorsSayWhatToDo(t *testing.T) {
+	for _, args := range [][]string{{"token", "create", "--role", "service", "--name", "w"}, {"export"}, {"import", "-"}, {"migrate", "up"}, {"serve"}} {
+		if _, stderr, code := runBin(t, cleanEnv(), "", args...); code != 1 || !strings.Contains(stderr, "AICONFIG_DATABASE_URL") || !strings.Contains(stderr, "source .data/env") {
+			t.Errorf("%v without a database: exit %d, %q", args, code, stderr)
+		}
+	}
+	missing := missingDatabase(t)
+	for _, args := range [][]string{{"serve"}, {"migrate", "up"}} {
+		_, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+missing), "", args...)
+		if code != 1 || !strings.Contains(stderr, "does not exist") || !strings.Contains(stderr, "migrate up --create-database") {
+			t.Errorf("%v on a database that does not exist: exit %d, %q", args, code, stderr)
+		}
+	}
+	if _, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+missing), "", "migrate", "up", "--create-database"); code != 0 {
+		t.Fatalf("migrate up --create-database: %s", stderr)
+	}
+
+	// A stored API key, and serve started without the secret key.
+	keys, err := secret.NewKeyring(secret.NewKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := keys.Seal("sk-stored-0123456789", domain.KeyAAD(domain.OpenAI))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := pgx.Connect(context.Background(), missing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.Exec(context.Background(), `UPDATE global_integration_defaults SET api_key_sealed = $1, api_key_hint = '6789' WHERE integration = 'openai'`, sealed)
+	db.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+missing), "", "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "")
+	if code != 1 || !strings.Contains(stderr, "AICONFIG_SECRET_KEY") || !strings.Contains(stderr, ".data/secret.key") || strings.Contains(stderr, "sk-stored") {
+		t.Errorf("serve without the secret key: exit %d, %q", code, stderr)
 	}
 }
