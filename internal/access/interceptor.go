@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/igny8/aiconfig/internal/audit"
@@ -63,8 +64,13 @@ func NewGuard(store Store) (*Guard, error) {
 func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	secret, err := auth.AuthFromMD(ctx, "bearer")
 	if err != nil || secret == "" {
-		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing,
-			Message: "missing bearer token: send metadata 'authorization: Bearer <token>'"}
+		msg := "missing bearer token: send metadata 'authorization: Bearer <token>'"
+		if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 && v[0] != "" {
+			// A token sent without its scheme is the usual slip: say so
+			// (without echoing the value, which may be the token).
+			msg = "the authorization metadata is not 'Bearer <token>': write the word Bearer and a space before the token"
+		}
+		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing, Message: msg}
 	}
 	p, ok, err := g.store.Authenticate(ctx, HashSecret(secret))
 	if err != nil {
