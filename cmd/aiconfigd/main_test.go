@@ -405,19 +405,34 @@ func (s *serving) logged(t *testing.T, msg, key string) string {
 	return ""
 }
 
-// TestBuildInfoMetric: aiconfig_build_info carries the version `version`
-// prints, not "(devel)".
-func TestBuildInfoMetric(t *testing.T) {
+// TestServeSettings: aiconfig_build_info carries the version `version`
+// prints (not "(devel)"); AICONFIG_DB_MAX_CONNS sizes the pool; a
+// plaintext listener beyond loopback is warned about, a loopback one not.
+func TestServeSettings(t *testing.T) {
 	url := pgtest.NewDatabase(t)
-	s := startServe(t, cleanEnv("AICONFIG_DATABASE_URL="+url), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
+	s := startServe(t, cleanEnv("AICONFIG_DATABASE_URL="+url, "AICONFIG_DB_MAX_CONNS=3"), "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0")
 	resp, err := http.Get("http://" + s.logged(t, "metrics", "listen") + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	if want := `version="` + testVersion + `"`; !strings.Contains(string(body), want) {
-		t.Errorf("aiconfig_build_info lacks %s:\n%s", want, grepLines(string(body), "aiconfig_build_info"))
+	for _, want := range []string{`aiconfig_build_info{schema_version="` + fmt.Sprint(store.ExpectedVersion()) + `",version="` + testVersion + `"} 1`, "aiconfig_db_pool_max_conns 3"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s:\n%s", want, grepLines(string(body), "aiconfig_"))
+		}
+	}
+	if strings.Contains(s.logs.String(), "without TLS") {
+		t.Errorf("a loopback listener was warned about:\n%s", s.logs.String())
+	}
+
+	exposed := startServe(t, cleanEnv("AICONFIG_DATABASE_URL="+url), "--listen", "0.0.0.0:0", "--metrics-listen", "")
+	if got := exposed.logged(t, "listening beyond loopback without TLS: tokens and API keys cross the network in clear; "+
+		"set AICONFIG_TLS_CERT and AICONFIG_TLS_KEY, or listen on 127.0.0.1 behind a TLS-terminating proxy", "level"); got != "WARN" {
+		t.Errorf("the warning is logged at %s", got)
+	}
+	if _, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+url, "AICONFIG_DB_MAX_CONNS=-1"), "", "serve"); code == 0 || !strings.Contains(stderr, "AICONFIG_DB_MAX_CONNS") {
+		t.Errorf("a negative pool size: exit %d, %q", code, stderr)
 	}
 }
 

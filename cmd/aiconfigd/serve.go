@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -28,6 +29,7 @@ type serveCmd struct {
 	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
 	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
 	CacheAccounts    int           `name:"cache-accounts" env:"AICONFIG_CACHE_ACCOUNTS" default:"${cache_accounts}" help:"Accounts kept in memory at most (bounds memory)."`
+	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
 	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
 	TLSCert          string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
 	TLSKey           string        `name:"tls-key" env:"AICONFIG_TLS_KEY" placeholder:"FILE" help:"Server private key (PEM)."`
@@ -61,7 +63,7 @@ func (c *serveCmd) Run(e *env) error {
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheAccounts, keys
-	cfg.DrainDelay, cfg.ChangesRetention = c.DrainDelay, c.ChangesRetention
+	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention = c.DBMaxConns, c.DrainDelay, c.ChangesRetention
 	cfg.Transport = server.Transport{TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSClientCA: c.TLSClientCA,
 		MaxConnectionAge: c.MaxConnectionAge, MaxRecvBytes: c.MaxRecvBytes}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -74,7 +76,19 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer a.Close()
+	warnIfExposed(log, a.Addr, cfg.Transport)
 	return a.Run(ctx)
+}
+
+// warnIfExposed says so when the gRPC listener is reachable from other
+// machines in plaintext (e.g. --listen :50061): bearer tokens, and the API
+// keys SERVICE callers receive, would cross the network in clear.
+func warnIfExposed(log *slog.Logger, addr net.Addr, t server.Transport) {
+	if tcp, ok := addr.(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && t.TLSCert == "" {
+		log.Warn("listening beyond loopback without TLS: tokens and API keys cross the network in clear; "+
+			"set AICONFIG_TLS_CERT and AICONFIG_TLS_KEY, or listen on 127.0.0.1 behind a TLS-terminating proxy",
+			"listen", addr.String())
+	}
 }
 
 func newLogger(w io.Writer, level string) (*slog.Logger, error) {

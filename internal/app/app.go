@@ -52,6 +52,10 @@ type Config struct {
 	// takes them already; the console's wiring reads them.
 	HTTPListen   string
 	HTTPInsecure bool
+
+	// DBMaxConns caps the database pool (AICONFIG_DB_MAX_CONNS); 0 leaves
+	// the URL's pool_max_conns, else pgx's default.
+	DBMaxConns int32
 }
 
 // Defaults are the production settings.
@@ -85,6 +89,8 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_DRAIN_DELAY must not be negative")
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
+	case c.DBMaxConns < 0:
+		return errors.New("AICONFIG_DB_MAX_CONNS must not be negative")
 	}
 	return c.Transport.Check()
 }
@@ -122,7 +128,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 			a.Close()
 		}
 	}()
-	if a.Store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, store.MaxConns(cfg.DBMaxConns)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.CheckSchema(ctx); err != nil {

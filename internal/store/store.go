@@ -32,11 +32,14 @@ type Store struct {
 }
 
 // Open connects a pool to databaseURL and checks that it answers.
-func Open(ctx context.Context, databaseURL string) (*Store, error) {
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The parse error may quote the URL, password included.
 		return nil, errors.New("invalid database URL (details withheld: they may include a password)")
+	}
+	for _, o := range opts {
+		o(cfg)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
