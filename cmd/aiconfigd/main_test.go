@@ -2,13 +2,16 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -360,6 +363,7 @@ func (s *syncBuffer) String() string {
 type serving struct {
 	cmd  *exec.Cmd
 	logs *syncBuffer
+	stop func() // SIGTERM, and wait for the exit
 }
 
 // startServe starts the binary's serve in env and waits until it logs
@@ -375,10 +379,14 @@ func startServe(t *testing.T, env []string, args ...string) *serving {
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		<-exited
-	})
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			<-exited
+		})
+	}
+	t.Cleanup(s.stop)
 	for i := 0; !strings.Contains(s.logs.String(), `"msg":"serving"`); i++ {
 		select {
 		case <-exited:
@@ -669,5 +677,79 @@ func TestErrorsSayWhatToDo(t *testing.T) {
 	_, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+missing), "", "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "")
 	if code != 1 || !strings.Contains(stderr, "AICONFIG_SECRET_KEY") || !strings.Contains(stderr, ".data/secret.key") || strings.Contains(stderr, "sk-stored") {
 		t.Errorf("serve without the secret key: exit %d, %q", code, stderr)
+	}
+}
+
+// TestTracingFromEnv: with an OTLP endpoint in the environment, serve
+// sends the spans of a call that carried a traceparent to the collector
+// (here a stand-in that keeps what it receives), at the latest when it
+// stops; unsupported settings stop it with a line naming the variable.
+func TestTracingFromEnv(t *testing.T) {
+	var mu sync.Mutex
+	var received [][]byte
+	collector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			body = zr
+		}
+		b, _ := io.ReadAll(body)
+		if r.URL.Path == "/v1/traces" {
+			mu.Lock()
+			received = append(received, b)
+			mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	defer collector.Close()
+
+	url := pgtest.NewDatabase(t)
+	ctx := context.Background()
+	st, err := store.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, token, err := access.IssueToken(ctx, st, "admin", domain.RoleAdmin, "")
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startServe(t, cleanEnv("AICONFIG_DATABASE_URL="+url, "OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL),
+		"--listen", "127.0.0.1:0", "--metrics-listen", "")
+	conn, err := grpc.NewClient(s.logged(t, "serving", "listen"), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const traceID = "0af7651916cd43dd8448eb211c80319c"
+	call := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token, "traceparent", "00-"+traceID+"-b7ad6b7169203331-01")
+	if _, err := pb.NewAccountServiceClient(conn).UpsertAccount(call, &pb.UpsertAccountRequest{Account: &pb.Account{Id: "acct", Plan: pb.Plan_PLAN_FREE}}); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	id, _ := hex.DecodeString(traceID)
+	mu.Lock()
+	defer mu.Unlock()
+	found := false
+	for _, b := range received {
+		found = found || bytes.Contains(b, id)
+	}
+	if !found {
+		t.Fatalf("the collector received %d exports, none with trace %s; log:\n%s", len(received), traceID, s.logs.String())
+	}
+	if strings.Contains(s.logs.String(), token) {
+		t.Error("the log holds the token")
+	}
+
+	for _, bad := range []string{"OTEL_TRACES_EXPORTER=zipkin", "OTEL_TRACES_SAMPLER=sometimes", "OTEL_EXPORTER_OTLP_PROTOCOL=http/json"} {
+		name, _, _ := strings.Cut(bad, "=")
+		_, stderr, code := runBin(t, cleanEnv("AICONFIG_DATABASE_URL="+url, "OTEL_EXPORTER_OTLP_ENDPOINT="+collector.URL, bad), "", "serve", "--metrics-listen", "")
+		if code != 1 || !strings.Contains(stderr, name) || strings.Count(strings.TrimSpace(stderr), "\n") != 0 {
+			t.Errorf("%s: exit %d, stderr %q; want one line naming %s", bad, code, stderr, name)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/server"
+	"github.com/igny8/aiconfig/internal/tracing"
 )
 
 // serveCmd is every setting of a serving replica. Defaults come from
@@ -44,7 +45,9 @@ type serveCmd struct {
 func (serveCmd) Help() string {
 	return `Every flag can also be set by the environment variable named beside it; the flag wins.
 
-Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation).`
+Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation).
+
+Tracing (OpenTelemetry, off by default) follows the standard variables: OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_ENDPOINT turns it on; OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or grpc), OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME (default aiconfigd), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on), OTEL_SDK_DISABLED. Calls continue the caller's W3C traceparent; store queries are child spans.`
 }
 
 func (c *serveCmd) Run(e *env) error {
@@ -59,10 +62,23 @@ func (c *serveCmd) Run(e *env) error {
 	if err != nil {
 		return err
 	}
+	tracer, stopTracing, err := tracing.FromEnv(context.Background(), log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Send the spans still batched before exiting.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("tracing: spans not sent at shutdown", "error", err.Error())
+		}
+	}()
 	cfg := app.Defaults()
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheAccounts, keys
+	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention = c.DBMaxConns, c.DrainDelay, c.ChangesRetention
 	cfg.Transport = server.Transport{TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSClientCA: c.TLSClientCA,
 		MaxConnectionAge: c.MaxConnectionAge, MaxRecvBytes: c.MaxRecvBytes}

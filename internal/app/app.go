@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
@@ -56,6 +58,9 @@ type Config struct {
 	// DBMaxConns caps the database pool (AICONFIG_DB_MAX_CONNS); 0 leaves
 	// the URL's pool_max_conns, else pgx's default.
 	DBMaxConns int32
+	// Tracer records a span per call and per store query within it
+	// (internal/tracing builds it from OTEL_*); nil: tracing off.
+	Tracer trace.TracerProvider
 }
 
 // Defaults are the production settings.
@@ -128,7 +133,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 			a.Close()
 		}
 	}()
-	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, store.MaxConns(cfg.DBMaxConns)); err != nil {
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, store.MaxConns(cfg.DBMaxConns), store.Tracing(cfg.Tracer)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.CheckSchema(ctx); err != nil {
@@ -149,7 +154,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		a.Follower.Apply, a.Follower.InStep, a.Follower.Lost = a.Cache.Invalidate, a.Cache.SetInStep, a.Cache.Lost
 	}
 	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, FeedProgress: cfg.ChangesProgress,
-		Log: log, Metrics: a.Metrics}, cfg.Transport); err != nil {
+		Log: log, Metrics: a.Metrics, Tracer: cfg.Tracer}, cfg.Transport); err != nil {
 		return nil, err
 	}
 	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {
