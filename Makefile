@@ -11,7 +11,7 @@ PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
 HEALTH_PROBE_VERSION := v0.4.62
 
-.PHONY: run test lint generate build tools grpcurl e2e bench clean
+.PHONY: run test lint generate build tools grpcurl e2e bench clean proto-baseline
 
 # What `aiconfigd version` and aiconfig_build_info report: from git when
 # this is a checkout (the nearest tag, else the commit), else "devel".
@@ -44,17 +44,23 @@ bench: build
 e2e: build grpcurl
 	scripts/e2e.sh
 
-## lint: gofmt, go vet, buf lint, generated code up to date
+## lint: gofmt, go vet, buf lint, no breaking change against the released API, generated code up to date
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	buf lint
+	buf breaking --against proto-baseline
 	$(MAKE) generate
 	@git diff --exit-code --stat -- gen/ || { echo "gen/ is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- gen/)" || { echo "gen/ has untracked files: run make generate and commit"; exit 1; }
 
 generate: tools
 	buf generate
+
+## proto-baseline: at a release, make the current API the one buf breaking protects
+proto-baseline:
+	rm -rf proto-baseline/aiconfig
+	cp -r proto/aiconfig proto-baseline/
 
 tools:
 	@command -v buf >/dev/null || go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
