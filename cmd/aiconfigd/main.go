@@ -57,6 +57,9 @@ func main() {
 func run(args []string, e *env) int {
 	var c cli
 	parser := newParser(&c, e)
+	if len(args) > 0 && args[0] == "help" { // aiconfigd help [command...]
+		args = append(args[1:], "--help")
+	}
 	if len(args) == 0 {
 		parser.Stdout = e.stderr
 		parser.Exit = func(int) { os.Exit(2) }

@@ -144,6 +144,9 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 	if t.Failed() {
 		return
 	}
+	if stdout, _, code := runBin(t, cleanEnv(), "", "help", "token", "create"); code != 0 || !strings.HasPrefix(stdout, "Usage: aiconfigd token create") {
+		t.Errorf("aiconfigd help token create: exit %d\n%s", code, stdout)
+	}
 	// Asking for help is not an error; asking for nothing is.
 	if _, stderr, code := runBin(t, cleanEnv(), ""); code == 0 || !strings.Contains(stderr, "Usage: aiconfigd") {
 		t.Errorf("aiconfigd with no command: exit %d, stderr:\n%s", code, stderr)
