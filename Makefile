@@ -22,10 +22,16 @@ PY_GEN := clients/python/aiconfig/v1 clients/python/aiconfig/_rpc
 # python3 a version manager (pyenv) may put first on PATH.
 PYTHON ?= /usr/bin/python3
 
-.PHONY: run test test-python lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean
+.PHONY: run test test-python lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean proto-baseline
+
+# What `aiconfigd version` and aiconfig_build_info report: from git when
+# this is a checkout (the nearest tag, else the commit), else "devel".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS := -X github.com/igny8/aiconfig/internal/buildinfo.version=$(VERSION) -X github.com/igny8/aiconfig/internal/buildinfo.commit=$(COMMIT)
 
 build:
-	go build -o bin/aiconfigd ./cmd/aiconfigd
+	go build -ldflags "$(LDFLAGS)" -o bin/aiconfigd ./cmd/aiconfigd
 
 ## run: find or start PostgreSQL, migrate, print a dev admin token, serve on 127.0.0.1:50051
 run: build
@@ -62,11 +68,12 @@ screenshots: build
 e2e: build grpcurl
 	scripts/e2e.sh
 
-## lint: gofmt, go vet, buf lint, generated code up to date
+## lint: gofmt, go vet, buf lint, no breaking change against the released API, generated code up to date
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	buf lint
+	buf breaking --against proto-baseline
 	$(MAKE) generate
 	@git diff --exit-code --stat -- gen/ $(PY_GEN) || { echo "gen/ or the Python stubs are stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- gen/ $(PY_GEN))" || { echo "gen/ or the Python stubs have untracked files: run make generate and commit"; exit 1; }
@@ -99,6 +106,11 @@ python-rpc-protos:
 		  sed 's/^package google\.rpc;/package aiconfig.rpc;/' "$$tmp/package/google/rpc/$$f.proto"; \
 		} > clients/python/proto/aiconfig/_rpc/$$f.proto; \
 	done
+
+## proto-baseline: at a release, make the current API the one buf breaking protects
+proto-baseline:
+	rm -rf proto-baseline/aiconfig
+	cp -r proto/aiconfig proto-baseline/
 
 tools:
 	@command -v buf >/dev/null || go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)

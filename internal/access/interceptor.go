@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/igny8/aiconfig/internal/audit"
@@ -66,9 +67,18 @@ func NewGuard(store Store, limits Limits, denied *DeniedLog) (*Guard, error) {
 		writes: newLimiters(limits.Writes, limits.WritesBurst)}, nil
 }
 
+// missingToken is the UNAUTHENTICATED for a call without a bearer token.
+func missingToken(ctx context.Context) *domain.Error {
+	msg := "missing bearer token: send metadata 'authorization: Bearer <token>'"
+	if v := metadata.ValueFromIncomingContext(ctx, "authorization"); len(v) > 0 && v[0] != "" {
+		// A token sent without its scheme is the usual slip: say so
+		// (without echoing the value, which may be the token).
+		msg = "the authorization metadata is not 'Bearer <token>': write the word Bearer and a space before the token"
+	}
+	return &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing, Message: msg}
+}
+
 var (
-	errTokenMissing = &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing,
-		Message: "missing bearer token: send metadata 'authorization: Bearer <token>'"}
 	errTokenInvalid = &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenInvalid,
 		Message: "the bearer token is unknown or revoked"}
 )
@@ -84,7 +94,7 @@ func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	var hash [32]byte
 	switch {
 	case err != nil || secret == "":
-		err = errTokenMissing
+		err = missingToken(ctx)
 	case !WellFormed(secret):
 		err = errTokenInvalid
 	default:

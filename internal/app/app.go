@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/igny8/aiconfig/internal/access"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/metrics"
 	"github.com/igny8/aiconfig/internal/secret"
@@ -56,6 +58,12 @@ type Config struct {
 	// MaxStale: through a database outage, reads stay SERVING while the
 	// change feed was in step less than this long ago.
 	MaxStale time.Duration
+	// DBMaxConns caps the database pool (AICONFIG_DB_MAX_CONNS); 0 leaves
+	// the URL's pool_max_conns, else pgx's default.
+	DBMaxConns int32
+	// Tracer records a span per call and per store query within it
+	// (internal/tracing builds it from OTEL_*); nil: tracing off.
+	Tracer trace.TracerProvider
 }
 
 // Defaults are the production settings.
@@ -93,6 +101,8 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_RATE_UNAUTHENTICATED and AICONFIG_RATE_WRITES must be positive")
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
+	case c.DBMaxConns < 0:
+		return errors.New("AICONFIG_DB_MAX_CONNS must not be negative")
 	}
 	if err := c.Transport.Check(); err != nil {
 		return err
@@ -140,7 +150,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 			a.Close()
 		}
 	}()
-	if a.Store, err = store.Open(ctx, cfg.DatabaseURL); err != nil {
+	if a.Store, err = store.Open(ctx, cfg.DatabaseURL, store.MaxConns(cfg.DBMaxConns), store.Tracing(cfg.Tracer)); err != nil {
 		return nil, err
 	}
 	if err := a.Store.CheckSchema(ctx); err != nil {
@@ -162,7 +172,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 	}
 	a.Denied = access.NewDeniedLog(a.Store)
 	if a.Server, err = server.New(server.Deps{Store: a.Store, Keys: cfg.Keys, Cache: a.Cache, Feed: a.Follower, FeedProgress: cfg.ChangesProgress,
-		Log: log, Metrics: a.Metrics, Limits: cfg.Limits, Denied: a.Denied}, cfg.Transport); err != nil {
+		Log: log, Metrics: a.Metrics, Limits: cfg.Limits, Denied: a.Denied, Tracer: cfg.Tracer}, cfg.Transport); err != nil {
 		return nil, err
 	}
 	var tlsConf *tls.Config

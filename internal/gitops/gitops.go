@@ -76,23 +76,19 @@ func Export(l store.GlobalLayer) ([]byte, error) {
 		Defaults: map[string]Defaults{},
 	}}
 	for _, i := range domain.Integrations {
-		p := l.Settings.Defaults[i].Params
-		f.Settings.Defaults[i.String()] = Defaults{Model: domain.Deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
-			ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle}
+		f.Settings.Defaults[i.String()] = defaultsOf(l.Settings.Defaults[i].Params)
 	}
 	models := slices.Clone(l.Models)
 	slices.SortFunc(models, func(a, b domain.Model) int {
 		return strings.Compare(a.Integration.String()+"/"+a.ID, b.Integration.String()+"/"+b.ID)
 	})
 	for _, m := range models {
-		f.Models = append(f.Models, Model{Integration: m.Integration.String(), Model: m.ID, DisplayName: m.DisplayName, Enabled: m.Enabled,
-			MaxOutputTokens: m.MaxOutputTokens, MinTemperature: m.MinTemperature, MaxTemperature: m.MaxTemperature,
-			ImageSizes: m.ImageSizes, ImageQualities: m.ImageQualities, ImageStyles: m.ImageStyles})
+		f.Models = append(f.Models, modelOf(m))
 	}
 	prompts := slices.Clone(l.Prompts)
 	slices.SortFunc(prompts, func(a, b domain.GlobalPrompt) int { return strings.Compare(a.PromptType, b.PromptType) })
 	for _, p := range prompts {
-		f.Prompts = append(f.Prompts, Prompt{PromptType: p.PromptType, Description: p.Description, Variables: nonNil(p.Variables), Text: p.Text})
+		f.Prompts = append(f.Prompts, promptOf(p))
 	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
@@ -104,12 +100,38 @@ func Export(l store.GlobalLayer) ([]byte, error) {
 	return buf.Bytes(), enc.Close()
 }
 
-// Parse reads a file strictly: unknown keys are errors.
+// The file's form of each part of the layer: Export writes it and the
+// import's diff compares it, field by field.
+func defaultsOf(p domain.Params) Defaults {
+	return Defaults{Model: domain.Deref(p.Model), Temperature: p.Temperature, MaxTokens: p.MaxTokens,
+		ImageSize: p.ImageSize, ImageQuality: p.ImageQuality, ImageStyle: p.ImageStyle}
+}
+
+func modelOf(m domain.Model) Model {
+	return Model{Integration: m.Integration.String(), Model: m.ID, DisplayName: m.DisplayName, Enabled: m.Enabled,
+		MaxOutputTokens: m.MaxOutputTokens, MinTemperature: m.MinTemperature, MaxTemperature: m.MaxTemperature,
+		ImageSizes: m.ImageSizes, ImageQualities: m.ImageQualities, ImageStyles: m.ImageStyles}
+}
+
+func promptOf(p domain.GlobalPrompt) Prompt {
+	return Prompt{PromptType: p.PromptType, Description: p.Description, Variables: nonNil(p.Variables), Text: p.Text}
+}
+
+// Parse reads a file strictly: every unknown key is an error naming its
+// path in the file (and the key it was probably meant to be).
 func Parse(b []byte) (File, error) {
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		return f, fmt.Errorf("not a valid aiconfig file: %w", err)
+	}
+	if doc.Kind == 0 {
+		return f, fmt.Errorf("not a valid aiconfig file: it is empty (aiconfigd export writes one)")
+	}
+	if problems := unknownKeys(&doc, reflect.TypeFor[File](), ""); len(problems) > 0 {
+		return f, fmt.Errorf("not a valid aiconfig file; nothing was changed:\n  %s", strings.Join(problems, "\n  "))
+	}
+	if err := doc.Decode(&f); err != nil {
 		return f, fmt.Errorf("not a valid aiconfig file: %w", err)
 	}
 	return f, nil
@@ -120,7 +142,7 @@ type Plan struct {
 	Settings *domain.GlobalSettings // nil: unchanged
 	Models   []domain.Model         // to create or replace
 	Prompts  []domain.GlobalPrompt  // to create or replace
-	Diff     []string               // one line per change, for people
+	Diff     []string               // one entry per changed field, for people (a text's entry is a line diff)
 }
 
 // Empty reports whether the plan changes nothing.
@@ -133,6 +155,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 	var problems []string
 	bad := func(where string, err error) { problems = append(problems, where+": "+err.Error()) }
 	var plan Plan
+	var modelDiff []string // listed after the settings, in the file's order
 
 	// Models first: settings are validated against the catalog they yield.
 	byKey := map[string]domain.Model{}
@@ -168,10 +191,10 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		}
 		plan.Models = append(plan.Models, m)
 		if exists {
-			plan.Diff = append(plan.Diff, "~ model "+key)
+			modelDiff = append(modelDiff, changed("~ model "+key, modelOf(old), modelOf(m))...)
 			after = slices.DeleteFunc(after, func(x domain.Model) bool { return x.Integration == integ && x.ID == m.ID })
 		} else {
-			plan.Diff = append(plan.Diff, "+ model "+key)
+			modelDiff = append(modelDiff, "+ model "+key)
 		}
 		after = append(after, m)
 	}
@@ -224,9 +247,10 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		} else if !reflect.DeepEqual(paramsOf(next), paramsOf(cur.Settings)) ||
 			next.TextIntegration != cur.Settings.TextIntegration || next.ImageIntegration != cur.Settings.ImageIntegration {
 			plan.Settings = &next
-			plan.Diff = append(plan.Diff, "~ settings")
+			plan.Diff = append(plan.Diff, settingsDiff(cur.Settings, next)...)
 		}
 	}
+	plan.Diff = append(plan.Diff, modelDiff...)
 
 	prompts := map[string]domain.GlobalPrompt{}
 	for _, p := range cur.Prompts {
@@ -251,7 +275,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		}
 		plan.Prompts = append(plan.Prompts, p)
 		if exists {
-			plan.Diff = append(plan.Diff, "~ prompt "+p.PromptType)
+			plan.Diff = append(plan.Diff, changed("~ prompt "+p.PromptType, promptOf(old), promptOf(p))...)
 		} else {
 			plan.Diff = append(plan.Diff, "+ prompt "+p.PromptType)
 		}

@@ -3,6 +3,7 @@ package gitops_test
 import (
 	"bytes"
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,5 +125,87 @@ func TestInvalidImportChangesNothing(t *testing.T) {
 				t.Fatal("an invalid import changed the database")
 			}
 		})
+	}
+}
+
+// TestImportDiffIsFieldLevel: a dry run names each changed field with its
+// old and new value, not only the entry.
+func TestImportDiffIsFieldLevel(t *testing.T) {
+	st, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	good := string(export(t, st))
+	edit := func(s, old, new string) string {
+		t.Helper()
+		if !strings.Contains(s, old) {
+			t.Fatalf("the export has no %q; fix the test", old)
+		}
+		return strings.Replace(s, old, new, 1)
+	}
+	changed := edit(good, "model: gpt-4o-mini\n      temperature: 0.7\n", "model: gpt-4o-mini\n      temperature: 0.5\n")
+	plan, err := gitops.Import(context.Background(), st, []byte(changed), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"~ settings.openai.temperature: 0.7 → 0.5"}; !slices.Equal(plan.Diff, want) {
+		t.Fatalf("diff %q, want %q", plan.Diff, want)
+	}
+
+	changed = edit(changed, "text_integration: openai", "text_integration: anthropic")
+	changed = edit(changed, "display_name: GPT-4o mini\n    enabled: true", "display_name: GPT-4o mini\n    enabled: false")
+	changed = edit(changed, "      - Every keyword belongs to exactly one cluster", "      - Each keyword belongs to exactly one cluster")
+	plan, err = gitops.Import(context.Background(), st, []byte(changed), true)
+	if err == nil {
+		t.Fatal("disabling the default model should be refused")
+	}
+	changed = edit(changed, "display_name: GPT-4o mini\n    enabled: false", "display_name: GPT-4o mini\n    enabled: true")
+	changed = edit(changed, "display_name: GPT-4o mini", "display_name: GPT-4o Mini")
+	if plan, err = gitops.Import(context.Background(), st, []byte(changed), true); err != nil {
+		t.Fatal(err)
+	}
+	diff := strings.Join(plan.Diff, "\n")
+	for _, want := range []string{
+		"~ settings.text_integration: openai → anthropic",
+		"~ settings.openai.temperature: 0.7 → 0.5",
+		`~ model openai/gpt-4o-mini display_name: "GPT-4o mini" → "GPT-4o Mini"`,
+		"~ prompt clustering text:\n    - - Every keyword belongs to exactly one cluster; do not invent keywords.\n    + - Each keyword belongs",
+	} {
+		if !strings.Contains(diff, want) {
+			t.Errorf("diff lacks %q:\n%s", want, diff)
+		}
+	}
+}
+
+// TestUnknownKeysNameTheirPath: a misspelt key anywhere in the file is an
+// error naming its path and the key it probably meant.
+func TestUnknownKeysNameTheirPath(t *testing.T) {
+	st, err := store.Open(context.Background(), pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	good := string(export(t, st))
+	bad := strings.Replace(good, "text_integration:", "text_integraton:", 1)
+	bad = strings.Replace(bad, "model: gpt-4o-mini\n      temperature: 0.7\n", "model: gpt-4o-mini\n      temprature: 0.7\n", 1)
+	bad = strings.Replace(bad, "    enabled: true", "    enabld: true", 1)
+	bad = strings.Replace(bad, "  - prompt_type: clustering", "  - prompt_type: clustering\n    colour: blue", 1)
+	_, err = gitops.Import(context.Background(), st, []byte(bad), true)
+	if err == nil {
+		t.Fatal("unknown keys were accepted")
+	}
+	for _, want := range []string{
+		"settings.text_integraton: unknown key (did you mean text_integration?)",
+		"settings.defaults.openai.temprature: unknown key (did you mean temperature?)",
+		"models[0].enabld: unknown key (did you mean enabled?)",
+		"prompts[0].colour: unknown key (valid keys: prompt_type, description, variables, text)",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "gitops.") {
+		t.Errorf("the error names Go types:\n%v", err)
 	}
 }

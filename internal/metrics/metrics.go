@@ -6,7 +6,6 @@ package metrics
 import (
 	"net/http"
 	"net/http/pprof"
-	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/igny8/aiconfig/internal/buildinfo"
 	"github.com/igny8/aiconfig/internal/cache"
 	"github.com/igny8/aiconfig/internal/store"
 )
@@ -41,10 +41,7 @@ func New(st *store.Store, c *cache.Cache, f *store.Follower) *Metrics {
 	}
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.GRPC, m.lag)
 
-	version := "devel"
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		version = bi.Main.Version
-	}
+	version := buildinfo.Get().Version // what `aiconfigd version` prints
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "aiconfig_build_info", Help: "Build information; always 1."}, []string{"version", "schema_version"})
 	build.WithLabelValues(version, strconv.FormatUint(uint64(store.ExpectedVersion()), 10)).Set(1)
 	reg.MustRegister(build)

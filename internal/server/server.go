@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -41,6 +42,8 @@ type Deps struct {
 	// Limits and Denied keep floods off the database and the audit log.
 	Limits access.Limits
 	Denied *access.DeniedLog
+	// Tracer: a span per call (see tracingOption); nil: tracing off, no cost.
+	Tracer trace.TracerProvider
 }
 
 // Transport is how the server meets its clients.
@@ -139,6 +142,9 @@ func New(d Deps, t Transport) (*Server, error) {
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
 	// which profiling showed to cost more than the handler itself.
+	if d.Tracer != nil {
+		opts = append(opts, tracingOption(d.Tracer))
+	}
 	opts = append(opts, grpc.ForceServerCodecV2(api.Codec()))
 	opts = append(opts, grpc.NumStreamWorkers(uint32(max(128, 8*runtime.GOMAXPROCS(0)))))
 	s := grpc.NewServer(opts...)

@@ -31,7 +31,7 @@ func newMigrate(databaseURL string) (*migrate.Migrate, error) {
 	}
 	m, err := migrate.NewWithSourceInstance("iofs", src, u)
 	if err != nil {
-		return nil, fmt.Errorf("open migrations: %w", err)
+		return nil, fmt.Errorf("open migrations: %w", explainConnectErr(err))
 	}
 	return m, nil
 }

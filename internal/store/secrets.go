@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -62,21 +61,35 @@ func (s *Store) CheckKeys(ctx context.Context, keys *secret.Keyring) error {
 	if err != nil {
 		return err
 	}
-	var problems []string
+	var problems keysError
 	for _, integ := range domain.Integrations {
 		d := g.Defaults[integ]
 		if !d.APIKey.IsSet() {
 			continue
 		}
 		if _, err := keys.Open(d.APIKey.Sealed, domain.KeyAAD(integ)); err != nil {
-			problems = append(problems, integ.String()+": "+err.Error())
+			problems = append(problems, fmt.Errorf("%s: %w", integ, err))
 		}
 	}
 	if len(problems) > 0 {
-		return errors.New("stored API keys cannot be opened: " + strings.Join(problems, "; "))
+		return problems
 	}
 	return nil
 }
+
+// keysError lists every stored key that does not open, keeping the causes
+// (errors.Is finds secret.ErrNoKey, so `serve` can say where a dev key is).
+type keysError []error
+
+func (e keysError) Error() string {
+	parts := make([]string, len(e))
+	for i, err := range e {
+		parts[i] = err.Error()
+	}
+	return "stored API keys cannot be opened: " + strings.Join(parts, "; ")
+}
+
+func (e keysError) Unwrap() []error { return e }
 
 // RotateKeys re-seals every stored API key under the keyring's active key
 // in one transaction, and returns how many it re-sealed.
