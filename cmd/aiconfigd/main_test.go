@@ -82,7 +82,9 @@ func TestMain(m *testing.M) {
 // cleanEnv is the test's environment without any AICONFIG_ or OTEL_
 // variable, plus extra: each test says exactly what the binary sees.
 func cleanEnv(extra ...string) []string {
-	var out []string
+	// No HTTP listener unless a test asks: tests run side by side, and
+	// the default address would be taken by the first.
+	out := []string{"AICONFIG_HTTP_LISTEN="}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "AICONFIG_") && !strings.HasPrefix(kv, "OTEL_") {
 			out = append(out, kv)
@@ -378,7 +380,7 @@ type serving struct {
 // "serving"; it is stopped with SIGTERM when the test ends.
 func startServe(t *testing.T, env []string, args ...string) *serving {
 	t.Helper()
-	cmd := exec.Command(buildBinary(t), append([]string{"serve", "--drain-delay", "0s"}, args...)...)
+	cmd := exec.Command(buildBinary(t), append([]string{"serve", "--drain-delay", "0s", "--http-listen", ""}, args...)...)
 	cmd.Env = env
 	s := &serving{cmd: cmd, logs: &syncBuffer{}}
 	cmd.Stderr = s.logs

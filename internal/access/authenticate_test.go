@@ -17,10 +17,15 @@ func (noTokens) Authenticate(context.Context, [32]byte) (*domain.Principal, bool
 	return nil, false, nil
 }
 
+func (noTokens) Cached([32]byte) (*domain.Principal, bool) { return nil, false }
+
 // TestAuthenticateSaysWhatWasExpected: a token sent without "Bearer " is
 // told what the header must look like, and the value is not echoed.
 func TestAuthenticateSaysWhatWasExpected(t *testing.T) {
-	g := &Guard{store: noTokens{}}
+	g, err := NewGuard(noTokens{}, DefaultLimits(), NewDeniedLog(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cases := []struct {
 		header, reason, mention string
 	}{
@@ -28,6 +33,7 @@ func TestAuthenticateSaysWhatWasExpected(t *testing.T) {
 		{"aic_secretvalue", domain.ReasonTokenMissing, "write the word Bearer and a space before the token"},
 		{"Token aic_secretvalue", domain.ReasonTokenMissing, "write the word Bearer and a space before the token"},
 		{"Bearer aic_secretvalue", domain.ReasonTokenInvalid, "unknown or revoked"},
+		{"Bearer aic_" + strings.Repeat("x", 43), domain.ReasonTokenInvalid, "unknown or revoked"},
 	}
 	for _, c := range cases {
 		ctx := context.Background()

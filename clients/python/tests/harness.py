@@ -150,7 +150,7 @@ class Server:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [str(BIN), "serve", "--listen", self.addr, "--metrics-listen", self.metrics, "--drain-delay", "0s"],
+            [str(BIN), "serve", "--listen", self.addr, "--metrics-listen", self.metrics, "--http-listen", "", "--drain-delay", "0s"],
             env=self.db.env, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + 20
         while "aiconfig_cache_listener_connected 1" not in self._scrape():

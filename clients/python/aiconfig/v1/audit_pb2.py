@@ -17,7 +17,7 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61iconfig/v1/audit.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x02\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61\x63tor_token_id\x18\x03 \x01(\t\x12\x12\n\nactor_name\x18\x04 \x01(\t\x12%\n\nactor_role\x18\x05 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x0b\n\x03rpc\x18\x06 \x01(\t\x12\x10\n\x08resource\x18\x07 \x01(\t\x12\x12\n\naccount_id\x18\x08 \x01(\t\x12\x0f\n\x07outcome\x18\t \x01(\t\x12\x0e\n\x06reason\x18\n \x01(\t\x12\'\n\x06\x62\x65\x66ore\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x05\x61\x66ter\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\r \x01(\t\"\xd7\x01\n\x16ListAuditEventsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x12\n\nactor_name\x18\x03 \x01(\t\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"[\n\x17ListAuditEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.aiconfig.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2x\n\x0c\x41uditService\x12h\n\x0fListAuditEvents\x12#.aiconfig.v1.ListAuditEventsRequest\x1a$.aiconfig.v1.ListAuditEventsResponse\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61iconfig/v1/audit.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf2\x02\n\nAuditEvent\x12\n\n\x02id\x18\x01 \x01(\x03\x12/\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x61\x63tor_token_id\x18\x03 \x01(\t\x12\x12\n\nactor_name\x18\x04 \x01(\t\x12%\n\nactor_role\x18\x05 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x0b\n\x03rpc\x18\x06 \x01(\t\x12\x10\n\x08resource\x18\x07 \x01(\t\x12\x12\n\naccount_id\x18\x08 \x01(\t\x12\x0f\n\x07outcome\x18\t \x01(\t\x12\x0e\n\x06reason\x18\n \x01(\t\x12\'\n\x06\x62\x65\x66ore\x18\x0b \x01(\x0b\x32\x17.google.protobuf.Struct\x12&\n\x05\x61\x66ter\x18\x0c \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x12\n\nrequest_id\x18\r \x01(\t\x12\x0c\n\x04peer\x18\x0e \x01(\t\x12\r\n\x05\x63ount\x18\x0f \x01(\x05\"\xd7\x01\n\x16ListAuditEventsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08resource\x18\x02 \x01(\t\x12\x12\n\nactor_name\x18\x03 \x01(\t\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"[\n\x17ListAuditEventsResponse\x12\'\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x17.aiconfig.v1.AuditEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2x\n\x0c\x41uditService\x12h\n\x0fListAuditEvents\x12#.aiconfig.v1.ListAuditEventsRequest\x1a$.aiconfig.v1.ListAuditEventsResponse\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.audit_pb2', globals())
@@ -28,11 +28,11 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _AUDITSERVICE.methods_by_name['ListAuditEvents']._options = None
   _AUDITSERVICE.methods_by_name['ListAuditEvents']._serialized_options = b'\220\002\001\212\265\030\003\n\001\001'
   _AUDITEVENT._serialized_start=156
-  _AUDITEVENT._serialized_end=497
-  _LISTAUDITEVENTSREQUEST._serialized_start=500
-  _LISTAUDITEVENTSREQUEST._serialized_end=715
-  _LISTAUDITEVENTSRESPONSE._serialized_start=717
-  _LISTAUDITEVENTSRESPONSE._serialized_end=808
-  _AUDITSERVICE._serialized_start=810
-  _AUDITSERVICE._serialized_end=930
+  _AUDITEVENT._serialized_end=526
+  _LISTAUDITEVENTSREQUEST._serialized_start=529
+  _LISTAUDITEVENTSREQUEST._serialized_end=744
+  _LISTAUDITEVENTSRESPONSE._serialized_start=746
+  _LISTAUDITEVENTSRESPONSE._serialized_end=837
+  _AUDITSERVICE._serialized_start=839
+  _AUDITSERVICE._serialized_end=959
 # @@protoc_insertion_point(module_scope)

@@ -136,7 +136,8 @@ class ConfigServiceServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def UpsertIntegrationOverride(self, request, context):
-        """UpsertIntegrationOverride creates or updates an override (plan >= Starter).
+        """UpsertIntegrationOverride creates or updates an override (plan >=
+        Starter); clearing fields with the update_mask is allowed on every plan.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
