@@ -34,7 +34,8 @@ const (
 	ReasonAPIKeyUnreadable    = "API_KEY_UNREADABLE"        // a stored key does not open with the server's secret keys
 	ReasonSecretKeyMissing    = "SECRET_KEY_NOT_CONFIGURED" // the server cannot seal API keys
 	ReasonMigrationsPending   = "MIGRATIONS_PENDING"
-	ReasonModelInUse          = "MODEL_IN_USE" // a catalog change would break a global default
+	ReasonModelInUse          = "MODEL_IN_USE"     // a catalog change would break a global default
+	ReasonKeyNotDeployed      = "KEY_NOT_DEPLOYED" // secrets rotate: a live replica lacks the new key
 
 	// OUT_OF_RANGE
 	ReasonRevisionCompacted = "REVISION_COMPACTED" // metadata oldest_revision: the change feed must start over

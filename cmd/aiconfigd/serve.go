@@ -62,7 +62,7 @@ func (c *serveCmd) Run(e *env) error {
 	if _, err := c.url(); err != nil {
 		return err
 	}
-	keys, err := secret.FromEnv()
+	keys, err := secret.NewKeys(secret.SourceFromEnv())
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (c *serveCmd) Run(e *env) error {
 	defer stop()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
-		if keys == nil && errors.Is(err, secret.ErrNoKey) {
+		if keys.Current() == nil && errors.Is(err, secret.ErrNoKey) {
 			return fmt.Errorf("%w (in a checkout that ran `make run`, the dev key is .data/secret.key: source .data/env)", err)
 		}
 		return err

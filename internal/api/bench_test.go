@@ -11,6 +11,7 @@ import (
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/api"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/testsrv"
 )
 
@@ -55,7 +56,7 @@ func BenchmarkModelConfigHandler(b *testing.B) {
 	if _, err := env.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-0000000000000000"}}}); err != nil {
 		b.Fatal(err)
 	}
-	h := &api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: env.Keys}
+	h := &api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: secret.Static(env.Keys)}
 	ctx := access.WithPrincipal(context.Background(), &domain.Principal{Name: "w", Role: domain.RoleService})
 	req := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
 	b.ReportAllocs()
@@ -77,7 +78,7 @@ func TestInProcessCallersGetMessages(t *testing.T) {
 	}
 	ctx := access.WithPrincipal(context.Background(), &domain.Principal{Name: "a", Role: domain.RoleAdmin})
 	mcReq := &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"}
-	inProc, err := (&api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: env.Keys}).GetModelConfig(ctx, mcReq)
+	inProc, err := (&api.ConfigServer{Store: env.Store, Cache: env.Cache, Secrets: secret.Static(env.Keys)}).GetModelConfig(ctx, mcReq)
 	if err != nil {
 		t.Fatal(err)
 	}

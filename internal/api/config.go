@@ -24,7 +24,7 @@ type ConfigServer struct {
 	Cache *cache.Cache
 	// Secrets seals new API keys and opens them for SERVICE callers; nil
 	// when no secret key is configured (then no key can be set or read).
-	Secrets *secret.Keyring
+	Secrets *secret.Keys
 	// Draining closes when the server starts a graceful stop: watches end.
 	Draining <-chan struct{}
 }

@@ -138,7 +138,7 @@ func withoutBadUTF8(b []byte, md protoreflect.MessageDescriptor) (out []byte, ok
 type Deps struct {
 	Store   *store.Store
 	Cache   *cache.Cache    // hot-path reads
-	Secrets *secret.Keyring // nil: no secret key configured
+	Secrets *secret.Keys    // nil: no secret key configured
 	Feed    *store.Follower // the change feed, for WatchChanges
 	// FeedProgress: how often an idle WatchChanges stream gets a progress event.
 	FeedProgress time.Duration

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -39,7 +40,7 @@ type Config struct {
 	CacheDisabled bool
 	CacheAccounts int
 	// Keys seal and open API keys; nil when no secret key is configured.
-	Keys *secret.Keyring
+	Keys *secret.Keys
 	// Transport: TLS files, connection age, request size.
 	Transport server.Transport
 	// Limits: calls without a valid token per peer, writes per token.
@@ -58,6 +59,9 @@ type Config struct {
 	// MaxStale: through a database outage, reads stay SERVING while the
 	// change feed was in step less than this long ago.
 	MaxStale time.Duration
+	// ReportInterval: how often the replica reports itself and its key ids
+	// (secrets rotate checks them); key files are re-read as often.
+	ReportInterval time.Duration
 	// DBMaxConns caps the database pool (AICONFIG_DB_MAX_CONNS); 0 leaves
 	// the URL's pool_max_conns, else pgx's default.
 	DBMaxConns int32
@@ -81,6 +85,7 @@ func Defaults() Config {
 		ChangesProgress:  10 * time.Second,
 		HealthInterval:   2 * time.Second,
 		MaxStale:         10 * time.Minute,
+		ReportInterval:   5 * time.Second,
 	}
 }
 
@@ -140,7 +145,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		return nil, err
 	}
 	if cfg.Migrate {
-		if err := store.MigrateUp(cfg.DatabaseURL, cfg.Keys); err != nil {
+		if err := store.MigrateUp(cfg.DatabaseURL, cfg.Keys.Current()); err != nil {
 			return nil, err
 		}
 	}
@@ -157,10 +162,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		return nil, err
 	}
 	// Refuse to start rather than fail a worker's first call later.
-	if err := a.Store.CheckKeys(ctx, cfg.Keys); err != nil {
+	if err := a.Store.CheckKeys(ctx, cfg.Keys.Current()); err != nil {
 		return nil, err
 	}
-	if cfg.Keys == nil {
+	if cfg.Keys.Current() == nil {
 		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
 	}
 	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxAccounts: cfg.CacheAccounts})
@@ -210,6 +215,17 @@ func (a *App) Run(ctx context.Context) error {
 	defer func() { stop(); wg.Wait() }()
 	wg.Go(func() { a.Follower.Run(bg) })
 	wg.Go(func() { a.Denied.Run(bg) })
+	keysChanged := make(chan struct{}, 1)
+	if a.Config.Keys != nil {
+		a.Config.Keys.OnReload = func() {
+			select {
+			case keysChanged <- struct{}{}:
+			default:
+			}
+		}
+	}
+	wg.Go(func() { a.Config.Keys.Watch(bg, a.Config.ReportInterval) })
+	wg.Go(func() { a.report(bg, keysChanged) })
 	wg.Go(func() { a.Server.WatchHealth(bg, a, a.Config.HealthInterval, a.Log) })
 	a.Log.Info("serving", "listen", a.Addr.String(), "schema_version", store.ExpectedVersion())
 	errc := make(chan error, 1)
@@ -239,6 +255,31 @@ func (a *App) Run(ctx context.Context) error {
 		a.Server.GRPC.Stop()
 	}
 	return nil
+}
+
+// report tells the database this replica serves and which secret keys it
+// holds, every ReportInterval and at once when its keys change, until ctx
+// ends; then it withdraws.
+func (a *App) report(ctx context.Context, keysChanged <-chan struct{}) {
+	host, _ := os.Hostname()
+	r := store.Replica{ID: fmt.Sprintf("%s:%d:%d", host, os.Getpid(), time.Now().UnixNano()), Host: host, PID: os.Getpid()}
+	t := time.NewTicker(a.Config.ReportInterval)
+	defer t.Stop()
+	for {
+		r.KeyIDs = a.Config.Keys.IDs()
+		if err := a.Store.ReportReplica(ctx, r); err != nil && ctx.Err() == nil {
+			a.Log.Debug("replica report failed", "error", err.Error())
+		}
+		select {
+		case <-ctx.Done():
+			dctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			_ = a.Store.ForgetReplica(dctx, r.ID)
+			cancel()
+			return
+		case <-t.C:
+		case <-keysChanged:
+		}
+	}
 }
 
 // CheckWrites fails unless the database answers with the expected schema.

@@ -45,6 +45,7 @@ const (
 	ReasonStoreUnavailable    = "STORE_UNAVAILABLE"
 	ReasonRevisionCompacted   = "REVISION_COMPACTED"
 	ReasonRateLimited         = "RATE_LIMITED"
+	ReasonKeyNotDeployed      = "KEY_NOT_DEPLOYED"
 )
 
 // Violation is one bad field of a request.

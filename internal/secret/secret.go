@@ -15,7 +15,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -23,6 +22,9 @@ const prefix = "aicenc:v1:"
 
 // ErrNoKey means no secret key is configured.
 var ErrNoKey = errors.New("no secret key is configured (set AICONFIG_SECRET_KEY or AICONFIG_SECRET_KEY_FILE)")
+
+// ErrUnknownKey means a value was sealed under a key the keyring lacks.
+var ErrUnknownKey = errors.New("sealed under a key that is not configured")
 
 // Keyring holds the active key and older keys that may still open values.
 type Keyring struct {
@@ -60,28 +62,22 @@ func NewKeyring(active string, previous ...string) (*Keyring, error) {
 	return k, nil
 }
 
-// FromEnv reads AICONFIG_SECRET_KEY (or the file AICONFIG_SECRET_KEY_FILE)
-// and the comma-separated AICONFIG_PREVIOUS_SECRET_KEYS. It returns nil,
-// nil when no key is configured.
-func FromEnv() (*Keyring, error) {
-	active := os.Getenv("AICONFIG_SECRET_KEY")
-	if file := os.Getenv("AICONFIG_SECRET_KEY_FILE"); active == "" && file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("AICONFIG_SECRET_KEY_FILE: %w", err)
-		}
-		active = string(b)
+// FromEnv loads the keyring SourceFromEnv describes; nil, nil when no key
+// is configured.
+func FromEnv() (*Keyring, error) { return SourceFromEnv().Load() }
+
+// IDs lists the ids of every key the keyring holds, the active one first.
+func (k *Keyring) IDs() []string {
+	if k == nil {
+		return nil
 	}
-	if strings.TrimSpace(active) == "" {
-		return nil, nil
-	}
-	var previous []string
-	for _, p := range strings.Split(os.Getenv("AICONFIG_PREVIOUS_SECRET_KEYS"), ",") {
-		if strings.TrimSpace(p) != "" {
-			previous = append(previous, p)
+	ids := []string{k.active}
+	for id := range k.aeads {
+		if id != k.active {
+			ids = append(ids, id)
 		}
 	}
-	return NewKeyring(active, previous...)
+	return ids
 }
 
 // ActiveID is the id of the key new values are sealed with.
@@ -121,7 +117,7 @@ func (k *Keyring) Open(sealed, aad string) (string, error) {
 	}
 	aead, ok := k.aeads[id]
 	if !ok {
-		return "", fmt.Errorf("value sealed under key %s, which is not configured (active key is %s); add it to AICONFIG_PREVIOUS_SECRET_KEYS", id, k.active)
+		return "", fmt.Errorf("value %w %s (active key is %s); add it to AICONFIG_PREVIOUS_SECRET_KEYS(_FILE)", ErrUnknownKey, id, k.active)
 	}
 	raw, err := base64.RawStdEncoding.DecodeString(sealed[len(prefix)+len(id)+1:])
 	if err != nil || len(raw) < aead.NonceSize() {

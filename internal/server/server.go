@@ -32,7 +32,7 @@ import (
 // Deps are what the server is built from.
 type Deps struct {
 	Store *store.Store
-	Keys  *secret.Keyring // nil: no secret key configured
+	Keys  *secret.Keys    // nil: no secret key configured
 	Cache *cache.Cache    // hot-path reads and token checks
 	Feed  *store.Follower // the change feed, for WatchChanges
 	// FeedProgress: how often an idle WatchChanges stream gets a progress event.

@@ -99,6 +99,15 @@ func (s *Store) RotateKeys(ctx context.Context, keys *secret.Keyring) (int, erro
 	}
 	n := 0
 	err := s.write(ctx, func(w *Write) error {
+		// Never seal under a key a live replica cannot open: its callers
+		// would fail until it has the key.
+		lacking, err := replicasLacking(ctx, w, keys.ActiveID())
+		if err != nil {
+			return err
+		}
+		if len(lacking) > 0 {
+			return keyNotDeployed(keys.ActiveID(), lacking)
+		}
 		rows, err := w.Query(ctx, `SELECT integration, api_key_sealed FROM global_integration_defaults WHERE api_key_sealed <> ''`)
 		if err != nil {
 			return err

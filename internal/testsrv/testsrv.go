@@ -32,6 +32,9 @@ import (
 
 // Env is a running server and clients for it.
 type Env struct {
+	// Stop shuts the replica down before the test ends (it is also done at
+	// cleanup).
+	Stop        func()
 	App         *app.App
 	Metrics     *metrics.Metrics
 	Cache       *cache.Cache
@@ -76,7 +79,7 @@ func StartWith(t testing.TB, url string, keys *secret.Keyring, configure func(*a
 		}
 	}
 	cfg := app.Defaults()
-	cfg.DatabaseURL, cfg.Keys = url, keys
+	cfg.DatabaseURL, cfg.Keys = url, secret.Static(keys)
 	cfg.Listen, cfg.MetricsListen, cfg.HTTPListen = "127.0.0.1:0", "", ""
 	cfg.FeedInterval, cfg.HealthInterval, cfg.DrainDelay = 200*time.Millisecond, 100*time.Millisecond, 0
 	// Tests call as fast as they can from one address; a test of the
@@ -98,20 +101,24 @@ func StartWith(t testing.TB, url string, keys *secret.Keyring, configure func(*a
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = conn.Close()
-		a.Server.GRPC.Stop() // no graceful drain: tests end at once
-		stop()
-		<-done
-		a.Close()
-	})
+	var once sync.Once
+	shutdown := func() {
+		once.Do(func() {
+			_ = conn.Close()
+			a.Server.GRPC.Stop() // no graceful drain: tests end at once
+			stop()
+			<-done
+			a.Close()
+		})
+	}
+	t.Cleanup(shutdown)
 	for i := 0; !a.Follower.Connected.Load(); i++ {
 		if i > 500 {
 			t.Fatal("the change feed follower did not connect")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return &Env{App: a, Metrics: a.Metrics, Cache: a.Cache, Feed: a.Follower, Keys: keys, Logs: logs, DatabaseURL: url,
+	return &Env{Stop: shutdown, App: a, Metrics: a.Metrics, Cache: a.Cache, Feed: a.Follower, Keys: keys, Logs: logs, DatabaseURL: url,
 		ServerURL: pgtest.Config(t).URL(), Store: a.Store, Server: a.Server, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn),
 		Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn), Changes: pb.NewChangeServiceClient(conn)}

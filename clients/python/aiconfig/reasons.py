@@ -37,6 +37,7 @@ class Reason:
     SECRET_KEY_NOT_CONFIGURED = "SECRET_KEY_NOT_CONFIGURED"  # the server cannot seal API keys
     MIGRATIONS_PENDING = "MIGRATIONS_PENDING"
     MODEL_IN_USE = "MODEL_IN_USE"  # a catalog change would break a global default
+    KEY_NOT_DEPLOYED = "KEY_NOT_DEPLOYED"  # secrets rotate: a live replica lacks the new key
 
     # OUT_OF_RANGE
     REVISION_COMPACTED = "REVISION_COMPACTED"  # metadata oldest_revision
