@@ -60,7 +60,11 @@ func (c *Client) follow(ctx context.Context) {
 func (c *Client) watch(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	stream, err := c.changes.WatchChanges(ctx, &pb.WatchChangesRequest{FromRevision: c.cache.position()})
+	from := c.cache.position()
+	if from == 0 {
+		from = -1 // nothing applied yet, so nothing to replay: from now
+	}
+	stream, err := c.changes.WatchChanges(ctx, &pb.WatchChangesRequest{FromRevision: from})
 	if err != nil {
 		return err
 	}

@@ -39,8 +39,15 @@ const changePage = 500
 func (s *ChangeServer) WatchChanges(req *pb.WatchChangesRequest, stream pb.ChangeService_WatchChangesServer) error {
 	ctx := stream.Context()
 	pos := req.GetFromRevision()
-	if pos < 0 {
-		return domain.InvalidField("from_revision", "must not be negative; 0 replays the whole retained history")
+	switch {
+	case pos == -1: // from now: a client with nothing cached needs no history
+		head, err := s.Store.Head(ctx)
+		if err != nil {
+			return err
+		}
+		pos = head
+	case pos < 0:
+		return domain.InvalidField("from_revision", "must be -1 (from now), 0 (the whole retained history) or the last revision applied")
 	}
 	send := func(batch []store.Change) error {
 		for _, c := range batch {

@@ -183,12 +183,26 @@ func TestWatchChanges(t *testing.T) {
 		t.Fatalf("idle stream: %v, %v; want progress at %d", c, err, head+1)
 	}
 
+	// From now (-1): no history, progress at the head.
+	if got, at := feed(t, env, admin, -1); len(got) != 0 || at != head+1 {
+		t.Fatalf("from now: %v, progress at %d; want none at %d", got, at, head+1)
+	}
+	// Ahead of the newest (a restored database): start over from the head.
+	s, err := env.Changes.WatchChanges(admin, &pb.WatchChangesRequest{FromRevision: head + 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Recv()
+	if f := testsrv.WantError(t, err, codes.OutOfRange, domain.ReasonRevisionCompacted); f.Info.GetMetadata()["oldest_revision"] != strconv.FormatInt(head+1, 10) {
+		t.Fatalf("ahead of the head: metadata %v", f.Info.GetMetadata())
+	}
+
 	// Retention: compact everything; replaying from 0 is refused, naming
 	// where to resume, and resuming there works.
 	if _, err := env.Store.CompactChanges(context.Background(), time.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	s, err := env.Changes.WatchChanges(admin, &pb.WatchChangesRequest{FromRevision: 0})
+	s, err = env.Changes.WatchChanges(admin, &pb.WatchChangesRequest{FromRevision: 0})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -63,6 +63,17 @@ func Compacted(from, through int64) *domain.Error {
 		Metadata: map[string]string{"oldest_revision": strconv.FormatInt(through, 10), "from_revision": strconv.FormatInt(from, 10)}}
 }
 
+// ahead is the OUT_OF_RANGE for a feed position beyond the newest
+// revision: the database was restored or replaced since the reader was in
+// step. Like a compacted one, the reader must drop what it holds and start
+// over, from head (same reason, so readers handle both alike).
+func ahead(from, head int64) *domain.Error {
+	return &domain.Error{Code: domain.CodeOutOfRange, Reason: domain.ReasonRevisionCompacted,
+		Message: fmt.Sprintf("revision %d is ahead of the newest, %d: the database was restored or replaced; "+
+			"drop what you cached and resume from revision %d", from, head, head),
+		Metadata: map[string]string{"oldest_revision": strconv.FormatInt(head, 10), "from_revision": strconv.FormatInt(from, 10)}}
+}
+
 // txBeginner is what a pool and a single connection share.
 type txBeginner interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
@@ -77,8 +88,11 @@ func changesAfter(ctx context.Context, db txBeginner, after int64, limit int) (o
 		if err := tx.QueryRow(ctx, `SELECT revision, compacted_through FROM revisions WHERE id = 1`).Scan(&head, &through); err != nil {
 			return err
 		}
-		if after < through {
+		switch {
+		case after < through:
 			return Compacted(after, through)
+		case after > head:
+			return ahead(after, head)
 		}
 		rows, err := tx.Query(ctx, `SELECT revision, kind, COALESCE(account_id, ''), resource, created_at
 			FROM changes WHERE revision > $1 ORDER BY revision LIMIT $2`, after, limit)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -209,12 +210,11 @@ func (f *Follower) catchUp(ctx context.Context, conn *pgx.Conn) error {
 		cancel()
 		var de *domain.Error
 		if errors.As(err, &de) && de.Reason == domain.ReasonRevisionCompacted {
-			// Away longer than the retention: what was missed is gone.
-			var through int64
-			if err := conn.QueryRow(ctx, `SELECT compacted_through FROM revisions WHERE id = 1`).Scan(&through); err != nil {
-				return err
-			}
-			f.Log.Warn("change feed: changes since the last applied one were compacted; revalidating everything", "revision", pos, "compacted_through", through)
+			// Away longer than the retention (or the database was
+			// restored): what was missed is gone.
+			through, _ := strconv.ParseInt(de.Metadata["oldest_revision"], 10, 64)
+			f.Log.Warn("change feed: changes since the last applied one are gone; revalidating everything", "revision", pos,
+				"resume_at", through, "why", de.Message)
 			if f.Lost != nil {
 				f.Lost()
 			}

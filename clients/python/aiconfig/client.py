@@ -316,7 +316,7 @@ class Client:
             err: Optional[AiconfigError] = None
             try:
                 stream = conn.changes.WatchChanges(
-                    change_pb2.WatchChangesRequest(from_revision=p.cache.position()), metadata=self._metadata)
+                    change_pb2.WatchChangesRequest(from_revision=p.cache.position() or -1), metadata=self._metadata)
                 conn.stream = stream
                 if conn.stopping.is_set():
                     stream.cancel()

@@ -84,7 +84,8 @@ func (ChangeKind) EnumDescriptor() ([]byte, []int) {
 
 type WatchChangesRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The last revision the caller has applied; 0 for the whole history.
+	// The last revision the caller has applied; 0 for the whole retained
+	// history; -1 for none, from now (a client with nothing cached).
 	FromRevision  int64 `protobuf:"varint,1,opt,name=from_revision,json=fromRevision,proto3" json:"from_revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -35,8 +35,9 @@ type ChangeServiceClient interface {
 	// nothing changes it sends a progress event (progress = true, only the
 	// current revision) every 10 s, and one as soon as the history is
 	// replayed, so a client knows it is up to date. A from_revision older
-	// than the retained history fails with OUT_OF_RANGE REVISION_COMPACTED
-	// (metadata "oldest_revision": resume from there after starting over).
+	// than the retained history, or beyond the newest revision (the database
+	// was restored), fails with OUT_OF_RANGE REVISION_COMPACTED (metadata
+	// "oldest_revision": drop what you cached and resume from there).
 	WatchChanges(ctx context.Context, in *WatchChangesRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Change], error)
 }
 
@@ -80,8 +81,9 @@ type ChangeServiceServer interface {
 	// nothing changes it sends a progress event (progress = true, only the
 	// current revision) every 10 s, and one as soon as the history is
 	// replayed, so a client knows it is up to date. A from_revision older
-	// than the retained history fails with OUT_OF_RANGE REVISION_COMPACTED
-	// (metadata "oldest_revision": resume from there after starting over).
+	// than the retained history, or beyond the newest revision (the database
+	// was restored), fails with OUT_OF_RANGE REVISION_COMPACTED (metadata
+	// "oldest_revision": drop what you cached and resume from there).
 	WatchChanges(*WatchChangesRequest, grpc.ServerStreamingServer[Change]) error
 	mustEmbedUnimplementedChangeServiceServer()
 }

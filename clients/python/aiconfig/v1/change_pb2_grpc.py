@@ -36,8 +36,9 @@ class ChangeServiceServicer(object):
         nothing changes it sends a progress event (progress = true, only the
         current revision) every 10 s, and one as soon as the history is
         replayed, so a client knows it is up to date. A from_revision older
-        than the retained history fails with OUT_OF_RANGE REVISION_COMPACTED
-        (metadata "oldest_revision": resume from there after starting over).
+        than the retained history, or beyond the newest revision (the database
+        was restored), fails with OUT_OF_RANGE REVISION_COMPACTED (metadata
+        "oldest_revision": drop what you cached and resume from there).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
