@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"testing"
 
@@ -45,7 +46,8 @@ type caller struct {
 }
 
 // TestAccessMatrix drives every RPC × every kind of caller from the proto
-// rules: no token, revoked token, ADMIN, SERVICE, ACCOUNT on its own
+// rules: no token, revoked token, ADMIN and SERVICE on an account and on
+// none (the global items, where a rule allows that), ACCOUNT on its own
 // account, ACCOUNT on another account.
 func TestAccessMatrix(t *testing.T) {
 	env := testsrv.Start(t)
@@ -57,6 +59,9 @@ func TestAccessMatrix(t *testing.T) {
 		{name: "revoked token", token: env.RevokedToken(t)},
 		{name: "admin", token: env.Token(t, domain.RoleAdmin, ""), role: domain.RoleAdmin, target: "own"},
 		{name: "service", token: env.Token(t, domain.RoleService, ""), role: domain.RoleService, target: "own"},
+		// Naming no account: the global items, where a rule has global_roles.
+		{name: "admin, no account", token: env.Token(t, domain.RoleAdmin, ""), role: domain.RoleAdmin, target: ""},
+		{name: "service, no account", token: env.Token(t, domain.RoleService, ""), role: domain.RoleService, target: ""},
 		{name: "account own", token: env.Token(t, domain.RoleAccount, "own"), role: domain.RoleAccount, target: "own"},
 		{name: "account own, empty id", token: env.Token(t, domain.RoleAccount, "own"), role: domain.RoleAccount, target: ""},
 		{name: "account other", token: env.Token(t, domain.RoleAccount, "own"), role: domain.RoleAccount, target: "other"},
@@ -92,6 +97,8 @@ func TestAccessMatrix(t *testing.T) {
 					testsrv.WantError(t, err, codes.PermissionDenied, domain.ReasonRoleNotAllowed)
 				case c.role == domain.RoleAccount && len(rule.AccountField) > 0 && c.target == "other":
 					testsrv.WantError(t, err, codes.PermissionDenied, domain.ReasonAccountScope)
+				case c.role != domain.RoleAccount && c.target == "" && len(rule.GlobalRoles) > 0 && !slices.Contains(rule.GlobalRoles, c.role):
+					testsrv.WantError(t, err, codes.PermissionDenied, domain.ReasonRoleNotAllowed)
 				default:
 					// Through the access layer: the handler may still reject the
 					// otherwise empty request, but never as an access failure.
