@@ -583,9 +583,9 @@ func seed(ctx context.Context, dbURL string) error {
 		FROM generate_series(1, $1::int) i`, `
 		INSERT INTO integration_overrides (account_id, integration, model, temperature, max_tokens, revision)
 		SELECT 'acct-' || i, 'openai', 'gpt-4.1', 0.3, 8000, 1 FROM generate_series(3, $1::int, 3) i`, `
-		INSERT INTO account_prompts (account_id, prompt_type, prompt_value, default_prompt, is_customized, revision)
-		SELECT 'acct-' || i, 'clustering', 'Cluster for account ' || i || ' by intent: {{keywords}}', g.text, true, 1
-		FROM generate_series(3, $1::int, 3) i, global_prompts g WHERE g.prompt_type = 'clustering'`} {
+		INSERT INTO account_items (account_id, kind, id, content, default_content, is_customized, revision)
+		SELECT 'acct-' || i, 'prompt', 'clustering', to_jsonb('Cluster for account ' || i || ' by intent: {{keywords}}'), g.content, true, 1
+		FROM generate_series(3, $1::int, 3) i, global_items g WHERE g.kind = 'prompt' AND g.id = 'clustering'`} {
 		if _, err := conn.Exec(ctx, q, *accounts); err != nil {
 			return err
 		}

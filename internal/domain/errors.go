@@ -18,6 +18,7 @@ const (
 	CodeUnauthenticated
 	CodeUnavailable
 	CodeOutOfRange
+	CodeResourceExhausted
 )
 
 // Stable reasons (SPEC section 8), carried in google.rpc.ErrorInfo.
@@ -43,6 +44,12 @@ const (
 	ReasonModelInUse          = "MODEL_IN_USE"
 	ReasonStoreUnavailable    = "STORE_UNAVAILABLE"
 	ReasonRevisionCompacted   = "REVISION_COMPACTED"
+
+	ReasonAuthorProfileNotFound   = "AUTHOR_PROFILE_NOT_FOUND"
+	ReasonContentStrategyNotFound = "CONTENT_STRATEGY_NOT_FOUND"
+	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
+	ReasonPlanLimitReached        = "PLAN_LIMIT_REACHED"
+	ReasonItemInUse               = "ITEM_IN_USE"
 )
 
 // Violation is one bad field of a request.

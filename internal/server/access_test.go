@@ -115,3 +115,69 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	}
 }
+
+// TestItemRules: the rules of the customizable-item RPCs are those SPEC
+// sections 12 and 13 state (the matrix above checks they are enforced).
+func TestItemRules(t *testing.T) {
+	rules, err := access.LoadRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []domain.Role{domain.RoleAdmin, domain.RoleService, domain.RoleAccount}
+	adminOnly := []domain.Role{domain.RoleAdmin}
+	type rule struct {
+		roles  []domain.Role
+		field  string // "" when the RPC names no account
+		plan   domain.Plan
+		global []domain.Role
+	}
+	want := map[string]rule{
+		"/aiconfig.v1.ConfigService/GetGenerationContext":      {all, "account_id", 0, nil},
+		"/aiconfig.v1.ConfigService/ListPlanLimits":            {all, "", 0, nil},
+		"/aiconfig.v1.ConfigService/UpdatePlanLimit":           {adminOnly, "", 0, nil},
+		"/aiconfig.v1.AccountService/SetAccountDefaults":       {all, "account_id", 0, nil},
+		"/aiconfig.v1.HistoryService/ListHistory":              {all, "account_id", 0, nil},
+		"/aiconfig.v1.HistoryService/RestoreVersion":           {all, "account_id", domain.PlanStarter, adminOnly},
+		"/aiconfig.v1.PromptService/CustomizePrompt":           {all, "account_id", domain.PlanStarter, nil},
+		"/aiconfig.v1.PromptService/UpsertGlobalPrompt":        {adminOnly, "", 0, nil},
+		"/aiconfig.v1.PromptService/ListGlobalPrompts":         {all, "", 0, nil},
+		"/aiconfig.v1.PromptService/ResetPrompt":               {all, "account_id", 0, nil},
+		"/aiconfig.v1.PromptService/GetEffectivePrompt":        {all, "account_id", 0, nil},
+		"/aiconfig.v1.PromptService/ListEffectivePrompts":      {all, "account_id", 0, nil},
+		"/aiconfig.v1.PromptService/ListPromptHistory":         {all, "account_id", 0, nil},
+		"/aiconfig.v1.ConfigService/GetModelConfig":            {all, "account_id", 0, nil},
+		"/aiconfig.v1.ConfigService/UpdateGlobalSettings":      {adminOnly, "", 0, nil},
+		"/aiconfig.v1.ConfigService/DeleteIntegrationOverride": {all, "account_id", 0, nil},
+	}
+	for _, kind := range []struct{ service, one, many string }{
+		{"AuthorProfileService", "AuthorProfile", "AuthorProfiles"},
+		{"ContentStrategyService", "ContentStrategy", "ContentStrategies"},
+	} {
+		p := "/aiconfig.v1." + kind.service + "/"
+		want[p+"List"+kind.many] = rule{all, "account_id", 0, nil}
+		want[p+"Get"+kind.one] = rule{all, "account_id", 0, nil}
+		want[p+"Create"+kind.one] = rule{all, "account_id", domain.PlanStarter, nil}
+		want[p+"Update"+kind.one] = rule{all, "account_id", domain.PlanStarter, nil}
+		want[p+"Delete"+kind.one] = rule{all, "account_id", 0, nil}
+		want[p+"Reset"+kind.one] = rule{all, "account_id", 0, nil}
+		want[p+"ListGlobal"+kind.many] = rule{all, "", 0, nil}
+		want[p+"UpsertGlobal"+kind.one] = rule{adminOnly, "", 0, nil}
+	}
+	for method, w := range want {
+		r, ok := rules[method]
+		if !ok {
+			t.Errorf("%s has no rule", method)
+			continue
+		}
+		field := ""
+		for i, n := range r.AccountField {
+			if i > 0 {
+				field += "."
+			}
+			field += string(n)
+		}
+		if !slices.Equal(r.Roles, w.roles) || field != w.field || r.MinPlan != w.plan || !slices.Equal(r.GlobalRoles, w.global) {
+			t.Errorf("%s: roles %v, account field %q, min plan %v, global roles %v; want %+v", method, r.Roles, field, r.MinPlan, r.GlobalRoles, w)
+		}
+	}
+}

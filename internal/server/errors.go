@@ -26,6 +26,7 @@ var grpcCodes = map[domain.Code]codes.Code{
 	domain.CodeUnauthenticated:    codes.Unauthenticated,
 	domain.CodeUnavailable:        codes.Unavailable,
 	domain.CodeOutOfRange:         codes.OutOfRange,
+	domain.CodeResourceExhausted:  codes.ResourceExhausted,
 }
 
 // toStatus maps any handler error to a gRPC status, once, for every RPC:
