@@ -2,7 +2,9 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -372,6 +374,32 @@ func TestItemPlans(t *testing.T) {
 	}
 }
 
+// TestPlanLimitUnderConcurrency: parallel creations stop exactly at the
+// limit, every other one RESOURCE_EXHAUSTED.
+func TestPlanLimitUnderConcurrency(t *testing.T) {
+	env := testsrv.Start(t)
+	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_STARTER)
+	codesSeen := make(chan codes.Code, 12)
+	var wg sync.WaitGroup
+	for i := range 12 {
+		wg.Go(func() {
+			_, err := env.Strategies.CreateContentStrategy(admin, &pb.CreateContentStrategyRequest{AccountId: "acct", ContentStrategy: &pb.ContentStrategy{
+				Id: fmt.Sprintf("s%d", i), Name: "S", ArticleTypes: []string{"guide"}, WordCountMin: 500, WordCountMax: 900}})
+			codesSeen <- testsrv.Decode(err).Code
+		})
+	}
+	wg.Wait()
+	close(codesSeen)
+	count := map[codes.Code]int{}
+	for c := range codesSeen {
+		count[c]++
+	}
+	if count[codes.OK] != 5 || count[codes.ResourceExhausted] != 7 {
+		t.Fatalf("12 parallel creations on Starter: %v; want 5 OK, 7 RESOURCE_EXHAUSTED", count)
+	}
+}
+
 // TestItemValidation: each bad field is INVALID_ARGUMENT naming it, never
 // INTERNAL; the limits themselves are accepted.
 func TestItemValidation(t *testing.T) {
@@ -428,6 +456,10 @@ func TestItemValidation(t *testing.T) {
 		{"min above max", "content_strategy.word_count_min", func(s *pb.ContentStrategy) { s.WordCountMin, s.WordCountMax = 900, 800 }},
 		{"min below 100", "content_strategy.word_count_min", func(s *pb.ContentStrategy) { s.WordCountMin = 99 }},
 		{"max above 10000", "content_strategy.word_count_max", func(s *pb.ContentStrategy) { s.WordCountMax = 10001 }},
+		{"no name", "content_strategy.name", func(s *pb.ContentStrategy) { s.Name = "" }},
+		{"name of 101", "content_strategy.name", func(s *pb.ContentStrategy) { s.Name = strings.Repeat("n", 101) }},
+		{"description of 1001", "content_strategy.description", func(s *pb.ContentStrategy) { s.Description = strings.Repeat("d", 1001) }},
+		{"bad slug", "content_strategy.id", func(s *pb.ContentStrategy) { s.Id = "under_score" }},
 		{"objective of 501", "content_strategy.objective", func(s *pb.ContentStrategy) { s.Objective = strings.Repeat("o", 501) }},
 		{"audience of 501", "content_strategy.audience", func(s *pb.ContentStrategy) { s.Audience = strings.Repeat("a", 501) }},
 		{"keyword guidelines of 4 KiB + 1", "content_strategy.keyword_guidelines", func(s *pb.ContentStrategy) { s.KeywordGuidelines = strings.Repeat("k", 4<<10+1) }},
