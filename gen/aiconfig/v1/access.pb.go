@@ -45,7 +45,7 @@ type AccessRule struct {
 	// not apply to such a call. Without it, an empty account_field names no
 	// account (refused where min_plan is set). For an ACCOUNT token an empty
 	// field always means its own account.
-	GlobalRoles   []Role `protobuf:"varint,5,rep,packed,name=global_roles,json=globalRoles,proto3,enum=aiconfig.v1.Role" json:"global_roles,omitempty"`
+	GlobalRoles   []Role `protobuf:"varint,6,rep,packed,name=global_roles,json=globalRoles,proto3,enum=aiconfig.v1.Role" json:"global_roles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -145,7 +145,7 @@ const file_aiconfig_v1_access_proto_rawDesc = "" +
 	"\raccount_field\x18\x02 \x01(\tR\faccountField\x12,\n" +
 	"\bmin_plan\x18\x03 \x01(\x0e2\x11.aiconfig.v1.PlanR\aminPlan\x12)\n" +
 	"\x10account_unscoped\x18\x04 \x01(\bR\x0faccountUnscoped\x124\n" +
-	"\fglobal_roles\x18\x05 \x03(\x0e2\x11.aiconfig.v1.RoleR\vglobalRoles:Q\n" +
+	"\fglobal_roles\x18\x06 \x03(\x0e2\x11.aiconfig.v1.RoleR\vglobalRoles:Q\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\v2\x17.aiconfig.v1.AccessRuleR\x06accessB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (

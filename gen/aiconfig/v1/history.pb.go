@@ -555,7 +555,7 @@ const file_aiconfig_v1_history_proto_rawDesc = "" +
 	"account_id\x90\x02\x01\x12u\n" +
 	"\x0eRestoreVersion\x12\".aiconfig.v1.RestoreVersionRequest\x1a#.aiconfig.v1.RestoreVersionResponse\"\x1a\x8a\xb5\x18\x16\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x18\x02*\x01\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
+	"account_id\x18\x022\x01\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (
 	file_aiconfig_v1_history_proto_rawDescOnce sync.Once
