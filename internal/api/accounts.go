@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"slices"
+	"strings"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -69,9 +70,14 @@ func (s *AccountServer) SetAccountDefaults(ctx context.Context, req *pb.SetAccou
 	}
 	paths := maskPaths(req.GetUpdateMask())
 	var c domain.Collector
+	var valid []string
+	for _, fd := range setDefaultsFields {
+		valid = append(valid, string(fd.Name()))
+	}
+	slices.Sort(valid)
 	for _, p := range paths {
-		if !slices.ContainsFunc(domain.OwnKinds, func(k domain.ItemKind) bool { return string(setDefaultsFields[k].Name()) == p }) {
-			c.Add("update_mask", "unknown path %q; paths are the default_..._id fields", p)
+		if !slices.Contains(valid, p) {
+			c.Add("update_mask", "unknown path %q; allowed paths: %s", p, strings.Join(valid, ", "))
 		}
 	}
 	defaults := itemIDs(req, setDefaultsFields, paths)

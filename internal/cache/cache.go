@@ -1,5 +1,5 @@
-// Package cache keeps the hot path (GetModelConfig, GetEffectivePrompt,
-// GetGenerationContext and token checks) in memory: the global layer whole, accounts and tokens in
+// Package cache keeps the hot path (GetModelConfig, GetEffectivePrompt and
+// token checks) in memory: the global layer whole, accounts and tokens in
 // bounded LRUs. PostgreSQL stays the truth: every write is a row of the
 // change feed, which each replica follows in order (store.Follower, woken
 // by NOTIFY), and a write's own replica hears it at once too; a stale entry

@@ -260,7 +260,8 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		}
 	}
 	next.ItemDefaults = maps.Clone(cur.Settings.ItemDefaults)
-	for name, id := range f.Settings.DefaultItems {
+	for _, name := range slices.Sorted(maps.Keys(f.Settings.DefaultItems)) {
+		id := f.Settings.DefaultItems[name]
 		k, err := domain.ParseItemKind(name)
 		if err != nil || !k.Info().Own {
 			bad("settings.default_items."+name, fmt.Errorf("not a kind with defaults (author_profile, content_strategy)"))
@@ -436,7 +437,8 @@ func planLimits(plan *Plan, cur store.GlobalLayer, list []PlanLimit, bad func(st
 // item, as it is or as the file makes it, that is not archived (what the
 // store checks on apply; checked here too so a dry run says so).
 func checkDefaultItems(next domain.GlobalSettings, cur store.GlobalLayer, planned []domain.GlobalItem, bad func(string, error)) {
-	for k, id := range next.ItemDefaults {
+	for _, k := range domain.OwnKinds {
+		id := next.ItemDefaults[k]
 		if id == "" {
 			continue
 		}
