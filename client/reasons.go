@@ -16,10 +16,13 @@ const (
 	ReasonAccessRuleMissing   = "ACCESS_RULE_MISSING"   // the RPC declares no access rule (deny by default)
 
 	// NOT_FOUND
-	ReasonAccountNotFound    = "ACCOUNT_NOT_FOUND"
-	ReasonPromptTypeNotFound = "PROMPT_TYPE_NOT_FOUND"
-	ReasonOverrideNotFound   = "OVERRIDE_NOT_FOUND"
-	ReasonTokenNotFound      = "TOKEN_NOT_FOUND"
+	ReasonAccountNotFound         = "ACCOUNT_NOT_FOUND"
+	ReasonPromptTypeNotFound      = "PROMPT_TYPE_NOT_FOUND"
+	ReasonOverrideNotFound        = "OVERRIDE_NOT_FOUND"
+	ReasonTokenNotFound           = "TOKEN_NOT_FOUND"
+	ReasonAuthorProfileNotFound   = "AUTHOR_PROFILE_NOT_FOUND"
+	ReasonContentStrategyNotFound = "CONTENT_STRATEGY_NOT_FOUND"
+	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
 
 	// INVALID_ARGUMENT, with field violations
 	ReasonValidationFailed = "VALIDATION_FAILED"
@@ -36,6 +39,7 @@ const (
 	ReasonMigrationsPending   = "MIGRATIONS_PENDING"
 	ReasonModelInUse          = "MODEL_IN_USE"     // a catalog change would break a global default
 	ReasonKeyNotDeployed      = "KEY_NOT_DEPLOYED" // secrets rotate: a live replica lacks the new key
+	ReasonItemInUse           = "ITEM_IN_USE"      // archiving the platform's default item
 
 	// OUT_OF_RANGE
 	ReasonRevisionCompacted = "REVISION_COMPACTED" // metadata oldest_revision: the change feed must start over

@@ -9,7 +9,7 @@ import (
 
 // Reasons this list carries before the server sends them (other issues
 // add them: plan limits, rate limits). They are fine either way.
-var aheadOfServer = []string{ReasonPlanLimitReached, ReasonRateLimited}
+var aheadOfServer = []string{}
 
 // The reason constants are listed once per language; this holds the Go
 // list, the Python list and the server's (internal/domain) equal.

@@ -49,11 +49,18 @@ expect '"action": "customize"'
 expect '"action": "reset"'
 # The same server over HTTP/JSON: every field (empty ones too), and an
 # error's reason and field as plain JSON.
-expect '"apiKey": ""'
-expect '"reason": "VALIDATION_FAILED"'
-expect '"field": "override.temperature"'
-# The key reaches only the worker's GetModelConfig: once in all the output.
-[ "$(grep -c 'sk-demo-0123456789abcdef' "$out")" = 1 ] || { echo "e2e: the API key was printed more than once"; fail=1; }
+expect '"apiKey":""'
+expect '"reason":"VALIDATION_FAILED"'
+expect '"field":"override.temperature"'
+expect '"id": "expert-practitioner"'
+expect '"tone": "warm, brief"'
+expect '"defaultAuthorProfileId": "acme-voice"'
+expect '"promptType": "content_generation"'
+expect '"id": "pillar-cluster-seo"'
+expect '"language": "en-GB"'
+expect '"action": "create"'
+# The key reaches only the worker's GetModelConfig and GetGenerationContext.
+[ "$(grep -c 'sk-demo-0123456789abcdef' "$out")" = 2 ] || { echo "e2e: the API key was printed other than to the worker"; fail=1; }
 if grep -q 'sk-demo-0123456789abcdef' "$log" || grep -q "$TOKEN" "$log"; then echo "e2e: the server log holds a secret"; fail=1; fi
 [ $fail = 0 ] || { cat "$out"; exit 1; }
 kill -TERM "$pid"; wait "$pid"; pid=""

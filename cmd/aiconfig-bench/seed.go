@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -61,7 +62,7 @@ func customEvery() int {
 func seed(ctx context.Context, dbURL string) error {
 	var clustering string
 	if err := withConn(ctx, dbURL, func(conn *pgx.Conn) error {
-		return conn.QueryRow(ctx, `SELECT text FROM global_prompts WHERE prompt_type = 'clustering'`).Scan(&clustering)
+		return conn.QueryRow(ctx, `SELECT content #>> '{}' FROM global_items WHERE kind = 'prompt' AND id = 'clustering'`).Scan(&clustering)
 	}); err != nil {
 		return fmt.Errorf("the global clustering prompt: %w", err)
 	}
@@ -102,9 +103,11 @@ func seed(ctx context.Context, dbURL string) error {
 		})
 	})
 	g.Go(func() error {
-		return copyRows("account_prompts", []string{"account_id", "prompt_type", "prompt_value", "default_prompt", "is_customized", "revision"}, 1, custom+1, func(k int) []any {
+		// A prompt's content is its text, as JSON.
+		asJSON := func(text string) []byte { b, _ := json.Marshal(text); return b }
+		return copyRows("account_items", []string{"account_id", "kind", "id", "content", "default_content", "is_customized", "revision"}, 1, custom+1, func(k int) []any {
 			i := k * every
-			return []any{id(i), "clustering", "Cluster for account " + strconv.Itoa(i) + " by intent: {{keywords}}", clustering, true, int64(1)}
+			return []any{id(i), "prompt", "clustering", asJSON("Cluster for account " + strconv.Itoa(i) + " by intent: {{keywords}}"), asJSON(clustering), true, int64(1)}
 		})
 	})
 	return g.Wait()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/auth"
@@ -137,18 +138,19 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Mess
 	}
 	p, _ := PrincipalFrom(ctx)
 	if !rule.Allows(p.Role) {
-		names := make([]string, len(rule.Roles))
-		for i, r := range rule.Roles {
-			names[i] = "ROLE_" + strings.ToUpper(r.String())
-		}
-		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRoleNotAllowed,
-			Message:  fmt.Sprintf("role ROLE_%s may not call %s; allowed: %s", strings.ToUpper(p.Role.String()), fullMethod, strings.Join(names, ", ")),
-			Metadata: map[string]string{"role": "ROLE_" + strings.ToUpper(p.Role.String()), "allowed_roles": strings.Join(names, ",")}}
+		return roleNotAllowed(p.Role, fullMethod, rule.Roles, "")
 	}
 	if len(rule.AccountField) == 0 {
 		return nil
 	}
 	target := rule.TargetAccount(req)
+	if target == "" && len(rule.GlobalRoles) > 0 && p.Role != domain.RoleAccount {
+		// The global items, not an account's: no plan to gate on.
+		if !slices.Contains(rule.GlobalRoles, p.Role) {
+			return roleNotAllowed(p.Role, fullMethod, rule.GlobalRoles, " with "+fieldPath(rule)+" empty (on the global items)")
+		}
+		return nil
+	}
 	if p.Role == domain.RoleAccount {
 		switch target {
 		case "":
@@ -178,6 +180,18 @@ func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Mess
 			Metadata: map[string]string{"current_plan": cur, "required_plan": req, "account_id": target}}
 	}
 	return nil
+}
+
+// roleNotAllowed is the PERMISSION_DENIED for a role not in allowed; scope
+// says which use of the method, if not every use.
+func roleNotAllowed(role domain.Role, method string, allowed []domain.Role, scope string) error {
+	names := make([]string, len(allowed))
+	for i, r := range allowed {
+		names[i] = "ROLE_" + strings.ToUpper(r.String())
+	}
+	return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRoleNotAllowed,
+		Message:  fmt.Sprintf("role ROLE_%s may not call %s%s; allowed: %s", strings.ToUpper(role.String()), method, scope, strings.Join(names, ", ")),
+		Metadata: map[string]string{"role": "ROLE_" + strings.ToUpper(role.String()), "allowed_roles": strings.Join(names, ",")}}
 }
 
 func planName(p domain.Plan) string { return "PLAN_" + strings.ToUpper(p.String()) }

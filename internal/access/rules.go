@@ -25,6 +25,9 @@ type Rule struct {
 	// clears is set (plan_exempt_clears) to the request's resource and
 	// update_mask fields: a request that only clears fields skips the gate.
 	clears *clearFields
+	// GlobalRoles may leave the account field empty to act on the global
+	// items (no plan gate then); see AccessRule.global_roles.
+	GlobalRoles []domain.Role
 	// Write is true unless the method is marked idempotency_level =
 	// NO_SIDE_EFFECTS; denied writes are audited.
 	Write bool
@@ -77,6 +80,9 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 	for _, role := range pb.GetRoles() {
 		r.Roles = append(r.Roles, domain.Role(role))
 	}
+	for _, role := range pb.GetGlobalRoles() {
+		r.GlobalRoles = append(r.GlobalRoles, domain.Role(role))
+	}
 	if f := pb.GetAccountField(); f != "" {
 		for _, part := range strings.Split(f, ".") {
 			r.AccountField = append(r.AccountField, protoreflect.Name(part))
@@ -94,8 +100,8 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 		}
 		r.clears = c
 	}
-	if len(r.AccountField) == 0 && r.MinPlan != domain.PlanUnknown {
-		return r, false, fmt.Errorf("%s: min_plan needs account_field", r.Method)
+	if len(r.AccountField) == 0 && (r.MinPlan != domain.PlanUnknown || len(r.GlobalRoles) > 0) {
+		return r, false, fmt.Errorf("%s: min_plan and global_roles need account_field", r.Method)
 	}
 	if len(r.AccountField) == 0 && slices.Contains(r.Roles, domain.RoleAccount) && !pb.GetAccountUnscoped() {
 		return r, false, fmt.Errorf("%s: ROLE_ACCOUNT needs account_field, or account_unscoped for an RPC that reads no account's data", r.Method)

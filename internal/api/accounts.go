@@ -2,9 +2,12 @@ package api
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/resolve"
 	"github.com/igny8/aiconfig/internal/store"
 	"github.com/igny8/aiconfig/internal/validate"
 )
@@ -57,6 +60,45 @@ func (s *AccountServer) ListAccounts(ctx context.Context, req *pb.ListAccountsRe
 		out.Accounts = append(out.Accounts, accountToPB(a))
 	}
 	return out, nil
+}
+
+// SetAccountDefaults names the account's default items (AIP-134 mask);
+// each one set must be usable by the account now.
+func (s *AccountServer) SetAccountDefaults(ctx context.Context, req *pb.SetAccountDefaultsRequest) (*pb.Account, error) {
+	if err := validate.CheckAccountID("account_id", req.GetAccountId()); err != nil {
+		return nil, err
+	}
+	paths := maskPaths(req.GetUpdateMask())
+	var c domain.Collector
+	var valid []string
+	for _, fd := range setDefaultsFields {
+		valid = append(valid, string(fd.Name()))
+	}
+	slices.Sort(valid)
+	for _, p := range paths {
+		if !slices.Contains(valid, p) {
+			c.Add("update_mask", "unknown path %q; allowed paths: %s", p, strings.Join(valid, ", "))
+		}
+	}
+	defaults := itemIDs(req, setDefaultsFields, paths)
+	for k, id := range defaults {
+		if id != "" {
+			if err := validate.CheckSlug(string(setDefaultsFields[k].Name()), id); err != nil {
+				c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+			}
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return nil, err
+	}
+	a, err := s.Store.SetAccountDefaults(ctx, req.GetAccountId(), defaults, req.ExpectedRevision,
+		func(g *domain.GlobalItem, stored *domain.AccountItem, a domain.Account) bool {
+			return resolve.ResolveItem(g, a, stored).Usable
+		})
+	if err != nil {
+		return nil, err
+	}
+	return accountToPB(a), nil
 }
 
 // DeleteAccount removes an account with its overrides and tokens.

@@ -79,6 +79,56 @@ func writes(env *testsrv.Env, admin context.Context) []writeCall {
 		{"/aiconfig.v1.PromptService/BulkResetPrompts", "account_prompts", func() (proto.Message, error) {
 			return env.Prompts.BulkResetPrompts(admin, &pb.BulkResetPromptsRequest{PromptTypes: []string{"faq"}})
 		}},
+		{"/aiconfig.v1.AuthorProfileService/UpsertGlobalAuthorProfile", "global_author_profiles/tech-explainer", func() (proto.Message, error) {
+			return env.Profiles.UpsertGlobalAuthorProfile(admin, &pb.UpsertGlobalAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+				Id: "tech-explainer", Name: "Tech explainer", Language: "en", StyleGuide: "Explain one concept at a time."}})
+		}},
+		{"/aiconfig.v1.AuthorProfileService/CreateAuthorProfile", "accounts/acct/author_profiles/house-voice", func() (proto.Message, error) {
+			return env.Profiles.CreateAuthorProfile(admin, &pb.CreateAuthorProfileRequest{AccountId: "acct", AuthorProfile: &pb.AuthorProfile{
+				Id: "house-voice", Name: "House voice", Language: "en-GB"}})
+		}},
+		{"/aiconfig.v1.AuthorProfileService/UpdateAuthorProfile", "accounts/acct/author_profiles/friendly-guide", func() (proto.Message, error) {
+			return env.Profiles.UpdateAuthorProfile(admin, &pb.UpdateAuthorProfileRequest{AccountId: "acct",
+				AuthorProfile: &pb.AuthorProfile{Id: "friendly-guide", Tone: "calm"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"tone"}}})
+		}},
+		{"/aiconfig.v1.HistoryService/RestoreVersion", "accounts/acct/author_profiles/house-voice", func() (proto.Message, error) {
+			h, err := env.History.ListHistory(admin, &pb.ListHistoryRequest{AccountId: "acct", Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, ItemId: "house-voice"})
+			if err != nil {
+				return nil, err
+			}
+			return env.History.RestoreVersion(admin, &pb.RestoreVersionRequest{AccountId: "acct", EntryId: h.GetEntries()[0].GetId()})
+		}},
+		{"/aiconfig.v1.AuthorProfileService/ResetAuthorProfile", "accounts/acct/author_profiles/friendly-guide", func() (proto.Message, error) {
+			return env.Profiles.ResetAuthorProfile(admin, &pb.ResetAuthorProfileRequest{AccountId: "acct", Id: "friendly-guide"})
+		}},
+		{"/aiconfig.v1.AccountService/SetAccountDefaults", "accounts/acct", func() (proto.Message, error) {
+			return env.Accounts.SetAccountDefaults(admin, &pb.SetAccountDefaultsRequest{AccountId: "acct", DefaultAuthorProfileId: "house-voice"})
+		}},
+		{"/aiconfig.v1.AuthorProfileService/DeleteAuthorProfile", "accounts/acct/author_profiles/house-voice", func() (proto.Message, error) {
+			return env.Profiles.DeleteAuthorProfile(admin, &pb.DeleteAuthorProfileRequest{AccountId: "acct", Id: "house-voice"})
+		}},
+		{"/aiconfig.v1.ContentStrategyService/UpsertGlobalContentStrategy", "global_content_strategies/evergreen", func() (proto.Message, error) {
+			return env.Strategies.UpsertGlobalContentStrategy(admin, &pb.UpsertGlobalContentStrategyRequest{ContentStrategy: &pb.ContentStrategy{
+				Id: "evergreen", Name: "Evergreen", ArticleTypes: []string{"guide"}, WordCountMin: 1000, WordCountMax: 2000}})
+		}},
+		{"/aiconfig.v1.ContentStrategyService/CreateContentStrategy", "accounts/acct/content_strategies/launch", func() (proto.Message, error) {
+			return env.Strategies.CreateContentStrategy(admin, &pb.CreateContentStrategyRequest{AccountId: "acct", ContentStrategy: &pb.ContentStrategy{
+				Id: "launch", Name: "Launch", ArticleTypes: []string{"news"}, WordCountMin: 300, WordCountMax: 600}})
+		}},
+		{"/aiconfig.v1.ContentStrategyService/UpdateContentStrategy", "accounts/acct/content_strategies/product-led", func() (proto.Message, error) {
+			return env.Strategies.UpdateContentStrategy(admin, &pb.UpdateContentStrategyRequest{AccountId: "acct",
+				ContentStrategy: &pb.ContentStrategy{Id: "product-led", WordCountMax: 2000}})
+		}},
+		{"/aiconfig.v1.ContentStrategyService/ResetContentStrategy", "accounts/acct/content_strategies/product-led", func() (proto.Message, error) {
+			return env.Strategies.ResetContentStrategy(admin, &pb.ResetContentStrategyRequest{AccountId: "acct", Id: "product-led"})
+		}},
+		{"/aiconfig.v1.ContentStrategyService/DeleteContentStrategy", "accounts/acct/content_strategies/launch", func() (proto.Message, error) {
+			return env.Strategies.DeleteContentStrategy(admin, &pb.DeleteContentStrategyRequest{AccountId: "acct", Id: "launch"})
+		}},
+		{"/aiconfig.v1.ConfigService/UpdatePlanLimit", "plan_limits/starter/author_profile", func() (proto.Message, error) {
+			return env.Config.UpdatePlanLimit(admin, &pb.UpdatePlanLimitRequest{PlanLimit: &pb.PlanLimit{
+				Plan: pb.Plan_PLAN_STARTER, Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, MaxItems: 6}})
+		}},
 		{"/aiconfig.v1.AccountService/DeleteAccount", "accounts/acct2", func() (proto.Message, error) {
 			return env.Accounts.DeleteAccount(admin, &pb.DeleteAccountRequest{Id: "acct2"})
 		}},
@@ -96,8 +146,9 @@ func auditEvents(t *testing.T, env *testsrv.Env, admin context.Context, req *pb.
 }
 
 // TestEveryWriteIsAuditedOnce: each write RPC adds exactly one "ok" event
-// naming its RPC, resource, actor and request; the table covers every
-// write RPC the proto declares.
+// naming its RPC, resource, actor and request, and one change to the feed
+// naming the same resource; the table covers every write RPC the proto
+// declares.
 func TestEveryWriteIsAuditedOnce(t *testing.T) {
 	env := testsrv.Start(t)
 	admin := testsrv.Ctx(env.Token(t, domain.RoleAdmin, ""))
@@ -110,8 +161,16 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 	for _, w := range writes(env, admin) {
 		covered[w.method] = true
 		before := len(auditEvents(t, env, admin, &pb.ListAuditEventsRequest{}))
+		head, err := env.Store.Head(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
 		if _, err := w.call(); err != nil {
 			t.Fatalf("%s: %v", w.method, err)
+		}
+		changes, _, err := env.Store.ChangesAfter(context.Background(), head, 10)
+		if err != nil {
+			t.Fatal(err)
 		}
 		events := auditEvents(t, env, admin, &pb.ListAuditEventsRequest{})
 		if len(events) != before+1 {
@@ -121,6 +180,15 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 		if e.GetRpc() != w.method || e.GetOutcome() != "ok" || !strings.HasPrefix(e.GetResource(), w.resource) ||
 			e.GetActorName() != "test-admin" || e.GetActorRole() != pb.Role_ROLE_ADMIN || e.GetRequestId() == "" || e.GetActorTokenId() == "" {
 			t.Errorf("%s: event %v", w.method, e)
+		}
+		// A call that changed nothing (audited with neither before nor
+		// after) announces nothing.
+		want := 1
+		if e.GetBefore() == nil && e.GetAfter() == nil {
+			want = 0
+		}
+		if len(changes) != want || (want == 1 && !strings.HasPrefix(changes[0].Resource, w.resource)) {
+			t.Errorf("%s: the feed got %+v, want %d change of %s", w.method, changes, want, w.resource)
 		}
 	}
 	for method, rule := range rules {
@@ -285,7 +353,7 @@ func TestNothingLeaks(t *testing.T) {
 	var tables string
 	if err := conn.QueryRow(ctx, `SELECT concat_ws(E'\n',
 		(SELECT string_agg(a::text, E'\n') FROM audit_events a),
-		(SELECT string_agg(h::text, E'\n') FROM prompt_history h),
+		(SELECT string_agg(h::text, E'\n') FROM item_history h),
 		(SELECT string_agg(g::text, E'\n') FROM global_integration_defaults g),
 		(SELECT string_agg(k::text, E'\n') FROM tokens k))`).Scan(&tables); err != nil {
 		t.Fatal(err)

@@ -46,6 +46,16 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 }
 
 // modelConfigAnswer is GetModelConfig's answer, encoded.
+func (s *ConfigServer) modelConfigAnswer(ctx context.Context, req *pb.GetModelConfigRequest) ([]byte, error) {
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	return s.modelConfigBytes(ctx, acct, g, req.GetFunction())
+}
+
+// modelConfigBytes is one account's model configuration for a function,
+// encoded for the caller.
 //
 // The hot path answers from bytes encoded ahead of time, so nothing is
 // resolved or encoded per call. An account with no override for the
@@ -55,15 +65,10 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 // with its cached data per function. A SERVICE caller's key is appended
 // last (protobuf fields may come in any order), so no copy of a key is
 // kept per account.
-func (s *ConfigServer) modelConfigAnswer(ctx context.Context, req *pb.GetModelConfigRequest) ([]byte, error) {
-	function := req.GetFunction()
+func (s *ConfigServer) modelConfigBytes(ctx context.Context, acct *cache.Account, g *cache.Global, function string) ([]byte, error) {
 	slot, ok := domain.FunctionIndex(function)
 	if !ok || !s.Cache.Enabled() {
-		return encode(s.modelConfig(ctx, req.GetAccountId(), function))
-	}
-	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
-	if err != nil {
-		return nil, err
+		return encode(s.build(acct, g, function, callerRole(ctx)))
 	}
 	integ, err := resolve.IntegrationFor(function, g.Settings)
 	if err != nil {
@@ -104,6 +109,73 @@ func (s *ConfigServer) modelConfigAnswer(ctx context.Context, req *pb.GetModelCo
 		out = protowire.AppendString(protowire.AppendTag(out, apiKeyField, protowire.BytesType), key)
 	}
 	return out, nil
+}
+
+// GetGenerationContext is everything a generation job needs, for
+// in-process callers; gRPC callers are served generationContextAnswer's
+// bytes (wire.go).
+func (s *ConfigServer) GetGenerationContext(ctx context.Context, req *pb.GetGenerationContextRequest) (*pb.GenerationContext, error) {
+	b, err := s.generationContextAnswer(ctx, req)
+	return decoded(&pb.GenerationContext{}, b, err)
+}
+
+// The fields of GenerationContext and its request, by kind with own items.
+var (
+	contextRequestFields = kindFields(&pb.GetGenerationContextRequest{}, "%s_id")
+	contextItemFields    = kindFields(&pb.GenerationContext{}, "%s")
+	contextFields        = (&pb.GenerationContext{}).ProtoReflect().Descriptor().Fields()
+)
+
+// generationContextAnswer is GetGenerationContext's answer, encoded: the
+// bytes of the four reads it is made of (GetModelConfig,
+// GetEffectivePrompt, GetAuthorProfile, GetContentStrategy), each served
+// as that read serves it, so the parts equal those reads by construction.
+func (s *ConfigServer) generationContextAnswer(ctx context.Context, req *pb.GetGenerationContextRequest) ([]byte, error) {
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	if err != nil {
+		return nil, err
+	}
+	fn, err := resolve.FunctionOf(req.GetFunction())
+	if err != nil {
+		return nil, err
+	}
+	mc, err := s.modelConfigBytes(ctx, acct, g, req.GetFunction())
+	if err != nil {
+		return nil, err
+	}
+	prompt, err := itemAnswer(s.Cache, acct, g, promptKey(fn.PromptType))
+	if err != nil {
+		return nil, err
+	}
+	parts := [][]byte{mc, prompt}
+	numbers := []protowire.Number{contextFields.ByName("model_config").Number(), contextFields.ByName("prompt").Number()}
+	for _, k := range domain.OwnKinds {
+		fd := contextRequestFields[k]
+		id := req.ProtoReflect().Get(fd).String()
+		if id != "" {
+			if err := validate.CheckSlug(string(fd.Name()), id); err != nil {
+				return nil, err
+			}
+		} else if id = defaultItemID(acct, g, k); id == "" {
+			continue // none named, and no default
+		}
+		b, err := itemAnswer(s.Cache, acct, g, domain.ItemKey{Kind: k, ID: id})
+		if err != nil {
+			return nil, err
+		}
+		parts, numbers = append(parts, b), append(numbers, contextItemFields[k].Number())
+	}
+	size := 0
+	for i, b := range parts {
+		size += protowire.SizeTag(numbers[i]) + protowire.SizeBytes(len(b))
+	}
+	rev := uint64(max(g.Revision, acct.Account.ConfigRevision))
+	revField := contextFields.ByName("revision").Number()
+	out := make([]byte, 0, size+protowire.SizeTag(revField)+protowire.SizeVarint(rev))
+	for i, b := range parts {
+		out = protowire.AppendBytes(protowire.AppendTag(out, numbers[i], protowire.BytesType), b)
+	}
+	return protowire.AppendVarint(protowire.AppendTag(out, revField, protowire.VarintType), rev), nil
 }
 
 // encode builds an answer without the API key, and without the revision
@@ -154,8 +226,8 @@ func (s *ConfigServer) WatchModelConfig(req *pb.WatchModelConfigRequest, stream 
 		stream.Send)
 }
 
-// modelConfig resolves and encodes a configuration on every call (the
-// memo-free path: watches, the cache disabled, unknown functions).
+// modelConfig resolves a configuration on every call (the memo-free
+// path of watches).
 func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function string) (*pb.ModelConfig, error) {
 	acct, g, err := loadAccount(ctx, s.Cache, accountID)
 	if err != nil {
@@ -237,6 +309,7 @@ func (s *ConfigServer) UpdateGlobalSettings(ctx context.Context, req *pb.UpdateG
 		d := domain.Integration(i)
 		patch.ImageIntegration = &d
 	}
+	patch.ItemDefaults = itemIDs(in, settingsDefaultFields, nil)
 	g, err := s.Store.UpdateGlobal(ctx, req.ExpectedRevision, func(cur domain.GlobalSettings, models []domain.Model) (domain.GlobalSettings, error) {
 		next, _, err := resolve.ApplyGlobalPatch(cur, patch, domain.NewCatalog(models))
 		return next, err
@@ -306,6 +379,37 @@ func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelReque
 		return nil, err
 	}
 	return modelToPB(saved), nil
+}
+
+// ListPlanLimits lists how many own items each plan may keep, per kind.
+func (s *ConfigServer) ListPlanLimits(ctx context.Context, _ *pb.ListPlanLimitsRequest) (*pb.ListPlanLimitsResponse, error) {
+	list, err := s.Store.ListPlanLimits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &pb.ListPlanLimitsResponse{}
+	for _, l := range list {
+		out.PlanLimits = append(out.PlanLimits, planLimitToPB(l))
+	}
+	return out, nil
+}
+
+// UpdatePlanLimit sets one plan's limit for one kind.
+func (s *ConfigServer) UpdatePlanLimit(ctx context.Context, req *pb.UpdatePlanLimitRequest) (*pb.PlanLimit, error) {
+	in := req.GetPlanLimit()
+	l := domain.PlanLimit{Plan: domain.Plan(in.GetPlan()), Kind: domain.ItemKind(in.GetKind()), MaxItems: in.GetMaxItems()}
+	if err := validate.PlanLimit(l); err != nil {
+		return nil, err
+	}
+	saved, err := s.Store.UpdatePlanLimit(ctx, l, req.ExpectedRevision)
+	if err != nil {
+		return nil, err
+	}
+	return planLimitToPB(saved), nil
+}
+
+func planLimitToPB(l domain.PlanLimit) *pb.PlanLimit {
+	return &pb.PlanLimit{Plan: pb.Plan(l.Plan), Kind: pb.ItemKind(l.Kind), MaxItems: l.MaxItems, Revision: l.Revision}
 }
 
 // GetIntegrationOverride returns one override.

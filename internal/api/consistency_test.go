@@ -157,7 +157,7 @@ func TestConcurrentWritersAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p := d.Prompts["ideas"]
+		p := d.Items[domain.ItemKey{Kind: domain.ItemPrompt, ID: "ideas"}]
 		if o.Revision < lastOverride || p.Revision < lastPrompt || g.Revision < lastGlobal {
 			t.Fatalf("round %d: a stored revision went backwards: override %d→%d, prompt %d→%d, global %d→%d",
 				round, lastOverride, o.Revision, lastPrompt, p.Revision, lastGlobal, g.Revision)
@@ -182,9 +182,9 @@ func TestConcurrentWritersAgree(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				if ep.GetText() != p.PromptValue || ep.GetRevision() != p.Revision {
+				if ep.GetText() != string(p.Content.(domain.PromptText)) || ep.GetRevision() != p.Revision {
 					return fmt.Errorf("%s serves prompt %q (revision %d); the database holds %q (revision %d)",
-						name, ep.GetText(), ep.GetRevision(), p.PromptValue, p.Revision)
+						name, ep.GetText(), ep.GetRevision(), p.Content, p.Revision)
 				}
 				wm, werr := modelWatches[name].get()
 				if werr != nil {

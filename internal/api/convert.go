@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -20,7 +22,37 @@ import (
 )
 
 func accountToPB(a domain.Account) *pb.Account {
-	return &pb.Account{Id: a.ID, Name: a.Name, Plan: pb.Plan(a.Plan), Revision: a.Revision}
+	out := &pb.Account{Id: a.ID, Name: a.Name, Plan: pb.Plan(a.Plan), Revision: a.Revision}
+	setItemIDs(out, accountDefaultFields, a.ItemDefaults)
+	return out
+}
+
+// The default_<kind>_id fields of the messages that name default items.
+var (
+	accountDefaultFields  = kindFields(&pb.Account{}, "default_%s_id")
+	settingsDefaultFields = kindFields(&pb.GlobalSettings{}, "default_%s_id")
+	setDefaultsFields     = kindFields(&pb.SetAccountDefaultsRequest{}, "default_%s_id")
+)
+
+// setItemIDs writes ids (by kind) into m's fields.
+func setItemIDs(m proto.Message, fields map[domain.ItemKind]protoreflect.FieldDescriptor, ids map[domain.ItemKind]string) {
+	for k, fd := range fields {
+		m.ProtoReflect().Set(fd, protoreflect.ValueOfString(ids[k]))
+	}
+}
+
+// itemIDs reads, by kind, the item ids m's fields name: every kind when
+// paths is nil (a field left empty then means no change, so it is left
+// out), else the kinds whose field paths list ("" clears).
+func itemIDs(m proto.Message, fields map[domain.ItemKind]protoreflect.FieldDescriptor, paths []string) map[domain.ItemKind]string {
+	out := map[domain.ItemKind]string{}
+	for k, fd := range fields {
+		id := m.ProtoReflect().Get(fd).String()
+		if (paths == nil && id != "") || slices.Contains(paths, string(fd.Name())) {
+			out[k] = id
+		}
+	}
+	return out
 }
 
 func tokenToPB(t domain.Token) *pb.Token {
@@ -72,6 +104,7 @@ func defaultsToPB(d domain.Defaults) *pb.IntegrationDefaults {
 func globalToPB(g domain.GlobalSettings) *pb.GlobalSettings {
 	out := &pb.GlobalSettings{TextIntegration: pb.Integration(g.TextIntegration), ImageIntegration: pb.Integration(g.ImageIntegration),
 		Revision: g.Revision}
+	setItemIDs(out, settingsDefaultFields, g.ItemDefaults)
 	for _, integ := range domain.Integrations {
 		out.ProtoReflect().Set(settingsFields[integ], protoreflect.ValueOfMessage(defaultsToPB(g.Defaults[integ]).ProtoReflect()))
 	}

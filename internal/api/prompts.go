@@ -15,6 +15,33 @@ import (
 	"github.com/igny8/aiconfig/internal/validate"
 )
 
+// Prompts are items of the customizable-item mechanism (items.go) whose
+// content is their text; their RPCs keep their own messages.
+
+// promptAPI declares the prompt kind to the API.
+type promptAPI struct{}
+
+func (promptAPI) effective(e resolve.EffectiveItem) proto.Message { return effectiveToPB(e) }
+
+func (promptAPI) version(_ string, c domain.Content, _ bool) *pb.ItemVersion {
+	return &pb.ItemVersion{Version: &pb.ItemVersion_Prompt{Prompt: promptText(c)}}
+}
+
+// check: the text must use the global prompt's variables, and no others.
+func (promptAPI) check(c *domain.Collector, prefix string, content domain.Content, g *domain.GlobalItem) {
+	var vars []string
+	if g != nil {
+		vars = domain.GlobalPromptOf(*g).Variables
+	}
+	validate.CheckTemplate(c, prefix+"text", promptText(content), vars)
+}
+
+// promptText is a prompt's content as text ("" for none).
+func promptText(c domain.Content) string {
+	t, _ := c.(domain.PromptText)
+	return string(t)
+}
+
 // PromptServer implements aiconfig.v1.PromptService.
 type PromptServer struct {
 	pb.UnimplementedPromptServiceServer
@@ -29,45 +56,39 @@ func globalPromptToPB(p domain.GlobalPrompt) *pb.GlobalPrompt {
 	return &pb.GlobalPrompt{PromptType: p.PromptType, Text: p.Text, Description: p.Description, Variables: p.Variables, Revision: p.Revision}
 }
 
-func accountPromptToPB(p domain.AccountPrompt) *pb.AccountPrompt {
-	return &pb.AccountPrompt{AccountId: p.AccountID, PromptType: p.PromptType, PromptValue: p.PromptValue,
-		DefaultPrompt: p.DefaultPrompt, IsCustomized: p.IsCustomized, Revision: p.Revision}
+// accountPromptToPB is what an account stores for a prompt after a change
+// (nothing stored: what a reset would store, at revision 0).
+func accountPromptToPB(accountID string, st store.ItemState) *pb.AccountPrompt {
+	p := st.Stored
+	if p == nil {
+		reset := resolve.Reset(*st.Global)
+		p = &reset
+	}
+	return &pb.AccountPrompt{AccountId: accountID, PromptType: p.ID, PromptValue: promptText(p.Content),
+		DefaultPrompt: promptText(p.Default), IsCustomized: p.IsCustomized, Revision: p.Revision}
 }
 
-func effectiveToPB(e resolve.EffectivePrompt) *pb.EffectivePrompt {
-	return &pb.EffectivePrompt{PromptType: e.PromptType, Text: e.Text, Source: pb.Source(e.Source), IsCustomized: e.IsCustomized,
+func effectiveToPB(e resolve.EffectiveItem) *pb.EffectivePrompt {
+	meta, _ := e.Meta.(domain.PromptMeta)
+	return &pb.EffectivePrompt{PromptType: e.ID, Text: promptText(e.Content), Source: pb.Source(e.Source), IsCustomized: e.IsCustomized,
 		DefaultChanged: e.DefaultChanged, GlobalRevision: e.GlobalRevision, Plan: pb.Plan(e.Plan), Revision: e.Revision,
-		Variables: e.Variables, OverridesSuppressed: e.OverridesSuppressed}
+		Variables: meta.Variables, OverridesSuppressed: e.OverridesSuppressed}
 }
 
-// promptInputs loads what one account's prompt of one type resolves from.
-// stored is nil when the account keeps no prompt of the type.
-func (s *PromptServer) promptInputs(ctx context.Context, accountID, promptType string) (*cache.Account, *cache.Global, domain.GlobalPrompt, *domain.AccountPrompt, error) {
-	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
-		return nil, nil, domain.GlobalPrompt{}, nil, err
-	}
-	acct, g, err := loadAccount(ctx, s.Cache, accountID)
-	if err != nil {
-		return nil, nil, domain.GlobalPrompt{}, nil, err
-	}
-	global, ok := g.Prompts[promptType]
-	if !ok {
-		return nil, nil, domain.GlobalPrompt{}, nil, store.PromptTypeNotFound(promptType)
-	}
-	var stored *domain.AccountPrompt
-	if p, ok := acct.Prompts[promptType]; ok {
-		stored = &p
-	}
-	return acct, g, global, stored, nil
+func promptKey(promptType string) domain.ItemKey {
+	return domain.ItemKey{Kind: domain.ItemPrompt, ID: promptType}
 }
 
 // resolveOne loads and resolves one account's prompt of one type.
-func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType string) (resolve.EffectivePrompt, error) {
-	acct, _, global, stored, err := s.promptInputs(ctx, accountID, promptType)
-	if err != nil {
-		return resolve.EffectivePrompt{}, err
+func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType string) (resolve.EffectiveItem, error) {
+	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
+		return resolve.EffectiveItem{}, err
 	}
-	return resolve.ResolvePrompt(global, acct.Account, stored), nil
+	acct, g, err := loadAccount(ctx, s.Cache, accountID)
+	if err != nil {
+		return resolve.EffectiveItem{}, err
+	}
+	return usableItem(acct, g, promptKey(promptType))
 }
 
 // GetEffectivePrompt returns the text an account uses for one prompt
@@ -78,26 +99,18 @@ func (s *PromptServer) GetEffectivePrompt(ctx context.Context, req *pb.GetEffect
 	return decoded(&pb.EffectivePrompt{}, b, err)
 }
 
-// effectivePromptAnswer is GetEffectivePrompt's answer, encoded: for an
-// account with no stored prompt of the type it depends only on the global
-// prompt and the plan, and is encoded once per global layer, prompt type
-// and plan; an account's own prompt is encoded once per account data and
-// layer.
+// effectivePromptAnswer is GetEffectivePrompt's answer, encoded once per
+// global layer, prompt type and plan, or per account data for a stored
+// prompt (itemAnswer).
 func (s *PromptServer) effectivePromptAnswer(ctx context.Context, req *pb.GetEffectivePromptRequest) ([]byte, error) {
-	acct, g, global, stored, err := s.promptInputs(ctx, req.GetAccountId(), req.GetPromptType())
+	if err := validate.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
+		return nil, err
+	}
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
 	if err != nil {
 		return nil, err
 	}
-	build := func() ([]byte, error) {
-		return deterministic.Marshal(effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
-	}
-	switch {
-	case !s.Cache.Enabled():
-		return build()
-	case stored != nil: // the account's own text: memoized with its data
-		return acct.MemoNamed(global.PromptType, g, build)
-	}
-	return g.Shared(cache.SharedKey{Kind: "prompt", Name: global.PromptType, Plan: acct.Account.Plan}, build)
+	return itemAnswer(s.Cache, acct, g, promptKey(req.GetPromptType()))
 }
 
 // WatchEffectivePrompt streams the effective prompt: now, then after every
@@ -120,51 +133,38 @@ func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEff
 		return nil, err
 	}
 	out := &pb.ListEffectivePromptsResponse{}
-	for _, global := range g.PromptList {
-		var stored *domain.AccountPrompt
-		if p, ok := acct.Prompts[global.PromptType]; ok {
-			stored = &p
-		}
-		out.Prompts = append(out.Prompts, effectiveToPB(resolve.ResolvePrompt(global, acct.Account, stored)))
+	for _, e := range accountItems(acct, g, domain.ItemPrompt) {
+		out.Prompts = append(out.Prompts, effectiveToPB(e))
 	}
 	return out, nil
 }
 
-func (s *PromptServer) changePrompt(ctx context.Context, accountID, promptType, action string, expected *int64, change store.PromptChange) (*pb.AccountPrompt, error) {
+func (s *PromptServer) changePrompt(ctx context.Context, accountID, promptType string, expected *int64, change store.ItemChange) (*pb.AccountPrompt, error) {
 	if err := validate.CheckAccountID("account_id", accountID); err != nil {
 		return nil, err
 	}
 	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
 		return nil, err
 	}
-	p, err := s.Store.ChangeAccountPrompt(ctx, accountID, promptType, action, expected, change)
+	st, err := s.Store.ChangeAccountItem(ctx, accountID, promptKey(promptType), expected, change)
 	if err != nil {
 		return nil, err
 	}
-	p.AccountID, p.PromptType = accountID, promptType
-	return accountPromptToPB(p), nil
+	return accountPromptToPB(accountID, st), nil
 }
 
 // CustomizePrompt sets an account's own text (plan >= Starter, enforced by the rule).
 func (s *PromptServer) CustomizePrompt(ctx context.Context, req *pb.CustomizePromptRequest) (*pb.AccountPrompt, error) {
-	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), domain.ActionCustomize, req.ExpectedRevision,
-		func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (domain.AccountPrompt, bool, error) {
-			next, err := resolve.CustomizePrompt(g, cur, req.GetText())
-			return next, err == nil, err
-		})
+	text := domain.PromptText(req.GetText())
+	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), req.ExpectedRevision,
+		setItem(req.GetAccountId(), promptKey(req.GetPromptType()), "", func(domain.Content) (domain.Content, error) { return text, nil }))
 }
 
 // ResetPrompt returns an account prompt to the live global text. An
 // account that never stored one has nothing to reset: no write.
 func (s *PromptServer) ResetPrompt(ctx context.Context, req *pb.ResetPromptRequest) (*pb.AccountPrompt, error) {
-	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), domain.ActionReset, req.ExpectedRevision,
-		func(g domain.GlobalPrompt, cur *domain.AccountPrompt) (domain.AccountPrompt, bool, error) {
-			next := resolve.ResetPrompt(g)
-			if cur == nil {
-				return next, false, nil
-			}
-			return next, true, nil
-		})
+	return s.changePrompt(ctx, req.GetAccountId(), req.GetPromptType(), req.ExpectedRevision,
+		resetItem(req.GetAccountId(), promptKey(req.GetPromptType())))
 }
 
 // RenderPrompt fills the effective text's variables.
@@ -173,11 +173,12 @@ func (s *PromptServer) RenderPrompt(ctx context.Context, req *pb.RenderPromptReq
 	if err != nil {
 		return nil, err
 	}
-	text, err := resolve.Render(e.Text, e.Variables, req.GetVariables())
+	meta, _ := e.Meta.(domain.PromptMeta)
+	text, err := resolve.Render(promptText(e.Content), meta.Variables, req.GetVariables())
 	if err != nil {
 		return nil, err
 	}
-	return &pb.RenderPromptResponse{Text: text, Source: pb.Source(e.Source), PromptType: e.PromptType, GlobalRevision: e.GlobalRevision}, nil
+	return &pb.RenderPromptResponse{Text: text, Source: pb.Source(e.Source), PromptType: e.ID, GlobalRevision: e.GlobalRevision}, nil
 }
 
 // GetGlobalPrompt returns one global prompt.
@@ -185,22 +186,22 @@ func (s *PromptServer) GetGlobalPrompt(ctx context.Context, req *pb.GetGlobalPro
 	if err := validate.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
 		return nil, err
 	}
-	p, err := s.Store.GetGlobalPrompt(ctx, req.GetPromptType())
+	g, err := s.Store.GetGlobalItem(ctx, domain.ItemPrompt, req.GetPromptType())
 	if err != nil {
 		return nil, err
 	}
-	return globalPromptToPB(p), nil
+	return globalPromptToPB(domain.GlobalPromptOf(g)), nil
 }
 
 // ListGlobalPrompts lists the global prompts.
 func (s *PromptServer) ListGlobalPrompts(ctx context.Context, _ *pb.ListGlobalPromptsRequest) (*pb.ListGlobalPromptsResponse, error) {
-	list, err := s.Store.ListGlobalPrompts(ctx)
+	list, err := s.Store.ListGlobalItems(ctx, domain.ItemPrompt)
 	if err != nil {
 		return nil, err
 	}
 	out := &pb.ListGlobalPromptsResponse{}
-	for _, p := range list {
-		out.Prompts = append(out.Prompts, globalPromptToPB(p))
+	for _, g := range list {
+		out.Prompts = append(out.Prompts, globalPromptToPB(domain.GlobalPromptOf(g)))
 	}
 	return out, nil
 }
@@ -212,11 +213,11 @@ func (s *PromptServer) UpsertGlobalPrompt(ctx context.Context, req *pb.UpsertGlo
 	if err := validate.ValidateGlobalPrompt(p); err != nil {
 		return nil, err
 	}
-	saved, err := s.Store.UpsertGlobalPrompt(ctx, p, req.ExpectedRevision)
+	saved, err := s.Store.UpsertGlobalItem(ctx, p.Item(), req.ExpectedRevision)
 	if err != nil {
 		return nil, err
 	}
-	return globalPromptToPB(saved), nil
+	return globalPromptToPB(domain.GlobalPromptOf(saved)), nil
 }
 
 // BulkResetPrompts resets the selected account prompts to the global text.
@@ -238,42 +239,29 @@ func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPr
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
 		return nil, err
 	}
-	n, err := s.Store.BulkResetPrompts(ctx, req.GetAccountIds(), req.GetPromptTypes())
+	n, err := s.Store.BulkReset(ctx, domain.ItemPrompt, req.GetAccountIds(), req.GetPromptTypes())
 	if err != nil {
 		return nil, err
 	}
 	return &pb.BulkResetPromptsResponse{ResetCount: int32(n)}, nil
 }
 
-// ListPromptHistory pages through prompt changes, newest first.
+// ListPromptHistory pages through prompt changes, newest first (the
+// prompts' part of HistoryService.ListHistory, in prompt terms).
 func (s *PromptServer) ListPromptHistory(ctx context.Context, req *pb.ListPromptHistoryRequest) (*pb.ListPromptHistoryResponse, error) {
-	if id := req.GetAccountId(); id != "" {
-		if err := validate.CheckAccountID("account_id", id); err != nil {
-			return nil, err
-		}
-	}
 	if t := req.GetPromptType(); t != "" {
 		if err := validate.CheckPromptType("prompt_type", t); err != nil {
 			return nil, err
 		}
 	}
-	p, err := newPage(req.GetPageSize(), req.GetPageToken(), "ListPromptHistory", req.GetAccountId(), req.GetPromptType())
+	list, next, err := historyPage(ctx, s.Store, req.GetAccountId(), domain.ItemPrompt, req.GetPromptType(), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
-	before, err := p.beforeID()
-	if err != nil {
-		return nil, err
-	}
-	list, err := s.Store.ListPromptHistory(ctx, req.GetAccountId(), req.GetPromptType(), before, p.limit+1)
-	if err != nil {
-		return nil, err
-	}
-	list, next := pageOf(p, list, func(e domain.PromptHistoryEntry) string { return strconv.FormatInt(e.ID, 10) })
 	out := &pb.ListPromptHistoryResponse{NextPageToken: next}
 	for _, e := range list {
-		out.Entries = append(out.Entries, &pb.PromptHistoryEntry{Id: e.ID, AccountId: e.AccountID, PromptType: e.PromptType, Action: e.Action,
-			ActorName: e.ActorName, ActorRole: pb.Role(e.ActorRole), OldText: e.OldText, NewText: e.NewText, Revision: e.Revision,
+		out.Entries = append(out.Entries, &pb.PromptHistoryEntry{Id: e.ID, AccountId: e.AccountID, PromptType: e.ItemID, Action: e.Action,
+			ActorName: e.ActorName, ActorRole: pb.Role(e.ActorRole), OldText: promptText(e.Old), NewText: promptText(e.New), Revision: e.Revision,
 			CreateTime: timestamppb.New(e.CreatedAt)})
 	}
 	return out, nil

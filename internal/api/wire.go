@@ -24,13 +24,14 @@ import (
 	"github.com/igny8/aiconfig/internal/store"
 )
 
-// The hot path's one door. GetModelConfig and GetEffectivePrompt answer
-// with bytes encoded ahead of time (memoized per account or shared per
-// plan). Over gRPC those bytes travel as an answer, which only Codec knows
-// and sends as it is — no sizing, allocation or copy per call. Register
-// routes the two methods to the functions that return bytes; every other
-// caller of the handlers (in-process Go code, tests) gets ordinary,
-// decoded messages from GetModelConfig and GetEffectivePrompt.
+// The hot path's one door. GetModelConfig, GetEffectivePrompt,
+// GetAuthorProfile, GetContentStrategy and GetGenerationContext (made of
+// the other four's bytes) answer with bytes encoded ahead of time
+// (memoized per account or shared per plan). Over gRPC those bytes travel
+// as an answer, which only Codec knows and sends as it is — no sizing,
+// allocation or copy per call. Register routes these methods to the
+// functions that return bytes; every other caller of the handlers
+// (in-process Go code, tests) gets ordinary, decoded messages from them.
 
 // answer is an encoded message of a method's response type.
 type answer []byte
@@ -152,11 +153,29 @@ type Deps struct {
 func Register(s *grpc.Server, d Deps) {
 	config := &ConfigServer{Store: d.Store, Cache: d.Cache, Secrets: d.Secrets, Draining: d.Draining}
 	prompts := &PromptServer{Store: d.Store, Cache: d.Cache, Draining: d.Draining}
+	profiles := &AuthorProfileServer{items: &itemService[*pb.AuthorProfile]{codec: authorProfiles, store: d.Store, cache: d.Cache}}
+	strategies := &ContentStrategyServer{items: &itemService[*pb.ContentStrategy]{codec: contentStrategies, store: d.Store, cache: d.Cache}}
 	for desc, impl := range map[*grpc.ServiceDesc]any{
-		fast(pb.ConfigService_ServiceDesc, "GetModelConfig",
-			byteHandler(pb.ConfigService_GetModelConfig_FullMethodName, config.modelConfigAnswer)): config,
-		fast(pb.PromptService_ServiceDesc, "GetEffectivePrompt",
-			byteHandler(pb.PromptService_GetEffectivePrompt_FullMethodName, prompts.effectivePromptAnswer)): prompts,
+		fast(pb.ConfigService_ServiceDesc, map[string]grpc.MethodHandler{
+			"GetModelConfig":       byteHandler(pb.ConfigService_GetModelConfig_FullMethodName, config.modelConfigAnswer),
+			"GetGenerationContext": byteHandler(pb.ConfigService_GetGenerationContext_FullMethodName, config.generationContextAnswer),
+		}): config,
+		fast(pb.PromptService_ServiceDesc, map[string]grpc.MethodHandler{
+			"GetEffectivePrompt": byteHandler(pb.PromptService_GetEffectivePrompt_FullMethodName, prompts.effectivePromptAnswer),
+		}): prompts,
+		fast(pb.AuthorProfileService_ServiceDesc, map[string]grpc.MethodHandler{
+			"GetAuthorProfile": byteHandler(pb.AuthorProfileService_GetAuthorProfile_FullMethodName,
+				func(ctx context.Context, req *pb.GetAuthorProfileRequest) ([]byte, error) {
+					return profiles.items.getAnswer(ctx, req.GetAccountId(), req.GetId())
+				}),
+		}): profiles,
+		fast(pb.ContentStrategyService_ServiceDesc, map[string]grpc.MethodHandler{
+			"GetContentStrategy": byteHandler(pb.ContentStrategyService_GetContentStrategy_FullMethodName,
+				func(ctx context.Context, req *pb.GetContentStrategyRequest) ([]byte, error) {
+					return strategies.items.getAnswer(ctx, req.GetAccountId(), req.GetId())
+				}),
+		}): strategies,
+		&pb.HistoryService_ServiceDesc: &HistoryServer{Store: d.Store},
 		&pb.AccountService_ServiceDesc: &AccountServer{Store: d.Store},
 		&pb.TokenService_ServiceDesc:   &TokenServer{Store: d.Store},
 		&pb.AuditService_ServiceDesc:   &AuditServer{Store: d.Store},
@@ -219,16 +238,17 @@ func (s decodeCheckedStream) RecvMsg(m any) error {
 	return malformedRequest(s.method, m)
 }
 
-// fast is desc with method's handler replaced.
-func fast(desc grpc.ServiceDesc, method string, h grpc.MethodHandler) *grpc.ServiceDesc {
+// fast is desc with the handlers of some methods replaced.
+func fast(desc grpc.ServiceDesc, handlers map[string]grpc.MethodHandler) *grpc.ServiceDesc {
 	desc.Methods = slices.Clone(desc.Methods)
-	for i, m := range desc.Methods {
-		if m.MethodName == method {
-			desc.Methods[i].Handler = h
-			return &desc
+	for name, h := range handlers {
+		i := slices.IndexFunc(desc.Methods, func(m grpc.MethodDesc) bool { return m.MethodName == name })
+		if i < 0 {
+			panic(fmt.Sprintf("%s has no method %s", desc.ServiceName, name))
 		}
+		desc.Methods[i].Handler = h
 	}
-	panic(fmt.Sprintf("%s has no method %s", desc.ServiceName, method))
+	return &desc
 }
 
 // byteHandler is a unary handler, through the interceptors like any other,

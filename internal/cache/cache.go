@@ -34,9 +34,10 @@ type Loader interface {
 type Global struct {
 	Settings domain.GlobalSettings
 	Catalog  domain.Catalog
-	Prompts  map[string]domain.GlobalPrompt
-	// PromptList is Prompts in prompt-type order.
-	PromptList []domain.GlobalPrompt
+	// Items are the global items of every kind; ItemList has them per
+	// kind, in id order.
+	Items    map[domain.ItemKey]domain.GlobalItem
+	ItemList map[domain.ItemKind][]domain.GlobalItem
 	// Revision is the newest revision in the layer.
 	Revision int64
 
@@ -93,11 +94,16 @@ func (g *Global) APIKey(i domain.Integration, sealed string, open func(sealed st
 }
 
 func newGlobal(l store.GlobalLayer) *Global {
-	g := &Global{Settings: l.Settings, Catalog: domain.NewCatalog(l.Models), Prompts: map[string]domain.GlobalPrompt{}, PromptList: l.Prompts}
+	g := &Global{Settings: l.Settings, Catalog: domain.NewCatalog(l.Models),
+		Items: map[domain.ItemKey]domain.GlobalItem{}, ItemList: map[domain.ItemKind][]domain.GlobalItem{}}
 	g.Revision = max(l.Settings.Revision, g.Catalog.Revision())
-	for _, p := range l.Prompts {
-		g.Prompts[p.PromptType] = p
-		g.Revision = max(g.Revision, p.Revision)
+	for _, it := range l.Items { // in kind and id order
+		g.Items[domain.ItemKey{Kind: it.Kind, ID: it.ID}] = it
+		g.ItemList[it.Kind] = append(g.ItemList[it.Kind], it)
+		g.Revision = max(g.Revision, it.Revision)
+	}
+	for _, pl := range l.PlanLimits {
+		g.Revision = max(g.Revision, pl.Revision)
 	}
 	return g
 }
@@ -128,9 +134,9 @@ type Account struct {
 	// path asks on every call, and a map lookup there is a cache miss.
 	overridden uint32
 	memo       [MemoSlots]atomic.Pointer[memoEntry]
-	// named holds memoized answers by name (string → *memoEntry), for
-	// answers that are few per account but not numbered, such as stored
-	// prompts by type.
+	// named holds memoized answers by item (domain.ItemKey → *memoEntry),
+	// for answers that are few per account but not numbered: its stored
+	// items.
 	named sync.Map
 }
 
@@ -189,13 +195,12 @@ func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]b
 	return remember(g, compute, a.memo[slot].Store)
 }
 
-// MemoNamed is Memo keyed by a name from a small bounded set (a prompt
-// type the account has stored).
-func (a *Account) MemoNamed(name string, g *Global, compute func() ([]byte, error)) ([]byte, error) {
-	if v, ok := a.named.Load(name); ok && v.(*memoEntry).g == g {
+// MemoItem is Memo keyed by an item the account stores (a bounded set).
+func (a *Account) MemoItem(key domain.ItemKey, g *Global, compute func() ([]byte, error)) ([]byte, error) {
+	if v, ok := a.named.Load(key); ok && v.(*memoEntry).g == g {
 		return v.(*memoEntry).b, nil
 	}
-	return remember(g, compute, func(e *memoEntry) { a.named.Store(name, e) })
+	return remember(g, compute, func(e *memoEntry) { a.named.Store(key, e) })
 }
 
 // remember computes an answer for g and keeps it (a memo miss).

@@ -46,6 +46,12 @@ const (
 	ReasonRevisionCompacted   = "REVISION_COMPACTED"
 	ReasonRateLimited         = "RATE_LIMITED"
 	ReasonKeyNotDeployed      = "KEY_NOT_DEPLOYED"
+
+	ReasonAuthorProfileNotFound   = "AUTHOR_PROFILE_NOT_FOUND"
+	ReasonContentStrategyNotFound = "CONTENT_STRATEGY_NOT_FOUND"
+	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
+	ReasonPlanLimitReached        = "PLAN_LIMIT_REACHED"
+	ReasonItemInUse               = "ITEM_IN_USE"
 )
 
 // Violation is one bad field of a request.

@@ -201,14 +201,21 @@ func ParseRole(s string) (Role, error) {
 	return RoleUnknown, fmt.Errorf("unknown role %q (want admin, service or account)", s)
 }
 
-// Functions is the fixed catalog of what a worker does, and the kind of
-// provider each one needs.
-var Functions = map[string]Kind{
-	"auto_cluster":           KindText,
-	"generate_ideas":         KindText,
-	"generate_content":       KindText,
-	"generate_image_prompts": KindText,
-	"generate_images":        KindImage,
+// Function is one entry of the fixed catalog of what a worker does.
+type Function struct {
+	// Kind is the kind of provider it needs.
+	Kind Kind
+	// PromptType is the prompt it uses (GetGenerationContext).
+	PromptType string
+}
+
+// Functions is the fixed catalog of what a worker does.
+var Functions = map[string]Function{
+	"auto_cluster":           {KindText, "clustering"},
+	"generate_ideas":         {KindText, "ideas"},
+	"generate_content":       {KindText, "content_generation"},
+	"generate_image_prompts": {KindText, "image_prompt_extraction"},
+	"generate_images":        {KindImage, "image_prompt_template"},
 }
 
 // FunctionIndex numbers the functions 0..len(Functions)-1 (stable, by
@@ -238,6 +245,9 @@ type Account struct {
 	Revision int64  `json:"revision"`
 	// ConfigRevision moves with every write to the account or its overrides.
 	ConfigRevision int64 `json:"config_revision"`
+	// ItemDefaults names, per kind with own items, the item the account's
+	// generation jobs get when they name none (nil: no defaults).
+	ItemDefaults map[ItemKind]string `json:"item_defaults,omitempty"`
 }
 
 // Model is one catalog entry. A text model with no temperature range takes
@@ -380,7 +390,10 @@ type GlobalSettings struct {
 	Defaults         map[Integration]Defaults `json:"defaults"`
 	TextIntegration  Integration              `json:"text_integration"`
 	ImageIntegration Integration              `json:"image_integration"`
-	Revision         int64                    `json:"revision"`
+	// ItemDefaults names, per kind with own items, the platform's default
+	// global item (an account without a usable default of its own gets it).
+	ItemDefaults map[ItemKind]string `json:"item_defaults,omitempty"`
+	Revision     int64               `json:"revision"`
 }
 
 // Override is an account's parameter choices for one provider.
@@ -408,47 +421,6 @@ type Principal struct {
 	Role      Role
 	AccountID string // ACCOUNT role only
 }
-
-// GlobalPrompt is the platform default for one prompt type.
-type GlobalPrompt struct {
-	PromptType  string   `json:"prompt_type"`
-	Text        string   `json:"text"`
-	Description string   `json:"description"`
-	Variables   []string `json:"variables"`
-	Revision    int64    `json:"revision"`
-}
-
-// AccountPrompt is an account's stored prompt for one type.
-type AccountPrompt struct {
-	AccountID     string `json:"account_id"`
-	PromptType    string `json:"prompt_type"`
-	PromptValue   string `json:"prompt_value"`
-	DefaultPrompt string `json:"default_prompt"`
-	IsCustomized  bool   `json:"is_customized"`
-	Revision      int64  `json:"revision"`
-}
-
-// PromptHistoryEntry is one recorded prompt change.
-type PromptHistoryEntry struct {
-	ID         int64
-	AccountID  string // empty for a global prompt
-	PromptType string
-	Action     string
-	ActorName  string
-	ActorRole  Role
-	OldText    string
-	NewText    string
-	Revision   int64
-	CreatedAt  time.Time
-}
-
-// Prompt history actions.
-const (
-	ActionCustomize    = "customize"
-	ActionReset        = "reset"
-	ActionBulkReset    = "bulk_reset"
-	ActionUpsertGlobal = "upsert_global"
-)
 
 // AuditEvent is one audit log row.
 type AuditEvent struct {

@@ -156,11 +156,19 @@ func unknownKeys(n *yaml.Node, t reflect.Type, path string) []string {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.Type{}
 		var names []string
-		for i := range t.NumField() {
-			name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
-			fields[name] = t.Field(i).Type
-			names = append(names, name)
+		var add func(t reflect.Type)
+		add = func(t reflect.Type) {
+			for i := range t.NumField() {
+				name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+				if opts == "inline" { // its fields are the struct's own
+					add(t.Field(i).Type)
+					continue
+				}
+				fields[name] = t.Field(i).Type
+				names = append(names, name)
+			}
 		}
+		add(t)
 		for k := 0; k+1 < len(n.Content); k += 2 {
 			key, val := n.Content[k], n.Content[k+1]
 			ft, ok := fields[key.Value]

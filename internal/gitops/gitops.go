@@ -1,15 +1,18 @@
 // Package gitops writes the global layer (settings without API keys, the
-// model catalog, global prompts) as YAML, and plans an import: it parses
-// and validates a whole file first, then says what would change. The file
-// is authoritative for what it lists; catalog models and prompt types it
-// does not list are left as they are (models cannot be deleted, only
-// disabled).
+// model catalog, global prompts, author profiles and content strategies,
+// plan limits) as YAML, and plans an import: it parses and validates a
+// whole file first, then says what would change. The file is
+// authoritative for what it lists; models, items and limits it does not
+// list are left as they are (models and items cannot be deleted, only
+// disabled or archived).
 package gitops
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,9 +26,12 @@ import (
 
 // File is the YAML document.
 type File struct {
-	Settings Settings `yaml:"settings"`
-	Models   []Model  `yaml:"models"`
-	Prompts  []Prompt `yaml:"prompts"`
+	Settings          Settings                       `yaml:"settings"`
+	Models            []Model                        `yaml:"models"`
+	Prompts           []Prompt                       `yaml:"prompts"`
+	AuthorProfiles    []Item[domain.AuthorProfile]   `yaml:"author_profiles"`
+	ContentStrategies []Item[domain.ContentStrategy] `yaml:"content_strategies"`
+	PlanLimits        []PlanLimit                    `yaml:"plan_limits"`
 }
 
 // Settings is the global singleton without keys or revision.
@@ -33,6 +39,25 @@ type Settings struct {
 	TextIntegration  string              `yaml:"text_integration"`
 	ImageIntegration string              `yaml:"image_integration"`
 	Defaults         map[string]Defaults `yaml:"defaults"`
+	// DefaultItems names the platform's default item per kind (e.g.
+	// author_profile: expert-practitioner); kinds it does not list are left
+	// as they are, "" clears one.
+	DefaultItems map[string]string `yaml:"default_items,omitempty"`
+}
+
+// Item is one global item of a kind with own items: its id, whether it
+// is archived, and its content's fields.
+type Item[C domain.Content] struct {
+	ID       string `yaml:"id"`
+	Archived bool   `yaml:"archived,omitempty"`
+	Content  C      `yaml:",inline"`
+}
+
+// PlanLimit is how many own items of a kind a plan's accounts may keep.
+type PlanLimit struct {
+	Plan     string `yaml:"plan"`
+	Kind     string `yaml:"kind"`
+	MaxItems int32  `yaml:"max_items"`
 }
 
 // Defaults are one provider's default parameters.
@@ -67,7 +92,8 @@ type Prompt struct {
 	Text        string   `yaml:"text"`
 }
 
-const header = "# aiconfig global layer: settings (API keys are never exported), model catalog, global prompts.\n# Apply with: aiconfigd import FILE [--dry-run]\n"
+const header = "# aiconfig global layer: settings (API keys are never exported), model catalog, global prompts,\n" +
+	"# author profiles and content strategies, plan limits.\n# Apply with: aiconfigd import FILE [--dry-run]\n"
 
 // Export renders the layer; equal layers give identical bytes.
 func Export(l store.GlobalLayer) ([]byte, error) {
@@ -85,10 +111,20 @@ func Export(l store.GlobalLayer) ([]byte, error) {
 	for _, m := range models {
 		f.Models = append(f.Models, modelOf(m))
 	}
-	prompts := slices.Clone(l.Prompts)
-	slices.SortFunc(prompts, func(a, b domain.GlobalPrompt) int { return strings.Compare(a.PromptType, b.PromptType) })
-	for _, p := range prompts {
+	for k, id := range l.Settings.ItemDefaults {
+		if f.Settings.DefaultItems == nil {
+			f.Settings.DefaultItems = map[string]string{}
+		}
+		f.Settings.DefaultItems[k.String()] = id
+	}
+	for _, it := range sortedItems(l.Items, domain.ItemPrompt) {
+		p := domain.GlobalPromptOf(it)
 		f.Prompts = append(f.Prompts, promptOf(p))
+	}
+	f.AuthorProfiles = exportItems[domain.AuthorProfile](l.Items, domain.ItemAuthorProfile)
+	f.ContentStrategies = exportItems[domain.ContentStrategy](l.Items, domain.ItemContentStrategy)
+	for _, pl := range l.PlanLimits { // by kind and plan, as the store lists them
+		f.PlanLimits = append(f.PlanLimits, PlanLimit{Plan: pl.Plan.String(), Kind: pl.Kind.String(), MaxItems: pl.MaxItems})
 	}
 	var buf bytes.Buffer
 	buf.WriteString(header)
@@ -117,6 +153,26 @@ func promptOf(p domain.GlobalPrompt) Prompt {
 	return Prompt{PromptType: p.PromptType, Description: p.Description, Variables: nonNil(p.Variables), Text: p.Text}
 }
 
+// sortedItems are the items of kind k, by id.
+func sortedItems(items []domain.GlobalItem, k domain.ItemKind) []domain.GlobalItem {
+	var out []domain.GlobalItem
+	for _, it := range items {
+		if it.Kind == k {
+			out = append(out, it)
+		}
+	}
+	slices.SortFunc(out, func(a, b domain.GlobalItem) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+func exportItems[C domain.Content](items []domain.GlobalItem, k domain.ItemKind) []Item[C] {
+	var out []Item[C]
+	for _, it := range sortedItems(items, k) {
+		out = append(out, Item[C]{ID: it.ID, Archived: it.Archived, Content: it.Content.(C)})
+	}
+	return out
+}
+
 // Parse reads a file strictly: every unknown key is an error naming its
 // path in the file (and the key it was probably meant to be).
 func Parse(b []byte) (File, error) {
@@ -139,14 +195,17 @@ func Parse(b []byte) (File, error) {
 
 // Plan is what an import would write.
 type Plan struct {
-	Settings *domain.GlobalSettings // nil: unchanged
-	Models   []domain.Model         // to create or replace
-	Prompts  []domain.GlobalPrompt  // to create or replace
-	Diff     []string               // one entry per changed field, for people (a text's entry is a line diff)
+	Settings   *domain.GlobalSettings // nil: unchanged
+	Models     []domain.Model         // to create or replace
+	Items      []domain.GlobalItem    // to create or replace: prompts, profiles, strategies
+	PlanLimits []domain.PlanLimit     // to set
+	Diff       []string               // one entry per changed field, for people (a text's entry is a line diff)
 }
 
 // Empty reports whether the plan changes nothing.
-func (p Plan) Empty() bool { return p.Settings == nil && len(p.Models) == 0 && len(p.Prompts) == 0 }
+func (p Plan) Empty() bool {
+	return p.Settings == nil && len(p.Models) == 0 && len(p.Items) == 0 && len(p.PlanLimits) == 0
+}
 
 // MakePlan validates the whole file against the layer it would produce
 // and lists the differences from cur. Any problem fails the whole plan,
@@ -223,6 +282,20 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 			settingsErr = true
 		}
 	}
+	next.ItemDefaults = maps.Clone(cur.Settings.ItemDefaults)
+	for _, name := range slices.Sorted(maps.Keys(f.Settings.DefaultItems)) {
+		id := f.Settings.DefaultItems[name]
+		k, err := domain.ParseItemKind(name)
+		if err != nil || !k.Info().Own {
+			bad("settings.default_items."+name, fmt.Errorf("not a kind with defaults (author_profile, content_strategy)"))
+			settingsErr = true
+			continue
+		}
+		if next.ItemDefaults == nil {
+			next.ItemDefaults = map[domain.ItemKind]string{}
+		}
+		next.ItemDefaults[k] = id
+	}
 	for _, i := range domain.Integrations {
 		d, ok := f.Settings.Defaults[i.String()]
 		if !ok {
@@ -244,7 +317,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		}
 		if err := validate.ValidateGlobal(next, domain.NewCatalog(after), all); err != nil {
 			bad("settings", err)
-		} else if !reflect.DeepEqual(paramsOf(next), paramsOf(cur.Settings)) ||
+		} else if !reflect.DeepEqual(paramsOf(next), paramsOf(cur.Settings)) || !sameDefaults(next.ItemDefaults, cur.Settings.ItemDefaults) ||
 			next.TextIntegration != cur.Settings.TextIntegration || next.ImageIntegration != cur.Settings.ImageIntegration {
 			plan.Settings = &next
 			plan.Diff = append(plan.Diff, settingsDiff(cur.Settings, next)...)
@@ -253,8 +326,8 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 	plan.Diff = append(plan.Diff, modelDiff...)
 
 	prompts := map[string]domain.GlobalPrompt{}
-	for _, p := range cur.Prompts {
-		prompts[p.PromptType] = p
+	for _, it := range sortedItems(cur.Items, domain.ItemPrompt) {
+		prompts[it.ID] = domain.GlobalPromptOf(it)
 	}
 	seenPrompt := map[string]bool{}
 	for i, fp := range f.Prompts {
@@ -273,17 +346,139 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 		if exists && old.Text == p.Text && old.Description == p.Description && slices.Equal(old.Variables, p.Variables) {
 			continue
 		}
-		plan.Prompts = append(plan.Prompts, p)
+		plan.Items = append(plan.Items, p.Item())
 		if exists {
 			plan.Diff = append(plan.Diff, changed("~ prompt "+p.PromptType, promptOf(old), promptOf(p))...)
 		} else {
 			plan.Diff = append(plan.Diff, "+ prompt "+p.PromptType)
 		}
 	}
+	planItems(&plan, cur, domain.ItemAuthorProfile, f.AuthorProfiles, validate.AuthorProfile, bad)
+	planItems(&plan, cur, domain.ItemContentStrategy, f.ContentStrategies, validate.ContentStrategy, bad)
+	planLimits(&plan, cur, f.PlanLimits, bad)
+	if plan.Settings != nil {
+		checkDefaultItems(*plan.Settings, cur, plan.Items, bad)
+	}
 	if len(problems) > 0 {
 		return Plan{}, fmt.Errorf("the file is invalid; nothing was changed:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return plan, nil
+}
+
+// planItems plans the global items of kind k a file lists: each valid, new
+// or changed one is written whole. Items it does not list stay.
+func planItems[C domain.Content](plan *Plan, cur store.GlobalLayer, k domain.ItemKind, list []Item[C],
+	check func(*domain.Collector, string, C), bad func(string, error)) {
+	existing := map[string]domain.GlobalItem{}
+	for _, it := range sortedItems(cur.Items, k) {
+		existing[it.ID] = it
+	}
+	seen := map[string]bool{}
+	info := k.Info()
+	for i, fi := range list {
+		where := fmt.Sprintf("%s[%d] (%s)", info.Collection, i, fi.ID)
+		var c domain.Collector
+		if err := validate.CheckSlug("id", fi.ID); err != nil {
+			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		}
+		check(&c, "", fi.Content)
+		if err := c.Err(domain.ReasonValidationFailed); err != nil {
+			bad(where, err)
+			continue
+		}
+		if seen[fi.ID] {
+			bad(where, fmt.Errorf("listed twice"))
+			continue
+		}
+		seen[fi.ID] = true
+		it := domain.GlobalItem{Kind: k, ID: fi.ID, Content: fi.Content, Archived: fi.Archived}
+		old, exists := existing[fi.ID]
+		switch {
+		case !exists:
+			plan.Diff = append(plan.Diff, "+ "+info.Name+" "+fi.ID)
+		case old.Archived == it.Archived && old.Content.Equal(it.Content):
+			continue
+		default:
+			entry := "~ " + info.Name + " " + fi.ID
+			lines := fieldDiff(entry+" ", old.Content, it.Content)
+			if old.Archived != it.Archived {
+				lines = append([]string{fmt.Sprintf("%s archived: %t → %t", entry, old.Archived, it.Archived)}, lines...)
+			}
+			plan.Diff = append(plan.Diff, lines...)
+		}
+		plan.Items = append(plan.Items, it)
+	}
+}
+
+// planLimits plans the plan limits a file lists.
+func planLimits(plan *Plan, cur store.GlobalLayer, list []PlanLimit, bad func(string, error)) {
+	seen := map[string]bool{}
+	for i, fl := range list {
+		where := fmt.Sprintf("plan_limits[%d] (%s/%s)", i, fl.Plan, fl.Kind)
+		p, perr := domain.ParsePlan(fl.Plan)
+		k, kerr := domain.ParseItemKind(fl.Kind)
+		if err := errors.Join(perr, kerr); err != nil {
+			bad(where, err)
+			continue
+		}
+		l := domain.PlanLimit{Plan: p, Kind: k, MaxItems: fl.MaxItems}
+		if err := validate.PlanLimit(l); err != nil {
+			bad(where, err)
+			continue
+		}
+		key := fl.Plan + "/" + fl.Kind
+		if seen[key] {
+			bad(where, fmt.Errorf("listed twice"))
+			continue
+		}
+		seen[key] = true
+		i := slices.IndexFunc(cur.PlanLimits, func(x domain.PlanLimit) bool { return x.Plan == p && x.Kind == k })
+		switch {
+		case i < 0:
+			plan.Diff = append(plan.Diff, fmt.Sprintf("+ plan_limit %s: %d", key, l.MaxItems))
+		case cur.PlanLimits[i].MaxItems == l.MaxItems:
+			continue
+		default:
+			plan.Diff = append(plan.Diff, fmt.Sprintf("~ plan_limit %s: %d → %d", key, cur.PlanLimits[i].MaxItems, l.MaxItems))
+		}
+		plan.PlanLimits = append(plan.PlanLimits, l)
+	}
+}
+
+// checkDefaultItems: each default item the settings name must be a global
+// item, as it is or as the file makes it, that is not archived (what the
+// store checks on apply; checked here too so a dry run says so).
+func checkDefaultItems(next domain.GlobalSettings, cur store.GlobalLayer, planned []domain.GlobalItem, bad func(string, error)) {
+	for _, k := range domain.OwnKinds {
+		id := next.ItemDefaults[k]
+		if id == "" {
+			continue
+		}
+		var found *domain.GlobalItem
+		for _, list := range [][]domain.GlobalItem{cur.Items, planned} { // the file's version last, so it wins
+			for _, it := range list {
+				if it.Kind == k && it.ID == id {
+					found = &it
+				}
+			}
+		}
+		switch where := "settings.default_items." + k.String(); {
+		case found == nil:
+			bad(where, fmt.Errorf("there is no global %s %q", k.Info().Noun, id))
+		case found.Archived:
+			bad(where, fmt.Errorf("global %s %q is archived", k.Info().Noun, id))
+		}
+	}
+}
+
+// sameDefaults compares default items, an empty id standing for none.
+func sameDefaults(a, b map[domain.ItemKind]string) bool {
+	for _, k := range domain.OwnKinds {
+		if a[k] != b[k] {
+			return false
+		}
+	}
+	return true
 }
 
 func paramsOf(g domain.GlobalSettings) map[domain.Integration]domain.Params {
@@ -328,7 +523,7 @@ func Import(ctx context.Context, st *store.Store, data []byte, dryRun bool) (Pla
 	err = st.ApplyLayer(ctx, func(cur store.GlobalLayer) (store.LayerChanges, error) {
 		var err error
 		plan, err = MakePlan(cur, f)
-		return store.LayerChanges{Settings: plan.Settings, Models: plan.Models, Prompts: plan.Prompts}, err
+		return store.LayerChanges{Settings: plan.Settings, Models: plan.Models, Items: plan.Items, PlanLimits: plan.PlanLimits}, err
 	})
 	return plan, err
 }

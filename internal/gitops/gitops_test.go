@@ -48,6 +48,27 @@ func TestExportImportRoundTrip(t *testing.T) {
 		Text: "Write a meta description under 155 characters for: {{title}}\nKeep: \"quotes\", #hash, and: colons.", Description: "SEO meta", Variables: []string{"title"}}}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := src.Profiles.UpsertGlobalAuthorProfile(admin, &pb.UpsertGlobalAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+		Id: "tech-explainer", Name: "Tech explainer", Language: "en-US", Tone: "patient: precise", StyleGuide: "One idea per paragraph.\nDefine acronyms."}}); err != nil {
+		t.Fatal(err)
+	}
+	news, err := src.Strategies.ListGlobalContentStrategies(admin, &pb.ListGlobalContentStrategiesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived := news.GetContentStrategies()[0] // news-and-trends
+	archived.Archived = true
+	if _, err := src.Strategies.UpsertGlobalContentStrategy(admin, &pb.UpsertGlobalContentStrategyRequest{ContentStrategy: archived}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Config.UpdatePlanLimit(admin, &pb.UpdatePlanLimitRequest{PlanLimit: &pb.PlanLimit{Plan: pb.Plan_PLAN_STARTER,
+		Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, MaxItems: 8}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Config.UpdateGlobalSettings(admin, &pb.UpdateGlobalSettingsRequest{Settings: &pb.GlobalSettings{
+		DefaultAuthorProfileId: "tech-explainer"}}); err != nil {
+		t.Fatal(err)
+	}
 	first := export(t, src.Store)
 	if bytes.Contains(first, []byte("sk-never-exported")) || bytes.Contains(first, []byte("aicenc")) {
 		t.Fatal("the export contains an API key")
@@ -66,7 +87,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	diff := strings.Join(plan.Diff, "\n")
-	for _, want := range []string{"~ settings", "+ model anthropic/claude-3-5-haiku", "+ prompt meta_description"} {
+	for _, want := range []string{"~ settings", "+ model anthropic/claude-3-5-haiku", "+ prompt meta_description",
+		"+ author_profile tech-explainer", "~ content_strategy news-and-trends archived: false → true", "~ plan_limit starter/author_profile: 5 → 8"} {
 		if !strings.Contains(diff, want) {
 			t.Errorf("dry-run diff lacks %q:\n%s", want, diff)
 		}
@@ -108,6 +130,21 @@ func TestInvalidImportChangesNothing(t *testing.T) {
 			return strings.Replace(s, "{{keywords}}", "{{keyword}}", 1)
 		}, "prompts["},
 		"unknown key": {func(s string) string { return s + "extra: true\n" }, "extra"},
+		"profile with a bad language": {func(s string) string {
+			return strings.Replace(s, "    language: en\n", "    language: english\n", 1)
+		}, "author_profiles[0] (expert-practitioner)"},
+		"strategy with min above max": {func(s string) string {
+			return strings.Replace(s, "word_count_min: 400", "word_count_min: 4000", 1)
+		}, "content_strategies[0] (news-and-trends)"},
+		"unknown key in a profile": {func(s string) string {
+			return strings.Replace(s, "    tone: confident", "    voice: x\n    tone: confident", 1)
+		}, "voice"},
+		"default item that does not exist": {func(s string) string {
+			return strings.Replace(s, "author_profile: expert-practitioner", "author_profile: nobody", 1)
+		}, "settings.default_items.author_profile"},
+		"plan limit for free": {func(s string) string {
+			return strings.Replace(s, "plan: starter", "plan: free", 1)
+		}, "plan_limits["},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

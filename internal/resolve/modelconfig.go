@@ -52,16 +52,25 @@ type ModelInput struct {
 	Caller domain.Role
 }
 
-// IntegrationFor resolves a function name to the provider that serves it.
-func IntegrationFor(function string, g domain.GlobalSettings) (domain.Integration, error) {
-	kind, ok := domain.Functions[function]
+// FunctionOf looks a function name up in the catalog.
+func FunctionOf(function string) (domain.Function, error) {
+	f, ok := domain.Functions[function]
 	if !ok {
-		return domain.IntegrationUnknown, domain.Invalid(domain.ReasonUnknownFunction, domain.Violation{
+		return f, domain.Invalid(domain.ReasonUnknownFunction, domain.Violation{
 			Field:       "function",
 			Description: fmt.Sprintf("unknown function %q; valid functions: %s", function, strings.Join(domain.FunctionNames(), ", ")),
 		})
 	}
-	if kind == domain.KindImage {
+	return f, nil
+}
+
+// IntegrationFor resolves a function name to the provider that serves it.
+func IntegrationFor(function string, g domain.GlobalSettings) (domain.Integration, error) {
+	f, err := FunctionOf(function)
+	if err != nil {
+		return domain.IntegrationUnknown, err
+	}
+	if f.Kind == domain.KindImage {
 		return g.ImageIntegration, nil
 	}
 	return g.TextIntegration, nil

@@ -1,6 +1,7 @@
 package resolve
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,12 +64,22 @@ type GlobalPatch struct {
 	Defaults         map[domain.Integration]DefaultsPatch
 	TextIntegration  *domain.Integration
 	ImageIntegration *domain.Integration
-	Paths            []string
+	// ItemDefaults are the default items the request names, by kind ("":
+	// none); without a mask, only the kinds present change.
+	ItemDefaults map[domain.ItemKind]string
+	Paths        []string
 }
+
+// itemDefaultPath is the update_mask path of the platform's default item
+// of kind k, e.g. "default_author_profile_id".
+func itemDefaultPath(k domain.ItemKind) string { return "default_" + k.String() + "_id" }
 
 // globalPaths lists every updatable leaf path, e.g. "openai.api_key".
 func globalPaths() []string {
 	paths := []string{"text_integration", "image_integration"}
+	for _, k := range domain.OwnKinds {
+		paths = append(paths, itemDefaultPath(k))
+	}
 	for _, integ := range domain.Integrations {
 		paths = append(paths, integ.String()+"."+domain.FieldAPIKey)
 		for _, f := range domain.FieldsFor(integ.Kind()) {
@@ -76,6 +87,16 @@ func globalPaths() []string {
 		}
 	}
 	return paths
+}
+
+// itemDefaultOf is the kind whose default an update_mask path names.
+func itemDefaultOf(path string) (domain.ItemKind, bool) {
+	for _, k := range domain.OwnKinds {
+		if itemDefaultPath(k) == path {
+			return k, true
+		}
+	}
+	return domain.ItemKindUnknown, false
 }
 
 // ApplyGlobalPatch merges a patch into the current settings, validates the
@@ -103,10 +124,15 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat domain.C
 		if patch.ImageIntegration != nil {
 			paths = append(paths, "image_integration")
 		}
+		for _, k := range domain.OwnKinds {
+			if _, ok := patch.ItemDefaults[k]; ok {
+				paths = append(paths, itemDefaultPath(k))
+			}
+		}
 	} else {
 		for _, p := range paths {
 			if !slices.Contains(valid, p) {
-				c.Add("update_mask", "unknown path %q; paths look like openai.model, openai.api_key, dalle.image_size, text_integration", p)
+				c.Add("update_mask", "unknown path %q; paths look like openai.model, openai.api_key, dalle.image_size, text_integration, default_author_profile_id", p)
 			}
 		}
 	}
@@ -115,11 +141,16 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat domain.C
 	}
 
 	out := cur
-	out.Defaults = map[domain.Integration]domain.Defaults{}
-	for k, v := range cur.Defaults {
-		out.Defaults[k] = v
+	out.Defaults = maps.Clone(cur.Defaults)
+	out.ItemDefaults = maps.Clone(cur.ItemDefaults)
+	if out.ItemDefaults == nil {
+		out.ItemDefaults = map[domain.ItemKind]string{}
 	}
 	for _, p := range paths {
+		if k, ok := itemDefaultOf(p); ok {
+			out.ItemDefaults[k] = patch.ItemDefaults[k] // unset in a masked path clears it
+			continue
+		}
 		switch p {
 		case "text_integration":
 			if patch.TextIntegration == nil {

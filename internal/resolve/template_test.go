@@ -1,7 +1,6 @@
 package resolve
 
 import (
-	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,50 +30,6 @@ func TestRender(t *testing.T) {
 	// Empty values are values.
 	if got, err := Render("a{{x}}b", []string{"x"}, map[string]string{"x": ""}); err != nil || got != "ab" {
 		t.Fatalf("empty value: %q, %v", got, err)
-	}
-}
-
-func TestResolveAndCustomizePrompt(t *testing.T) {
-	g := domain.GlobalPrompt{PromptType: "ideas", Text: "Ideas for {{clusters}}", Variables: []string{"clusters"}, Revision: 7}
-	starter := domain.Account{ID: "a", Plan: domain.PlanStarter}
-	free := domain.Account{ID: "a", Plan: domain.PlanFree}
-
-	e := ResolvePrompt(g, starter, nil)
-	if e.Text != g.Text || e.Source != SourceGlobal || e.IsCustomized || e.GlobalRevision != 7 {
-		t.Fatalf("no stored prompt: %+v", e)
-	}
-	custom, err := CustomizePrompt(g, nil, "My ideas for {{clusters}}")
-	if err != nil || !custom.IsCustomized || custom.DefaultPrompt != g.Text {
-		t.Fatalf("customize: %+v, %v", custom, err)
-	}
-	if e := ResolvePrompt(g, starter, &custom); e.Text != custom.PromptValue || e.Source != SourceAccount || e.DefaultChanged {
-		t.Fatalf("customized: %+v", e)
-	}
-	if e := ResolvePrompt(g, free, &custom); e.Text != g.Text || e.Source != SourceGlobal || !e.OverridesSuppressed || !e.IsCustomized {
-		t.Fatalf("customized but free: %+v", e)
-	}
-	g2 := g
-	g2.Text = "Better ideas for {{clusters}}"
-	if e := ResolvePrompt(g2, starter, &custom); !e.DefaultChanged {
-		t.Fatalf("global changed: %+v", e)
-	}
-	// Editing a customization keeps the base it started from.
-	again, _ := CustomizePrompt(g2, &custom, "Edited {{clusters}}")
-	if again.DefaultPrompt != g.Text {
-		t.Errorf("re-customize moved default_prompt to %q", again.DefaultPrompt)
-	}
-	// Customizing to the exact global text is not a customization.
-	same, err := CustomizePrompt(g2, &custom, g2.Text)
-	if err != nil || same.IsCustomized || same.PromptValue != g2.Text || same.DefaultPrompt != g2.Text {
-		t.Fatalf("customize to global text: %+v, %v", same, err)
-	}
-	_, err = CustomizePrompt(g, nil, "No variables at all")
-	var de *domain.Error
-	if !errors.As(err, &de) || de.Violations[0].Field != "text" {
-		t.Fatalf("customize without variables: %v", err)
-	}
-	if r := ResetPrompt(g2); r.IsCustomized || r.PromptValue != g2.Text || r.DefaultPrompt != g2.Text {
-		t.Fatalf("reset: %+v", r)
 	}
 }
 

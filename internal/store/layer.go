@@ -8,9 +8,10 @@ import (
 
 // LayerChanges is what an import writes to the global layer.
 type LayerChanges struct {
-	Settings *domain.GlobalSettings // nil: unchanged
-	Models   []domain.Model
-	Prompts  []domain.GlobalPrompt
+	Settings   *domain.GlobalSettings // nil: unchanged
+	Models     []domain.Model
+	Items      []domain.GlobalItem // global items to create or replace, of any kind
+	PlanLimits []domain.PlanLimit
 }
 
 // ApplyLayer plans against the global layer as it is and writes the plan
@@ -36,6 +37,18 @@ func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (Laye
 				return err
 			}
 		}
+		// Items before settings: the settings may name a new item as default.
+		for _, it := range ch.Items {
+			var before *domain.GlobalItem
+			for _, x := range cur.Items {
+				if x.Kind == it.Kind && x.ID == it.ID {
+					before = &x
+				}
+			}
+			if _, _, err := writeGlobalItem(ctx, w, it, before, domain.ActionUpsertGlobal); err != nil {
+				return err
+			}
+		}
 		if ch.Settings != nil {
 			next := *ch.Settings
 			if err := writeSettings(ctx, w, &next); err != nil {
@@ -43,14 +56,8 @@ func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (Laye
 			}
 			w.Record(ChangeGlobal, "", "global_settings", cur.Settings, next)
 		}
-		for _, p := range ch.Prompts {
-			var before *domain.GlobalPrompt
-			for _, x := range cur.Prompts {
-				if x.PromptType == p.PromptType {
-					before = &x
-				}
-			}
-			if _, err := writeGlobalPrompt(ctx, w, p, before); err != nil {
+		for _, l := range ch.PlanLimits {
+			if _, err := writePlanLimit(ctx, w, l, nil); err != nil {
 				return err
 			}
 		}

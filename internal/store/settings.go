@@ -45,7 +45,15 @@ func loadGlobal(ctx context.Context, tx pgx.Tx) (domain.GlobalSettings, error) {
 		}
 		g.Defaults[d.Integration] = d
 	}
-	return g, rows.Err()
+	if err := rows.Err(); err != nil {
+		return g, err
+	}
+	var defaults map[string]string
+	if err := tx.QueryRow(ctx, `SELECT jsonb_object_agg(kind, item_id) FROM global_item_defaults`).Scan(&defaults); err != nil {
+		return g, err
+	}
+	g.ItemDefaults, err = itemDefaults(defaults)
+	return g, err
 }
 
 // GetGlobal reads the global settings.
@@ -88,10 +96,20 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 	return out, err
 }
 
-// writeSettings stores the singleton and its provider rows at the write's
-// revision, which it sets in next.
+// writeSettings stores the singleton, its provider rows and the platform's
+// default items at the write's revision, which it sets in next. A default
+// item must be a global item that is not archived.
 func writeSettings(ctx context.Context, w *Write, next *domain.GlobalSettings) error {
 	next.Revision = w.Rev
+	var c domain.Collector
+	for _, k := range domain.OwnKinds {
+		if err := writeDefaultItem(ctx, w, &c, k, next.ItemDefaults[k]); err != nil {
+			return err
+		}
+	}
+	if err := c.Err(domain.ReasonValidationFailed); err != nil {
+		return err
+	}
 	if _, err := w.Exec(ctx, `UPDATE global_settings SET text_integration = $1, image_integration = $2, revision = $3, updated_at = now() WHERE id = 1`,
 		next.TextIntegration.String(), next.ImageIntegration.String(), w.Rev); err != nil {
 		return err
@@ -108,15 +126,41 @@ func writeSettings(ctx context.Context, w *Write, next *domain.GlobalSettings) e
 	return nil
 }
 
+// writeDefaultItem stores the platform's default item of kind k ("":
+// none), which must be a global item that is not archived (else a
+// violation in c).
+func writeDefaultItem(ctx context.Context, w *Write, c *domain.Collector, k domain.ItemKind, id string) error {
+	if id == "" {
+		_, err := w.Exec(ctx, `DELETE FROM global_item_defaults WHERE kind = $1`, k.String())
+		return err
+	}
+	g, err := getGlobalItem(ctx, w, k, id)
+	field, info := "settings.default_"+k.String()+"_id", k.Info()
+	switch {
+	case err != nil:
+		return err
+	case g == nil:
+		c.Add(field, "there is no global %s %q; ListGlobal%s shows them", info.Noun, id, k.ListName())
+	case g.Archived:
+		c.Add(field, "global %s %q is archived; name one that is not", info.Noun, id)
+	default:
+		_, err = w.Exec(ctx, `INSERT INTO global_item_defaults (kind, item_id) VALUES ($1, $2)
+			ON CONFLICT (kind) DO UPDATE SET item_id = EXCLUDED.item_id`, k.String(), id)
+	}
+	return err
+}
+
 // GlobalLayer is the whole global layer, read consistently.
 type GlobalLayer struct {
 	Settings domain.GlobalSettings
 	Models   []domain.Model
-	Prompts  []domain.GlobalPrompt
+	// Items are the global items of every kind, by kind and id.
+	Items      []domain.GlobalItem
+	PlanLimits []domain.PlanLimit
 }
 
-// LoadGlobalLayer reads settings, catalog and global prompts in one
-// repeatable-read transaction, so the pieces agree with each other.
+// LoadGlobalLayer reads settings, catalog, global items and plan limits in
+// one repeatable-read transaction, so the pieces agree with each other.
 func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
 	var l GlobalLayer
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
@@ -136,7 +180,10 @@ func loadLayer(ctx context.Context, tx pgx.Tx) (GlobalLayer, error) {
 	if l.Models, err = listModels(ctx, tx); err != nil {
 		return l, err
 	}
-	l.Prompts, err = listGlobalPrompts(ctx, tx)
+	if l.Items, err = listGlobalItems(ctx, tx, domain.ItemKindUnknown); err != nil {
+		return l, err
+	}
+	l.PlanLimits, err = listPlanLimits(ctx, tx)
 	return l, err
 }
 
@@ -144,13 +191,14 @@ func loadLayer(ctx context.Context, tx pgx.Tx) (GlobalLayer, error) {
 type AccountData struct {
 	Account   domain.Account
 	Overrides map[domain.Integration]domain.Override
-	Prompts   map[string]domain.AccountPrompt
+	// Items are its customizations and own items of every kind.
+	Items map[domain.ItemKey]domain.AccountItem
 }
 
-// LoadAccountData reads an account, its overrides and its prompts in one
+// LoadAccountData reads an account, its overrides and its items in one
 // repeatable-read transaction.
 func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountData, error) {
-	// The maps stay nil when empty: the cached hot path looks prompts up on
+	// The maps stay nil when empty: the cached hot path looks items up on
 	// every call, and a lookup in a nil map reads no memory.
 	var d AccountData
 	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
@@ -172,16 +220,16 @@ func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountD
 			}
 			d.Overrides[o.Integration] = o
 		}
-		rows, err := tx.Query(ctx, `SELECT `+accountPromptCols+` FROM account_prompts WHERE account_id = $1`, accountID)
+		rows, err := tx.Query(ctx, `SELECT `+accountItemCols+` FROM account_items WHERE account_id = $1`, accountID)
 		if err != nil {
 			return err
 		}
-		prompts, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountPrompt, error) { return scanAccountPrompt(r) })
-		for _, p := range prompts {
-			if d.Prompts == nil {
-				d.Prompts = map[string]domain.AccountPrompt{}
+		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountItem, error) { return scanAccountItem(r) })
+		for _, it := range items {
+			if d.Items == nil {
+				d.Items = map[domain.ItemKey]domain.AccountItem{}
 			}
-			d.Prompts[p.PromptType] = p
+			d.Items[domain.ItemKey{Kind: it.Kind, ID: it.ID}] = it
 		}
 		return err
 	})

@@ -52,6 +52,9 @@ type Env struct {
 	Prompts     pb.PromptServiceClient
 	Audit       pb.AuditServiceClient
 	Changes     pb.ChangeServiceClient
+	Profiles    pb.AuthorProfileServiceClient
+	Strategies  pb.ContentStrategyServiceClient
+	History     pb.HistoryServiceClient
 }
 
 // Start serves on 127.0.0.1 over a fresh migrated database, with the
@@ -121,7 +124,8 @@ func StartWith(t testing.TB, url string, keys *secret.Keyring, configure func(*a
 	return &Env{Stop: shutdown, App: a, Metrics: a.Metrics, Cache: a.Cache, Feed: a.Follower, Keys: keys, Logs: logs, DatabaseURL: url,
 		ServerURL: pgtest.Config(t).URL(), Store: a.Store, Server: a.Server, Conn: conn,
 		Config: pb.NewConfigServiceClient(conn), Accounts: pb.NewAccountServiceClient(conn), Tokens: pb.NewTokenServiceClient(conn),
-		Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn), Changes: pb.NewChangeServiceClient(conn)}
+		Prompts: pb.NewPromptServiceClient(conn), Audit: pb.NewAuditServiceClient(conn), Changes: pb.NewChangeServiceClient(conn),
+		Profiles: pb.NewAuthorProfileServiceClient(conn), Strategies: pb.NewContentStrategyServiceClient(conn), History: pb.NewHistoryServiceClient(conn)}
 }
 
 // Token issues a token directly in the store and returns its secret.

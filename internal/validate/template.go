@@ -19,12 +19,16 @@ var (
 )
 
 // CheckTemplate validates prompt text against its declared variables:
-// valid UTF-8, non-empty after trimming, at most 64 KiB, every declared
-// variable used, no undeclared {{...}}. Violations are named field.
+// valid UTF-8 without NUL bytes, non-empty after trimming, at most 64 KiB,
+// every declared variable used, no undeclared {{...}}. Violations are
+// named field.
 func CheckTemplate(c *domain.Collector, field, text string, variables []string) {
 	switch {
 	case !utf8.ValidString(text):
 		c.Add(field, "must be valid UTF-8")
+		return
+	case strings.IndexByte(text, 0) >= 0:
+		c.Add(field, "must not contain NUL bytes")
 		return
 	case strings.TrimSpace(text) == "":
 		c.Add(field, "must not be empty or only whitespace")
@@ -61,6 +65,8 @@ func ValidateGlobalPrompt(p domain.GlobalPrompt) error {
 	}
 	if len(p.Description) > 1024 {
 		c.Add("prompt.description", "must be at most 1024 bytes")
+	} else {
+		checkText(&c, "prompt.description", p.Description, kibibytes(1), false)
 	}
 	for i, v := range p.Variables {
 		if !variableNameRE.MatchString(v) {

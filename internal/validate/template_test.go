@@ -32,6 +32,7 @@ func TestCheckTemplate(t *testing.T) {
 		{"spaced placeholder is not the variable", "Cluster {{ keywords }} {{keywords}} {{tone}}.", []string{"{{ keywords }}"}},
 		{"empty", "", []string{"empty"}},
 		{"whitespace only", " \n\t ", []string{"empty"}},
+		{"NUL byte", "{{keywords}} {{tone}} \x00", []string{"NUL"}},
 		{"invalid UTF-8", "{{keywords}} {{tone}} \xff", []string{"UTF-8"}},
 		{"64 KiB + 1 byte", "{{keywords}}{{tone}}" + strings.Repeat("a", MaxPromptBytes+1-len("{{keywords}}{{tone}}")), []string{"65537", "64 KiB"}},
 	}
@@ -83,7 +84,7 @@ func FuzzCheckTemplate(f *testing.F) {
 		vars := []string{variable}
 		err := checkErr(text, vars)
 		used := domain.Placeholders(text)
-		valid := utf8.ValidString(text) && strings.TrimSpace(text) != "" && len(text) <= MaxPromptBytes &&
+		valid := utf8.ValidString(text) && !strings.Contains(text, "\x00") && strings.TrimSpace(text) != "" && len(text) <= MaxPromptBytes &&
 			len(used) == 1 && used[0] == variable
 		if valid != (err == nil) {
 			t.Fatalf("CheckTemplate(%q, %q) = %v, want valid=%t", text, variable, err, valid)

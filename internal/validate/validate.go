@@ -124,6 +124,8 @@ func ValidateAccount(a domain.Account) error {
 	}
 	if len(a.Name) > 256 {
 		c.Add("account.name", "must be at most 256 bytes")
+	} else {
+		checkText(&c, "account.name", a.Name, chars(256), false)
 	}
 	if !a.Plan.Valid() {
 		c.Add("account.plan", "must be one of PLAN_FREE, PLAN_STARTER, PLAN_GROWTH, PLAN_SCALE")

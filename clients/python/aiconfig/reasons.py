@@ -22,6 +22,9 @@ class Reason:
     PROMPT_TYPE_NOT_FOUND = "PROMPT_TYPE_NOT_FOUND"
     OVERRIDE_NOT_FOUND = "OVERRIDE_NOT_FOUND"
     TOKEN_NOT_FOUND = "TOKEN_NOT_FOUND"
+    AUTHOR_PROFILE_NOT_FOUND = "AUTHOR_PROFILE_NOT_FOUND"
+    CONTENT_STRATEGY_NOT_FOUND = "CONTENT_STRATEGY_NOT_FOUND"
+    HISTORY_ENTRY_NOT_FOUND = "HISTORY_ENTRY_NOT_FOUND"
 
     # INVALID_ARGUMENT, with field violations
     VALIDATION_FAILED = "VALIDATION_FAILED"
@@ -38,6 +41,7 @@ class Reason:
     MIGRATIONS_PENDING = "MIGRATIONS_PENDING"
     MODEL_IN_USE = "MODEL_IN_USE"  # a catalog change would break a global default
     KEY_NOT_DEPLOYED = "KEY_NOT_DEPLOYED"  # secrets rotate: a live replica lacks the new key
+    ITEM_IN_USE = "ITEM_IN_USE"  # archiving the platform's default item
 
     # OUT_OF_RANGE
     REVISION_COMPACTED = "REVISION_COMPACTED"  # metadata oldest_revision

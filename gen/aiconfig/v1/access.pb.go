@@ -45,8 +45,14 @@ type AccessRule struct {
 	// request whose mask names only fields it leaves unset skips the plan
 	// gate. The resource is the request field that account_field starts in.
 	PlanExemptClears bool `protobuf:"varint,5,opt,name=plan_exempt_clears,json=planExemptClears,proto3" json:"plan_exempt_clears,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Roles that may leave account_field empty to act on the platform's
+	// global items instead of an account's (RestoreVersion); min_plan does
+	// not apply to such a call. Without it, an empty account_field names no
+	// account (refused where min_plan is set). For an ACCOUNT token an empty
+	// field always means its own account.
+	GlobalRoles   []Role `protobuf:"varint,6,rep,packed,name=global_roles,json=globalRoles,proto3,enum=aiconfig.v1.Role" json:"global_roles,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AccessRule) Reset() {
@@ -114,6 +120,13 @@ func (x *AccessRule) GetPlanExemptClears() bool {
 	return false
 }
 
+func (x *AccessRule) GetGlobalRoles() []Role {
+	if x != nil {
+		return x.GlobalRoles
+	}
+	return nil
+}
+
 var file_aiconfig_v1_access_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -137,14 +150,15 @@ var File_aiconfig_v1_access_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_access_proto_rawDesc = "" +
 	"\n" +
-	"\x18aiconfig/v1/access.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\xe1\x01\n" +
+	"\x18aiconfig/v1/access.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\x97\x02\n" +
 	"\n" +
 	"AccessRule\x12'\n" +
 	"\x05roles\x18\x01 \x03(\x0e2\x11.aiconfig.v1.RoleR\x05roles\x12#\n" +
 	"\raccount_field\x18\x02 \x01(\tR\faccountField\x12,\n" +
 	"\bmin_plan\x18\x03 \x01(\x0e2\x11.aiconfig.v1.PlanR\aminPlan\x12)\n" +
 	"\x10account_unscoped\x18\x04 \x01(\bR\x0faccountUnscoped\x12,\n" +
-	"\x12plan_exempt_clears\x18\x05 \x01(\bR\x10planExemptClears:Q\n" +
+	"\x12plan_exempt_clears\x18\x05 \x01(\bR\x10planExemptClears\x124\n" +
+	"\fglobal_roles\x18\x06 \x03(\x0e2\x11.aiconfig.v1.RoleR\vglobalRoles:Q\n" +
 	"\x06access\x12\x1e.google.protobuf.MethodOptions\x18ц\x03 \x01(\v2\x17.aiconfig.v1.AccessRuleR\x06accessB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (
@@ -169,13 +183,14 @@ var file_aiconfig_v1_access_proto_goTypes = []any{
 var file_aiconfig_v1_access_proto_depIdxs = []int32{
 	1, // 0: aiconfig.v1.AccessRule.roles:type_name -> aiconfig.v1.Role
 	2, // 1: aiconfig.v1.AccessRule.min_plan:type_name -> aiconfig.v1.Plan
-	3, // 2: aiconfig.v1.access:extendee -> google.protobuf.MethodOptions
-	0, // 3: aiconfig.v1.access:type_name -> aiconfig.v1.AccessRule
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	3, // [3:4] is the sub-list for extension type_name
-	2, // [2:3] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	1, // 2: aiconfig.v1.AccessRule.global_roles:type_name -> aiconfig.v1.Role
+	3, // 3: aiconfig.v1.access:extendee -> google.protobuf.MethodOptions
+	0, // 4: aiconfig.v1.access:type_name -> aiconfig.v1.AccessRule
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	4, // [4:5] is the sub-list for extension type_name
+	3, // [3:4] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_aiconfig_v1_access_proto_init() }

@@ -9,6 +9,7 @@ package aiconfigv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -24,12 +25,16 @@ const (
 type Account struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1-128 characters: letters, digits, "-", "_", ".", ":", "@".
-	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Name          string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Plan          Plan   `protobuf:"varint,3,opt,name=plan,proto3,enum=aiconfig.v1.Plan" json:"plan,omitempty"`
-	Revision      int64  `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Id       string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name     string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Plan     Plan   `protobuf:"varint,3,opt,name=plan,proto3,enum=aiconfig.v1.Plan" json:"plan,omitempty"`
+	Revision int64  `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Output only here (UpsertAccount ignores them): set with
+	// SetAccountDefaults. "" for none.
+	DefaultAuthorProfileId   string `protobuf:"bytes,5,opt,name=default_author_profile_id,json=defaultAuthorProfileId,proto3" json:"default_author_profile_id,omitempty"`
+	DefaultContentStrategyId string `protobuf:"bytes,6,opt,name=default_content_strategy_id,json=defaultContentStrategyId,proto3" json:"default_content_strategy_id,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *Account) Reset() {
@@ -88,6 +93,20 @@ func (x *Account) GetRevision() int64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *Account) GetDefaultAuthorProfileId() string {
+	if x != nil {
+		return x.DefaultAuthorProfileId
+	}
+	return ""
+}
+
+func (x *Account) GetDefaultContentStrategyId() string {
+	if x != nil {
+		return x.DefaultContentStrategyId
+	}
+	return ""
 }
 
 type UpsertAccountRequest struct {
@@ -291,6 +310,85 @@ func (x *ListAccountsResponse) GetNextPageToken() string {
 	return ""
 }
 
+type SetAccountDefaultsRequest struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	AccountId                string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	DefaultAuthorProfileId   string                 `protobuf:"bytes,2,opt,name=default_author_profile_id,json=defaultAuthorProfileId,proto3" json:"default_author_profile_id,omitempty"`
+	DefaultContentStrategyId string                 `protobuf:"bytes,3,opt,name=default_content_strategy_id,json=defaultContentStrategyId,proto3" json:"default_content_strategy_id,omitempty"`
+	// Paths: default_author_profile_id, default_content_strategy_id; a
+	// listed path whose field is empty clears that default. Without a mask,
+	// the non-empty fields change.
+	UpdateMask       *fieldmaskpb.FieldMask `protobuf:"bytes,4,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	ExpectedRevision *int64                 `protobuf:"varint,5,opt,name=expected_revision,json=expectedRevision,proto3,oneof" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *SetAccountDefaultsRequest) Reset() {
+	*x = SetAccountDefaultsRequest{}
+	mi := &file_aiconfig_v1_account_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetAccountDefaultsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetAccountDefaultsRequest) ProtoMessage() {}
+
+func (x *SetAccountDefaultsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_account_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetAccountDefaultsRequest.ProtoReflect.Descriptor instead.
+func (*SetAccountDefaultsRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_account_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SetAccountDefaultsRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *SetAccountDefaultsRequest) GetDefaultAuthorProfileId() string {
+	if x != nil {
+		return x.DefaultAuthorProfileId
+	}
+	return ""
+}
+
+func (x *SetAccountDefaultsRequest) GetDefaultContentStrategyId() string {
+	if x != nil {
+		return x.DefaultContentStrategyId
+	}
+	return ""
+}
+
+func (x *SetAccountDefaultsRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *SetAccountDefaultsRequest) GetExpectedRevision() int64 {
+	if x != nil && x.ExpectedRevision != nil {
+		return *x.ExpectedRevision
+	}
+	return 0
+}
+
 type DeleteAccountRequest struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Id               string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -301,7 +399,7 @@ type DeleteAccountRequest struct {
 
 func (x *DeleteAccountRequest) Reset() {
 	*x = DeleteAccountRequest{}
-	mi := &file_aiconfig_v1_account_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_account_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -313,7 +411,7 @@ func (x *DeleteAccountRequest) String() string {
 func (*DeleteAccountRequest) ProtoMessage() {}
 
 func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_account_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_account_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -326,7 +424,7 @@ func (x *DeleteAccountRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccountRequest.ProtoReflect.Descriptor instead.
 func (*DeleteAccountRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_account_proto_rawDescGZIP(), []int{5}
+	return file_aiconfig_v1_account_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeleteAccountRequest) GetId() string {
@@ -351,7 +449,7 @@ type DeleteAccountResponse struct {
 
 func (x *DeleteAccountResponse) Reset() {
 	*x = DeleteAccountResponse{}
-	mi := &file_aiconfig_v1_account_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_account_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -363,7 +461,7 @@ func (x *DeleteAccountResponse) String() string {
 func (*DeleteAccountResponse) ProtoMessage() {}
 
 func (x *DeleteAccountResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_account_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_account_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -376,19 +474,21 @@ func (x *DeleteAccountResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteAccountResponse.ProtoReflect.Descriptor instead.
 func (*DeleteAccountResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_account_proto_rawDescGZIP(), []int{6}
+	return file_aiconfig_v1_account_proto_rawDescGZIP(), []int{7}
 }
 
 var File_aiconfig_v1_account_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_account_proto_rawDesc = "" +
 	"\n" +
-	"\x19aiconfig/v1/account.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\"p\n" +
+	"\x19aiconfig/v1/account.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/field_mask.proto\"\xea\x01\n" +
 	"\aAccount\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12%\n" +
 	"\x04plan\x18\x03 \x01(\x0e2\x11.aiconfig.v1.PlanR\x04plan\x12\x1a\n" +
-	"\brevision\x18\x04 \x01(\x03R\brevision\"\x8e\x01\n" +
+	"\brevision\x18\x04 \x01(\x03R\brevision\x129\n" +
+	"\x19default_author_profile_id\x18\x05 \x01(\tR\x16defaultAuthorProfileId\x12=\n" +
+	"\x1bdefault_content_strategy_id\x18\x06 \x01(\tR\x18defaultContentStrategyId\"\x8e\x01\n" +
 	"\x14UpsertAccountRequest\x12.\n" +
 	"\aaccount\x18\x01 \x01(\v2\x14.aiconfig.v1.AccountR\aaccount\x120\n" +
 	"\x11expected_revision\x18\x02 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
@@ -401,12 +501,21 @@ const file_aiconfig_v1_account_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"p\n" +
 	"\x14ListAccountsResponse\x120\n" +
 	"\baccounts\x18\x01 \x03(\v2\x14.aiconfig.v1.AccountR\baccounts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb9\x02\n" +
+	"\x19SetAccountDefaultsRequest\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x129\n" +
+	"\x19default_author_profile_id\x18\x02 \x01(\tR\x16defaultAuthorProfileId\x12=\n" +
+	"\x1bdefault_content_strategy_id\x18\x03 \x01(\tR\x18defaultContentStrategyId\x12;\n" +
+	"\vupdate_mask\x18\x04 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x120\n" +
+	"\x11expected_revision\x18\x05 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
+	"\x12_expected_revision\"n\n" +
 	"\x14DeleteAccountRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x120\n" +
 	"\x11expected_revision\x18\x02 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"\x17\n" +
-	"\x15DeleteAccountResponse2\xfe\x02\n" +
+	"\x15DeleteAccountResponse2\xe9\x03\n" +
 	"\x0eAccountService\x12R\n" +
 	"\rUpsertAccount\x12!.aiconfig.v1.UpsertAccountRequest\x1a\x14.aiconfig.v1.Account\"\b\x8a\xb5\x18\x04\n" +
 	"\x02\x01\x02\x12T\n" +
@@ -414,7 +523,10 @@ const file_aiconfig_v1_account_proto_rawDesc = "" +
 	"GetAccount\x12\x1e.aiconfig.v1.GetAccountRequest\x1a\x14.aiconfig.v1.Account\"\x10\x8a\xb5\x18\t\n" +
 	"\x03\x01\x02\x03\x12\x02id\x90\x02\x01\x12`\n" +
 	"\fListAccounts\x12 .aiconfig.v1.ListAccountsRequest\x1a!.aiconfig.v1.ListAccountsResponse\"\v\x8a\xb5\x18\x04\n" +
-	"\x02\x01\x02\x90\x02\x01\x12`\n" +
+	"\x02\x01\x02\x90\x02\x01\x12i\n" +
+	"\x12SetAccountDefaults\x12&.aiconfig.v1.SetAccountDefaultsRequest\x1a\x14.aiconfig.v1.Account\"\x15\x8a\xb5\x18\x11\n" +
+	"\x03\x01\x02\x03\x12\n" +
+	"account_id\x12`\n" +
 	"\rDeleteAccount\x12!.aiconfig.v1.DeleteAccountRequest\x1a\".aiconfig.v1.DeleteAccountResponse\"\b\x8a\xb5\x18\x04\n" +
 	"\x02\x01\x02B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
@@ -430,34 +542,39 @@ func file_aiconfig_v1_account_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_account_proto_rawDescData
 }
 
-var file_aiconfig_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_aiconfig_v1_account_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_aiconfig_v1_account_proto_goTypes = []any{
-	(*Account)(nil),               // 0: aiconfig.v1.Account
-	(*UpsertAccountRequest)(nil),  // 1: aiconfig.v1.UpsertAccountRequest
-	(*GetAccountRequest)(nil),     // 2: aiconfig.v1.GetAccountRequest
-	(*ListAccountsRequest)(nil),   // 3: aiconfig.v1.ListAccountsRequest
-	(*ListAccountsResponse)(nil),  // 4: aiconfig.v1.ListAccountsResponse
-	(*DeleteAccountRequest)(nil),  // 5: aiconfig.v1.DeleteAccountRequest
-	(*DeleteAccountResponse)(nil), // 6: aiconfig.v1.DeleteAccountResponse
-	(Plan)(0),                     // 7: aiconfig.v1.Plan
+	(*Account)(nil),                   // 0: aiconfig.v1.Account
+	(*UpsertAccountRequest)(nil),      // 1: aiconfig.v1.UpsertAccountRequest
+	(*GetAccountRequest)(nil),         // 2: aiconfig.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),       // 3: aiconfig.v1.ListAccountsRequest
+	(*ListAccountsResponse)(nil),      // 4: aiconfig.v1.ListAccountsResponse
+	(*SetAccountDefaultsRequest)(nil), // 5: aiconfig.v1.SetAccountDefaultsRequest
+	(*DeleteAccountRequest)(nil),      // 6: aiconfig.v1.DeleteAccountRequest
+	(*DeleteAccountResponse)(nil),     // 7: aiconfig.v1.DeleteAccountResponse
+	(Plan)(0),                         // 8: aiconfig.v1.Plan
+	(*fieldmaskpb.FieldMask)(nil),     // 9: google.protobuf.FieldMask
 }
 var file_aiconfig_v1_account_proto_depIdxs = []int32{
-	7, // 0: aiconfig.v1.Account.plan:type_name -> aiconfig.v1.Plan
+	8, // 0: aiconfig.v1.Account.plan:type_name -> aiconfig.v1.Plan
 	0, // 1: aiconfig.v1.UpsertAccountRequest.account:type_name -> aiconfig.v1.Account
 	0, // 2: aiconfig.v1.ListAccountsResponse.accounts:type_name -> aiconfig.v1.Account
-	1, // 3: aiconfig.v1.AccountService.UpsertAccount:input_type -> aiconfig.v1.UpsertAccountRequest
-	2, // 4: aiconfig.v1.AccountService.GetAccount:input_type -> aiconfig.v1.GetAccountRequest
-	3, // 5: aiconfig.v1.AccountService.ListAccounts:input_type -> aiconfig.v1.ListAccountsRequest
-	5, // 6: aiconfig.v1.AccountService.DeleteAccount:input_type -> aiconfig.v1.DeleteAccountRequest
-	0, // 7: aiconfig.v1.AccountService.UpsertAccount:output_type -> aiconfig.v1.Account
-	0, // 8: aiconfig.v1.AccountService.GetAccount:output_type -> aiconfig.v1.Account
-	4, // 9: aiconfig.v1.AccountService.ListAccounts:output_type -> aiconfig.v1.ListAccountsResponse
-	6, // 10: aiconfig.v1.AccountService.DeleteAccount:output_type -> aiconfig.v1.DeleteAccountResponse
-	7, // [7:11] is the sub-list for method output_type
-	3, // [3:7] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	9, // 3: aiconfig.v1.SetAccountDefaultsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1, // 4: aiconfig.v1.AccountService.UpsertAccount:input_type -> aiconfig.v1.UpsertAccountRequest
+	2, // 5: aiconfig.v1.AccountService.GetAccount:input_type -> aiconfig.v1.GetAccountRequest
+	3, // 6: aiconfig.v1.AccountService.ListAccounts:input_type -> aiconfig.v1.ListAccountsRequest
+	5, // 7: aiconfig.v1.AccountService.SetAccountDefaults:input_type -> aiconfig.v1.SetAccountDefaultsRequest
+	6, // 8: aiconfig.v1.AccountService.DeleteAccount:input_type -> aiconfig.v1.DeleteAccountRequest
+	0, // 9: aiconfig.v1.AccountService.UpsertAccount:output_type -> aiconfig.v1.Account
+	0, // 10: aiconfig.v1.AccountService.GetAccount:output_type -> aiconfig.v1.Account
+	4, // 11: aiconfig.v1.AccountService.ListAccounts:output_type -> aiconfig.v1.ListAccountsResponse
+	0, // 12: aiconfig.v1.AccountService.SetAccountDefaults:output_type -> aiconfig.v1.Account
+	7, // 13: aiconfig.v1.AccountService.DeleteAccount:output_type -> aiconfig.v1.DeleteAccountResponse
+	9, // [9:14] is the sub-list for method output_type
+	4, // [4:9] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_aiconfig_v1_account_proto_init() }
@@ -469,13 +586,14 @@ func file_aiconfig_v1_account_proto_init() {
 	file_aiconfig_v1_common_proto_init()
 	file_aiconfig_v1_account_proto_msgTypes[1].OneofWrappers = []any{}
 	file_aiconfig_v1_account_proto_msgTypes[5].OneofWrappers = []any{}
+	file_aiconfig_v1_account_proto_msgTypes[6].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_account_proto_rawDesc), len(file_aiconfig_v1_account_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

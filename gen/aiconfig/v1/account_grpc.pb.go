@@ -19,10 +19,11 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AccountService_UpsertAccount_FullMethodName = "/aiconfig.v1.AccountService/UpsertAccount"
-	AccountService_GetAccount_FullMethodName    = "/aiconfig.v1.AccountService/GetAccount"
-	AccountService_ListAccounts_FullMethodName  = "/aiconfig.v1.AccountService/ListAccounts"
-	AccountService_DeleteAccount_FullMethodName = "/aiconfig.v1.AccountService/DeleteAccount"
+	AccountService_UpsertAccount_FullMethodName      = "/aiconfig.v1.AccountService/UpsertAccount"
+	AccountService_GetAccount_FullMethodName         = "/aiconfig.v1.AccountService/GetAccount"
+	AccountService_ListAccounts_FullMethodName       = "/aiconfig.v1.AccountService/ListAccounts"
+	AccountService_SetAccountDefaults_FullMethodName = "/aiconfig.v1.AccountService/SetAccountDefaults"
+	AccountService_DeleteAccount_FullMethodName      = "/aiconfig.v1.AccountService/DeleteAccount"
 )
 
 // AccountServiceClient is the client API for AccountService service.
@@ -37,6 +38,12 @@ type AccountServiceClient interface {
 	GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*Account, error)
 	// ListAccounts pages through accounts in id order (AIP-158).
 	ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error)
+	// SetAccountDefaults names the author profile and content strategy the
+	// account's generation jobs get when they name none (AIP-134 mask). A
+	// default must be one the account can use when it is set; one that
+	// stops being usable later (deleted, archived, hidden by a downgrade)
+	// falls back to the platform's.
+	SetAccountDefaults(ctx context.Context, in *SetAccountDefaultsRequest, opts ...grpc.CallOption) (*Account, error)
 	// DeleteAccount removes an account with its overrides and tokens.
 	DeleteAccount(ctx context.Context, in *DeleteAccountRequest, opts ...grpc.CallOption) (*DeleteAccountResponse, error)
 }
@@ -79,6 +86,16 @@ func (c *accountServiceClient) ListAccounts(ctx context.Context, in *ListAccount
 	return out, nil
 }
 
+func (c *accountServiceClient) SetAccountDefaults(ctx context.Context, in *SetAccountDefaultsRequest, opts ...grpc.CallOption) (*Account, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Account)
+	err := c.cc.Invoke(ctx, AccountService_SetAccountDefaults_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *accountServiceClient) DeleteAccount(ctx context.Context, in *DeleteAccountRequest, opts ...grpc.CallOption) (*DeleteAccountResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(DeleteAccountResponse)
@@ -101,6 +118,12 @@ type AccountServiceServer interface {
 	GetAccount(context.Context, *GetAccountRequest) (*Account, error)
 	// ListAccounts pages through accounts in id order (AIP-158).
 	ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error)
+	// SetAccountDefaults names the author profile and content strategy the
+	// account's generation jobs get when they name none (AIP-134 mask). A
+	// default must be one the account can use when it is set; one that
+	// stops being usable later (deleted, archived, hidden by a downgrade)
+	// falls back to the platform's.
+	SetAccountDefaults(context.Context, *SetAccountDefaultsRequest) (*Account, error)
 	// DeleteAccount removes an account with its overrides and tokens.
 	DeleteAccount(context.Context, *DeleteAccountRequest) (*DeleteAccountResponse, error)
 	mustEmbedUnimplementedAccountServiceServer()
@@ -121,6 +144,9 @@ func (UnimplementedAccountServiceServer) GetAccount(context.Context, *GetAccount
 }
 func (UnimplementedAccountServiceServer) ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListAccounts not implemented")
+}
+func (UnimplementedAccountServiceServer) SetAccountDefaults(context.Context, *SetAccountDefaultsRequest) (*Account, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetAccountDefaults not implemented")
 }
 func (UnimplementedAccountServiceServer) DeleteAccount(context.Context, *DeleteAccountRequest) (*DeleteAccountResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteAccount not implemented")
@@ -200,6 +226,24 @@ func _AccountService_ListAccounts_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AccountService_SetAccountDefaults_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetAccountDefaultsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AccountServiceServer).SetAccountDefaults(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AccountService_SetAccountDefaults_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AccountServiceServer).SetAccountDefaults(ctx, req.(*SetAccountDefaultsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _AccountService_DeleteAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(DeleteAccountRequest)
 	if err := dec(in); err != nil {
@@ -236,6 +280,10 @@ var AccountService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListAccounts",
 			Handler:    _AccountService_ListAccounts_Handler,
+		},
+		{
+			MethodName: "SetAccountDefaults",
+			Handler:    _AccountService_SetAccountDefaults_Handler,
 		},
 		{
 			MethodName: "DeleteAccount",

@@ -242,6 +242,60 @@ func (Source) EnumDescriptor() ([]byte, []int) {
 	return file_aiconfig_v1_common_proto_rawDescGZIP(), []int{3}
 }
 
+// ItemKind is a kind of customizable item: a global library that accounts
+// customize (and, for profiles and strategies, add their own to).
+type ItemKind int32
+
+const (
+	ItemKind_ITEM_KIND_UNSPECIFIED      ItemKind = 0
+	ItemKind_ITEM_KIND_PROMPT           ItemKind = 1
+	ItemKind_ITEM_KIND_AUTHOR_PROFILE   ItemKind = 2
+	ItemKind_ITEM_KIND_CONTENT_STRATEGY ItemKind = 3
+)
+
+// Enum value maps for ItemKind.
+var (
+	ItemKind_name = map[int32]string{
+		0: "ITEM_KIND_UNSPECIFIED",
+		1: "ITEM_KIND_PROMPT",
+		2: "ITEM_KIND_AUTHOR_PROFILE",
+		3: "ITEM_KIND_CONTENT_STRATEGY",
+	}
+	ItemKind_value = map[string]int32{
+		"ITEM_KIND_UNSPECIFIED":      0,
+		"ITEM_KIND_PROMPT":           1,
+		"ITEM_KIND_AUTHOR_PROFILE":   2,
+		"ITEM_KIND_CONTENT_STRATEGY": 3,
+	}
+)
+
+func (x ItemKind) Enum() *ItemKind {
+	p := new(ItemKind)
+	*p = x
+	return p
+}
+
+func (x ItemKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ItemKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_aiconfig_v1_common_proto_enumTypes[4].Descriptor()
+}
+
+func (ItemKind) Type() protoreflect.EnumType {
+	return &file_aiconfig_v1_common_proto_enumTypes[4]
+}
+
+func (x ItemKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ItemKind.Descriptor instead.
+func (ItemKind) EnumDescriptor() ([]byte, []int) {
+	return file_aiconfig_v1_common_proto_rawDescGZIP(), []int{4}
+}
+
 var File_aiconfig_v1_common_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_common_proto_rawDesc = "" +
@@ -269,7 +323,12 @@ const file_aiconfig_v1_common_proto_rawDesc = "" +
 	"\x06Source\x12\x16\n" +
 	"\x12SOURCE_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rSOURCE_GLOBAL\x10\x01\x12\x12\n" +
-	"\x0eSOURCE_ACCOUNT\x10\x02B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
+	"\x0eSOURCE_ACCOUNT\x10\x02*y\n" +
+	"\bItemKind\x12\x19\n" +
+	"\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10ITEM_KIND_PROMPT\x10\x01\x12\x1c\n" +
+	"\x18ITEM_KIND_AUTHOR_PROFILE\x10\x02\x12\x1e\n" +
+	"\x1aITEM_KIND_CONTENT_STRATEGY\x10\x03B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (
 	file_aiconfig_v1_common_proto_rawDescOnce sync.Once
@@ -283,12 +342,13 @@ func file_aiconfig_v1_common_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_common_proto_rawDescData
 }
 
-var file_aiconfig_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_aiconfig_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
 var file_aiconfig_v1_common_proto_goTypes = []any{
 	(Plan)(0),        // 0: aiconfig.v1.Plan
 	(Integration)(0), // 1: aiconfig.v1.Integration
 	(Role)(0),        // 2: aiconfig.v1.Role
 	(Source)(0),      // 3: aiconfig.v1.Source
+	(ItemKind)(0),    // 4: aiconfig.v1.ItemKind
 }
 var file_aiconfig_v1_common_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -308,7 +368,7 @@ func file_aiconfig_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_common_proto_rawDesc), len(file_aiconfig_v1_common_proto_rawDesc)),
-			NumEnums:      4,
+			NumEnums:      5,
 			NumMessages:   0,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -77,6 +77,160 @@ func (x *GetModelConfigRequest) GetFunction() string {
 	return ""
 }
 
+type GetGenerationContextRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Empty for an ACCOUNT token means its own account.
+	AccountId string `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	// As GetModelConfigRequest.function.
+	Function string `protobuf:"bytes,2,opt,name=function,proto3" json:"function,omitempty"`
+	// Empty: the account's default, else the platform's. A named item the
+	// account cannot use is NOT_FOUND.
+	AuthorProfileId   string `protobuf:"bytes,3,opt,name=author_profile_id,json=authorProfileId,proto3" json:"author_profile_id,omitempty"`
+	ContentStrategyId string `protobuf:"bytes,4,opt,name=content_strategy_id,json=contentStrategyId,proto3" json:"content_strategy_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetGenerationContextRequest) Reset() {
+	*x = GetGenerationContextRequest{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetGenerationContextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetGenerationContextRequest) ProtoMessage() {}
+
+func (x *GetGenerationContextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetGenerationContextRequest.ProtoReflect.Descriptor instead.
+func (*GetGenerationContextRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetGenerationContextRequest) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *GetGenerationContextRequest) GetFunction() string {
+	if x != nil {
+		return x.Function
+	}
+	return ""
+}
+
+func (x *GetGenerationContextRequest) GetAuthorProfileId() string {
+	if x != nil {
+		return x.AuthorProfileId
+	}
+	return ""
+}
+
+func (x *GetGenerationContextRequest) GetContentStrategyId() string {
+	if x != nil {
+		return x.ContentStrategyId
+	}
+	return ""
+}
+
+// GenerationContext is everything a generation job needs.
+type GenerationContext struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ModelConfig *ModelConfig           `protobuf:"bytes,1,opt,name=model_config,json=modelConfig,proto3" json:"model_config,omitempty"`
+	// The function's prompt type: auto_cluster: clustering, generate_ideas:
+	// ideas, generate_content: content_generation, generate_image_prompts:
+	// image_prompt_extraction, generate_images: image_prompt_template.
+	Prompt *EffectivePrompt `protobuf:"bytes,2,opt,name=prompt,proto3" json:"prompt,omitempty"`
+	// Unset when none is named and there is no default.
+	AuthorProfile   *AuthorProfile   `protobuf:"bytes,3,opt,name=author_profile,json=authorProfile,proto3" json:"author_profile,omitempty"`
+	ContentStrategy *ContentStrategy `protobuf:"bytes,4,opt,name=content_strategy,json=contentStrategy,proto3" json:"content_strategy,omitempty"`
+	// The newest revision of everything it was computed from.
+	Revision      int64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GenerationContext) Reset() {
+	*x = GenerationContext{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GenerationContext) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GenerationContext) ProtoMessage() {}
+
+func (x *GenerationContext) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GenerationContext.ProtoReflect.Descriptor instead.
+func (*GenerationContext) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GenerationContext) GetModelConfig() *ModelConfig {
+	if x != nil {
+		return x.ModelConfig
+	}
+	return nil
+}
+
+func (x *GenerationContext) GetPrompt() *EffectivePrompt {
+	if x != nil {
+		return x.Prompt
+	}
+	return nil
+}
+
+func (x *GenerationContext) GetAuthorProfile() *AuthorProfile {
+	if x != nil {
+		return x.AuthorProfile
+	}
+	return nil
+}
+
+func (x *GenerationContext) GetContentStrategy() *ContentStrategy {
+	if x != nil {
+		return x.ContentStrategy
+	}
+	return nil
+}
+
+func (x *GenerationContext) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
 type WatchModelConfigRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	AccountId     string                 `protobuf:"bytes,1,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
@@ -87,7 +241,7 @@ type WatchModelConfigRequest struct {
 
 func (x *WatchModelConfigRequest) Reset() {
 	*x = WatchModelConfigRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -99,7 +253,7 @@ func (x *WatchModelConfigRequest) String() string {
 func (*WatchModelConfigRequest) ProtoMessage() {}
 
 func (x *WatchModelConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[1]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -112,7 +266,7 @@ func (x *WatchModelConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchModelConfigRequest.ProtoReflect.Descriptor instead.
 func (*WatchModelConfigRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{1}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *WatchModelConfigRequest) GetAccountId() string {
@@ -158,7 +312,7 @@ type ModelConfig struct {
 
 func (x *ModelConfig) Reset() {
 	*x = ModelConfig{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -170,7 +324,7 @@ func (x *ModelConfig) String() string {
 func (*ModelConfig) ProtoMessage() {}
 
 func (x *ModelConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[2]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -183,7 +337,7 @@ func (x *ModelConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelConfig.ProtoReflect.Descriptor instead.
 func (*ModelConfig) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{2}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ModelConfig) GetFunction() string {
@@ -306,7 +460,7 @@ type Adjustment struct {
 
 func (x *Adjustment) Reset() {
 	*x = Adjustment{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -318,7 +472,7 @@ func (x *Adjustment) String() string {
 func (*Adjustment) ProtoMessage() {}
 
 func (x *Adjustment) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[3]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -331,7 +485,7 @@ func (x *Adjustment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Adjustment.ProtoReflect.Descriptor instead.
 func (*Adjustment) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{3}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Adjustment) GetField() string {
@@ -370,7 +524,7 @@ type GetGlobalSettingsRequest struct {
 
 func (x *GetGlobalSettingsRequest) Reset() {
 	*x = GetGlobalSettingsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -382,7 +536,7 @@ func (x *GetGlobalSettingsRequest) String() string {
 func (*GetGlobalSettingsRequest) ProtoMessage() {}
 
 func (x *GetGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[4]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -395,7 +549,7 @@ func (x *GetGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetGlobalSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetGlobalSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{4}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{6}
 }
 
 type UpdateGlobalSettingsRequest struct {
@@ -412,7 +566,7 @@ type UpdateGlobalSettingsRequest struct {
 
 func (x *UpdateGlobalSettingsRequest) Reset() {
 	*x = UpdateGlobalSettingsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -424,7 +578,7 @@ func (x *UpdateGlobalSettingsRequest) String() string {
 func (*UpdateGlobalSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[5]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -437,7 +591,7 @@ func (x *UpdateGlobalSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGlobalSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGlobalSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{5}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateGlobalSettingsRequest) GetSettings() *GlobalSettings {
@@ -473,13 +627,18 @@ type GlobalSettings struct {
 	// Provider for the image functions: DALL-E or Runware.
 	ImageIntegration Integration `protobuf:"varint,6,opt,name=image_integration,json=imageIntegration,proto3,enum=aiconfig.v1.Integration" json:"image_integration,omitempty"`
 	Revision         int64       `protobuf:"varint,7,opt,name=revision,proto3" json:"revision,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The platform's default author profile and content strategy: global,
+	// not archived ("" for none). Accounts without a usable default of their
+	// own get these.
+	DefaultAuthorProfileId   string `protobuf:"bytes,8,opt,name=default_author_profile_id,json=defaultAuthorProfileId,proto3" json:"default_author_profile_id,omitempty"`
+	DefaultContentStrategyId string `protobuf:"bytes,9,opt,name=default_content_strategy_id,json=defaultContentStrategyId,proto3" json:"default_content_strategy_id,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
 }
 
 func (x *GlobalSettings) Reset() {
 	*x = GlobalSettings{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +650,7 @@ func (x *GlobalSettings) String() string {
 func (*GlobalSettings) ProtoMessage() {}
 
 func (x *GlobalSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[6]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +663,7 @@ func (x *GlobalSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GlobalSettings.ProtoReflect.Descriptor instead.
 func (*GlobalSettings) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{6}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GlobalSettings) GetOpenai() *IntegrationDefaults {
@@ -556,6 +715,20 @@ func (x *GlobalSettings) GetRevision() int64 {
 	return 0
 }
 
+func (x *GlobalSettings) GetDefaultAuthorProfileId() string {
+	if x != nil {
+		return x.DefaultAuthorProfileId
+	}
+	return ""
+}
+
+func (x *GlobalSettings) GetDefaultContentStrategyId() string {
+	if x != nil {
+		return x.DefaultContentStrategyId
+	}
+	return ""
+}
+
 // IntegrationDefaults are the platform key and defaults of one provider.
 type IntegrationDefaults struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -578,7 +751,7 @@ type IntegrationDefaults struct {
 
 func (x *IntegrationDefaults) Reset() {
 	*x = IntegrationDefaults{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -590,7 +763,7 @@ func (x *IntegrationDefaults) String() string {
 func (*IntegrationDefaults) ProtoMessage() {}
 
 func (x *IntegrationDefaults) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[7]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -603,7 +776,7 @@ func (x *IntegrationDefaults) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationDefaults.ProtoReflect.Descriptor instead.
 func (*IntegrationDefaults) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{7}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *IntegrationDefaults) GetApiKey() string {
@@ -693,7 +866,7 @@ type Model struct {
 
 func (x *Model) Reset() {
 	*x = Model{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +878,7 @@ func (x *Model) String() string {
 func (*Model) ProtoMessage() {}
 
 func (x *Model) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[8]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +891,7 @@ func (x *Model) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Model.ProtoReflect.Descriptor instead.
 func (*Model) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{8}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Model) GetIntegration() Integration {
@@ -809,7 +982,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -821,7 +994,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[9]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -834,7 +1007,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{9}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListModelsRequest) GetIntegration() Integration {
@@ -860,7 +1033,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -872,7 +1045,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[10]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -885,7 +1058,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{10}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListModelsResponse) GetModels() []*Model {
@@ -906,7 +1079,7 @@ type UpsertModelRequest struct {
 
 func (x *UpsertModelRequest) Reset() {
 	*x = UpsertModelRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -918,7 +1091,7 @@ func (x *UpsertModelRequest) String() string {
 func (*UpsertModelRequest) ProtoMessage() {}
 
 func (x *UpsertModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[11]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -931,7 +1104,7 @@ func (x *UpsertModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertModelRequest.ProtoReflect.Descriptor instead.
 func (*UpsertModelRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{11}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpsertModelRequest) GetModel() *Model {
@@ -942,6 +1115,211 @@ func (x *UpsertModelRequest) GetModel() *Model {
 }
 
 func (x *UpsertModelRequest) GetExpectedRevision() int64 {
+	if x != nil && x.ExpectedRevision != nil {
+		return *x.ExpectedRevision
+	}
+	return 0
+}
+
+// PlanLimit is how many items of one kind of their own accounts of one
+// plan may keep.
+type PlanLimit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// PLAN_STARTER, PLAN_GROWTH or PLAN_SCALE.
+	Plan Plan `protobuf:"varint,1,opt,name=plan,proto3,enum=aiconfig.v1.Plan" json:"plan,omitempty"`
+	// ITEM_KIND_AUTHOR_PROFILE or ITEM_KIND_CONTENT_STRATEGY.
+	Kind ItemKind `protobuf:"varint,2,opt,name=kind,proto3,enum=aiconfig.v1.ItemKind" json:"kind,omitempty"`
+	// 0-10,000.
+	MaxItems      int32 `protobuf:"varint,3,opt,name=max_items,json=maxItems,proto3" json:"max_items,omitempty"`
+	Revision      int64 `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PlanLimit) Reset() {
+	*x = PlanLimit{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PlanLimit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PlanLimit) ProtoMessage() {}
+
+func (x *PlanLimit) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PlanLimit.ProtoReflect.Descriptor instead.
+func (*PlanLimit) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *PlanLimit) GetPlan() Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return Plan_PLAN_UNSPECIFIED
+}
+
+func (x *PlanLimit) GetKind() ItemKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ItemKind_ITEM_KIND_UNSPECIFIED
+}
+
+func (x *PlanLimit) GetMaxItems() int32 {
+	if x != nil {
+		return x.MaxItems
+	}
+	return 0
+}
+
+func (x *PlanLimit) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+type ListPlanLimitsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPlanLimitsRequest) Reset() {
+	*x = ListPlanLimitsRequest{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlanLimitsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlanLimitsRequest) ProtoMessage() {}
+
+func (x *ListPlanLimitsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlanLimitsRequest.ProtoReflect.Descriptor instead.
+func (*ListPlanLimitsRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{15}
+}
+
+type ListPlanLimitsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PlanLimits    []*PlanLimit           `protobuf:"bytes,1,rep,name=plan_limits,json=planLimits,proto3" json:"plan_limits,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPlanLimitsResponse) Reset() {
+	*x = ListPlanLimitsResponse{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPlanLimitsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPlanLimitsResponse) ProtoMessage() {}
+
+func (x *ListPlanLimitsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPlanLimitsResponse.ProtoReflect.Descriptor instead.
+func (*ListPlanLimitsResponse) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *ListPlanLimitsResponse) GetPlanLimits() []*PlanLimit {
+	if x != nil {
+		return x.PlanLimits
+	}
+	return nil
+}
+
+type UpdatePlanLimitRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	PlanLimit        *PlanLimit             `protobuf:"bytes,1,opt,name=plan_limit,json=planLimit,proto3" json:"plan_limit,omitempty"`
+	ExpectedRevision *int64                 `protobuf:"varint,2,opt,name=expected_revision,json=expectedRevision,proto3,oneof" json:"expected_revision,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *UpdatePlanLimitRequest) Reset() {
+	*x = UpdatePlanLimitRequest{}
+	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdatePlanLimitRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdatePlanLimitRequest) ProtoMessage() {}
+
+func (x *UpdatePlanLimitRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdatePlanLimitRequest.ProtoReflect.Descriptor instead.
+func (*UpdatePlanLimitRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdatePlanLimitRequest) GetPlanLimit() *PlanLimit {
+	if x != nil {
+		return x.PlanLimit
+	}
+	return nil
+}
+
+func (x *UpdatePlanLimitRequest) GetExpectedRevision() int64 {
 	if x != nil && x.ExpectedRevision != nil {
 		return *x.ExpectedRevision
 	}
@@ -970,7 +1348,7 @@ type IntegrationOverride struct {
 
 func (x *IntegrationOverride) Reset() {
 	*x = IntegrationOverride{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1360,7 @@ func (x *IntegrationOverride) String() string {
 func (*IntegrationOverride) ProtoMessage() {}
 
 func (x *IntegrationOverride) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[12]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1373,7 @@ func (x *IntegrationOverride) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationOverride.ProtoReflect.Descriptor instead.
 func (*IntegrationOverride) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{12}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *IntegrationOverride) GetAccountId() string {
@@ -1085,7 +1463,7 @@ type GetIntegrationOverrideRequest struct {
 
 func (x *GetIntegrationOverrideRequest) Reset() {
 	*x = GetIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1097,7 +1475,7 @@ func (x *GetIntegrationOverrideRequest) String() string {
 func (*GetIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *GetIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[13]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1110,7 +1488,7 @@ func (x *GetIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{13}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetIntegrationOverrideRequest) GetAccountId() string {
@@ -1136,7 +1514,7 @@ type ListIntegrationOverridesRequest struct {
 
 func (x *ListIntegrationOverridesRequest) Reset() {
 	*x = ListIntegrationOverridesRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1148,7 +1526,7 @@ func (x *ListIntegrationOverridesRequest) String() string {
 func (*ListIntegrationOverridesRequest) ProtoMessage() {}
 
 func (x *ListIntegrationOverridesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[14]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1161,7 +1539,7 @@ func (x *ListIntegrationOverridesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationOverridesRequest.ProtoReflect.Descriptor instead.
 func (*ListIntegrationOverridesRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{14}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListIntegrationOverridesRequest) GetAccountId() string {
@@ -1180,7 +1558,7 @@ type ListIntegrationOverridesResponse struct {
 
 func (x *ListIntegrationOverridesResponse) Reset() {
 	*x = ListIntegrationOverridesResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1192,7 +1570,7 @@ func (x *ListIntegrationOverridesResponse) String() string {
 func (*ListIntegrationOverridesResponse) ProtoMessage() {}
 
 func (x *ListIntegrationOverridesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[15]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1205,7 +1583,7 @@ func (x *ListIntegrationOverridesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationOverridesResponse.ProtoReflect.Descriptor instead.
 func (*ListIntegrationOverridesResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{15}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListIntegrationOverridesResponse) GetOverrides() []*IntegrationOverride {
@@ -1228,7 +1606,7 @@ type UpsertIntegrationOverrideRequest struct {
 
 func (x *UpsertIntegrationOverrideRequest) Reset() {
 	*x = UpsertIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1240,7 +1618,7 @@ func (x *UpsertIntegrationOverrideRequest) String() string {
 func (*UpsertIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *UpsertIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[16]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1253,7 +1631,7 @@ func (x *UpsertIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpsertIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*UpsertIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{16}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpsertIntegrationOverrideRequest) GetOverride() *IntegrationOverride {
@@ -1288,7 +1666,7 @@ type DeleteIntegrationOverrideRequest struct {
 
 func (x *DeleteIntegrationOverrideRequest) Reset() {
 	*x = DeleteIntegrationOverrideRequest{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1300,7 +1678,7 @@ func (x *DeleteIntegrationOverrideRequest) String() string {
 func (*DeleteIntegrationOverrideRequest) ProtoMessage() {}
 
 func (x *DeleteIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[17]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1313,7 +1691,7 @@ func (x *DeleteIntegrationOverrideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationOverrideRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationOverrideRequest) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{17}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DeleteIntegrationOverrideRequest) GetAccountId() string {
@@ -1345,7 +1723,7 @@ type DeleteIntegrationOverrideResponse struct {
 
 func (x *DeleteIntegrationOverrideResponse) Reset() {
 	*x = DeleteIntegrationOverrideResponse{}
-	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1735,7 @@ func (x *DeleteIntegrationOverrideResponse) String() string {
 func (*DeleteIntegrationOverrideResponse) ProtoMessage() {}
 
 func (x *DeleteIntegrationOverrideResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_aiconfig_v1_config_proto_msgTypes[18]
+	mi := &file_aiconfig_v1_config_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,18 +1748,30 @@ func (x *DeleteIntegrationOverrideResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use DeleteIntegrationOverrideResponse.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationOverrideResponse) Descriptor() ([]byte, []int) {
-	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{18}
+	return file_aiconfig_v1_config_proto_rawDescGZIP(), []int{24}
 }
 
 var File_aiconfig_v1_config_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\n" +
-	"\x18aiconfig/v1/config.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a\x18aiconfig/v1/common.proto\x1a google/protobuf/field_mask.proto\"R\n" +
+	"\x18aiconfig/v1/config.proto\x12\vaiconfig.v1\x1a\x18aiconfig/v1/access.proto\x1a aiconfig/v1/author_profile.proto\x1a\x18aiconfig/v1/common.proto\x1a\"aiconfig/v1/content_strategy.proto\x1a\x18aiconfig/v1/prompt.proto\x1a google/protobuf/field_mask.proto\"R\n" +
 	"\x15GetModelConfigRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
-	"\bfunction\x18\x02 \x01(\tR\bfunction\"T\n" +
+	"\bfunction\x18\x02 \x01(\tR\bfunction\"\xb4\x01\n" +
+	"\x1bGetGenerationContextRequest\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
+	"\bfunction\x18\x02 \x01(\tR\bfunction\x12*\n" +
+	"\x11author_profile_id\x18\x03 \x01(\tR\x0fauthorProfileId\x12.\n" +
+	"\x13content_strategy_id\x18\x04 \x01(\tR\x11contentStrategyId\"\xae\x02\n" +
+	"\x11GenerationContext\x12;\n" +
+	"\fmodel_config\x18\x01 \x01(\v2\x18.aiconfig.v1.ModelConfigR\vmodelConfig\x124\n" +
+	"\x06prompt\x18\x02 \x01(\v2\x1c.aiconfig.v1.EffectivePromptR\x06prompt\x12A\n" +
+	"\x0eauthor_profile\x18\x03 \x01(\v2\x1a.aiconfig.v1.AuthorProfileR\rauthorProfile\x12G\n" +
+	"\x10content_strategy\x18\x04 \x01(\v2\x1c.aiconfig.v1.ContentStrategyR\x0fcontentStrategy\x12\x1a\n" +
+	"\brevision\x18\x05 \x01(\x03R\brevision\"T\n" +
 	"\x17WatchModelConfigRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x1a\n" +
@@ -1426,7 +1816,7 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
 	"updateMask\x120\n" +
 	"\x11expected_revision\x18\x03 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
-	"\x12_expected_revision\"\xa6\x03\n" +
+	"\x12_expected_revision\"\xa0\x04\n" +
 	"\x0eGlobalSettings\x128\n" +
 	"\x06openai\x18\x01 \x01(\v2 .aiconfig.v1.IntegrationDefaultsR\x06openai\x12>\n" +
 	"\tanthropic\x18\x02 \x01(\v2 .aiconfig.v1.IntegrationDefaultsR\tanthropic\x126\n" +
@@ -1434,7 +1824,9 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\arunware\x18\x04 \x01(\v2 .aiconfig.v1.IntegrationDefaultsR\arunware\x12C\n" +
 	"\x10text_integration\x18\x05 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\x0ftextIntegration\x12E\n" +
 	"\x11image_integration\x18\x06 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\x10imageIntegration\x12\x1a\n" +
-	"\brevision\x18\a \x01(\x03R\brevision\"\x95\x03\n" +
+	"\brevision\x18\a \x01(\x03R\brevision\x129\n" +
+	"\x19default_author_profile_id\x18\b \x01(\tR\x16defaultAuthorProfileId\x12=\n" +
+	"\x1bdefault_content_strategy_id\x18\t \x01(\tR\x18defaultContentStrategyId\"\x95\x03\n" +
 	"\x13IntegrationDefaults\x12\x17\n" +
 	"\aapi_key\x18\x01 \x01(\tR\x06apiKey\x12\x1e\n" +
 	"\vapi_key_set\x18\x02 \x01(\bR\tapiKeySet\x12 \n" +
@@ -1478,6 +1870,20 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\x06models\x18\x01 \x03(\v2\x12.aiconfig.v1.ModelR\x06models\"\x86\x01\n" +
 	"\x12UpsertModelRequest\x12(\n" +
 	"\x05model\x18\x01 \x01(\v2\x12.aiconfig.v1.ModelR\x05model\x120\n" +
+	"\x11expected_revision\x18\x02 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
+	"\x12_expected_revision\"\x96\x01\n" +
+	"\tPlanLimit\x12%\n" +
+	"\x04plan\x18\x01 \x01(\x0e2\x11.aiconfig.v1.PlanR\x04plan\x12)\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x15.aiconfig.v1.ItemKindR\x04kind\x12\x1b\n" +
+	"\tmax_items\x18\x03 \x01(\x05R\bmaxItems\x12\x1a\n" +
+	"\brevision\x18\x04 \x01(\x03R\brevision\"\x17\n" +
+	"\x15ListPlanLimitsRequest\"Q\n" +
+	"\x16ListPlanLimitsResponse\x127\n" +
+	"\vplan_limits\x18\x01 \x03(\v2\x16.aiconfig.v1.PlanLimitR\n" +
+	"planLimits\"\x97\x01\n" +
+	"\x16UpdatePlanLimitRequest\x125\n" +
+	"\n" +
+	"plan_limit\x18\x01 \x01(\v2\x16.aiconfig.v1.PlanLimitR\tplanLimit\x120\n" +
 	"\x11expected_revision\x18\x02 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"\x9a\x04\n" +
 	"\x13IntegrationOverride\x12\x1d\n" +
@@ -1524,14 +1930,17 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"\vintegration\x18\x02 \x01(\x0e2\x18.aiconfig.v1.IntegrationR\vintegration\x120\n" +
 	"\x11expected_revision\x18\x03 \x01(\x03H\x00R\x10expectedRevision\x88\x01\x01B\x14\n" +
 	"\x12_expected_revision\"#\n" +
-	"!DeleteIntegrationOverrideResponse2\xa0\t\n" +
+	"!DeleteIntegrationOverrideResponse2\xe0\v\n" +
 	"\rConfigService\x12h\n" +
 	"\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
 	"account_id\x90\x02\x01\x12n\n" +
 	"\x10WatchModelConfig\x12$.aiconfig.v1.WatchModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
-	"account_id\x90\x02\x010\x01\x12c\n" +
+	"account_id\x90\x02\x010\x01\x12z\n" +
+	"\x14GetGenerationContext\x12(.aiconfig.v1.GetGenerationContextRequest\x1a\x1e.aiconfig.v1.GenerationContext\"\x18\x8a\xb5\x18\x11\n" +
+	"\x03\x01\x02\x03\x12\n" +
+	"account_id\x90\x02\x01\x12c\n" +
 	"\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\n" +
 	"\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x90\x02\x01\x12f\n" +
@@ -1541,6 +1950,10 @@ const file_aiconfig_v1_config_proto_rawDesc = "" +
 	"ListModels\x12\x1e.aiconfig.v1.ListModelsRequest\x1a\x1f.aiconfig.v1.ListModelsResponse\"\x0e\x8a\xb5\x18\a\n" +
 	"\x03\x01\x02\x03 \x01\x90\x02\x01\x12K\n" +
 	"\vUpsertModel\x12\x1f.aiconfig.v1.UpsertModelRequest\x1a\x12.aiconfig.v1.Model\"\a\x8a\xb5\x18\x03\n" +
+	"\x01\x01\x12i\n" +
+	"\x0eListPlanLimits\x12\".aiconfig.v1.ListPlanLimitsRequest\x1a#.aiconfig.v1.ListPlanLimitsResponse\"\x0e\x8a\xb5\x18\a\n" +
+	"\x03\x01\x02\x03 \x01\x90\x02\x01\x12W\n" +
+	"\x0fUpdatePlanLimit\x12#.aiconfig.v1.UpdatePlanLimitRequest\x1a\x16.aiconfig.v1.PlanLimit\"\a\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x12\x80\x01\n" +
 	"\x16GetIntegrationOverride\x12*.aiconfig.v1.GetIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\x18\x8a\xb5\x18\x11\n" +
 	"\x03\x01\x02\x03\x12\n" +
@@ -1566,83 +1979,107 @@ func file_aiconfig_v1_config_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_config_proto_rawDescData
 }
 
-var file_aiconfig_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_aiconfig_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_aiconfig_v1_config_proto_goTypes = []any{
 	(*GetModelConfigRequest)(nil),             // 0: aiconfig.v1.GetModelConfigRequest
-	(*WatchModelConfigRequest)(nil),           // 1: aiconfig.v1.WatchModelConfigRequest
-	(*ModelConfig)(nil),                       // 2: aiconfig.v1.ModelConfig
-	(*Adjustment)(nil),                        // 3: aiconfig.v1.Adjustment
-	(*GetGlobalSettingsRequest)(nil),          // 4: aiconfig.v1.GetGlobalSettingsRequest
-	(*UpdateGlobalSettingsRequest)(nil),       // 5: aiconfig.v1.UpdateGlobalSettingsRequest
-	(*GlobalSettings)(nil),                    // 6: aiconfig.v1.GlobalSettings
-	(*IntegrationDefaults)(nil),               // 7: aiconfig.v1.IntegrationDefaults
-	(*Model)(nil),                             // 8: aiconfig.v1.Model
-	(*ListModelsRequest)(nil),                 // 9: aiconfig.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),                // 10: aiconfig.v1.ListModelsResponse
-	(*UpsertModelRequest)(nil),                // 11: aiconfig.v1.UpsertModelRequest
-	(*IntegrationOverride)(nil),               // 12: aiconfig.v1.IntegrationOverride
-	(*GetIntegrationOverrideRequest)(nil),     // 13: aiconfig.v1.GetIntegrationOverrideRequest
-	(*ListIntegrationOverridesRequest)(nil),   // 14: aiconfig.v1.ListIntegrationOverridesRequest
-	(*ListIntegrationOverridesResponse)(nil),  // 15: aiconfig.v1.ListIntegrationOverridesResponse
-	(*UpsertIntegrationOverrideRequest)(nil),  // 16: aiconfig.v1.UpsertIntegrationOverrideRequest
-	(*DeleteIntegrationOverrideRequest)(nil),  // 17: aiconfig.v1.DeleteIntegrationOverrideRequest
-	(*DeleteIntegrationOverrideResponse)(nil), // 18: aiconfig.v1.DeleteIntegrationOverrideResponse
-	nil,                           // 19: aiconfig.v1.ModelConfig.SourcesEntry
-	(Integration)(0),              // 20: aiconfig.v1.Integration
-	(Plan)(0),                     // 21: aiconfig.v1.Plan
-	(*fieldmaskpb.FieldMask)(nil), // 22: google.protobuf.FieldMask
-	(Source)(0),                   // 23: aiconfig.v1.Source
+	(*GetGenerationContextRequest)(nil),       // 1: aiconfig.v1.GetGenerationContextRequest
+	(*GenerationContext)(nil),                 // 2: aiconfig.v1.GenerationContext
+	(*WatchModelConfigRequest)(nil),           // 3: aiconfig.v1.WatchModelConfigRequest
+	(*ModelConfig)(nil),                       // 4: aiconfig.v1.ModelConfig
+	(*Adjustment)(nil),                        // 5: aiconfig.v1.Adjustment
+	(*GetGlobalSettingsRequest)(nil),          // 6: aiconfig.v1.GetGlobalSettingsRequest
+	(*UpdateGlobalSettingsRequest)(nil),       // 7: aiconfig.v1.UpdateGlobalSettingsRequest
+	(*GlobalSettings)(nil),                    // 8: aiconfig.v1.GlobalSettings
+	(*IntegrationDefaults)(nil),               // 9: aiconfig.v1.IntegrationDefaults
+	(*Model)(nil),                             // 10: aiconfig.v1.Model
+	(*ListModelsRequest)(nil),                 // 11: aiconfig.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),                // 12: aiconfig.v1.ListModelsResponse
+	(*UpsertModelRequest)(nil),                // 13: aiconfig.v1.UpsertModelRequest
+	(*PlanLimit)(nil),                         // 14: aiconfig.v1.PlanLimit
+	(*ListPlanLimitsRequest)(nil),             // 15: aiconfig.v1.ListPlanLimitsRequest
+	(*ListPlanLimitsResponse)(nil),            // 16: aiconfig.v1.ListPlanLimitsResponse
+	(*UpdatePlanLimitRequest)(nil),            // 17: aiconfig.v1.UpdatePlanLimitRequest
+	(*IntegrationOverride)(nil),               // 18: aiconfig.v1.IntegrationOverride
+	(*GetIntegrationOverrideRequest)(nil),     // 19: aiconfig.v1.GetIntegrationOverrideRequest
+	(*ListIntegrationOverridesRequest)(nil),   // 20: aiconfig.v1.ListIntegrationOverridesRequest
+	(*ListIntegrationOverridesResponse)(nil),  // 21: aiconfig.v1.ListIntegrationOverridesResponse
+	(*UpsertIntegrationOverrideRequest)(nil),  // 22: aiconfig.v1.UpsertIntegrationOverrideRequest
+	(*DeleteIntegrationOverrideRequest)(nil),  // 23: aiconfig.v1.DeleteIntegrationOverrideRequest
+	(*DeleteIntegrationOverrideResponse)(nil), // 24: aiconfig.v1.DeleteIntegrationOverrideResponse
+	nil,                           // 25: aiconfig.v1.ModelConfig.SourcesEntry
+	(*EffectivePrompt)(nil),       // 26: aiconfig.v1.EffectivePrompt
+	(*AuthorProfile)(nil),         // 27: aiconfig.v1.AuthorProfile
+	(*ContentStrategy)(nil),       // 28: aiconfig.v1.ContentStrategy
+	(Integration)(0),              // 29: aiconfig.v1.Integration
+	(Plan)(0),                     // 30: aiconfig.v1.Plan
+	(*fieldmaskpb.FieldMask)(nil), // 31: google.protobuf.FieldMask
+	(ItemKind)(0),                 // 32: aiconfig.v1.ItemKind
+	(Source)(0),                   // 33: aiconfig.v1.Source
 }
 var file_aiconfig_v1_config_proto_depIdxs = []int32{
-	20, // 0: aiconfig.v1.ModelConfig.integration:type_name -> aiconfig.v1.Integration
-	19, // 1: aiconfig.v1.ModelConfig.sources:type_name -> aiconfig.v1.ModelConfig.SourcesEntry
-	21, // 2: aiconfig.v1.ModelConfig.plan:type_name -> aiconfig.v1.Plan
-	3,  // 3: aiconfig.v1.ModelConfig.adjustments:type_name -> aiconfig.v1.Adjustment
-	6,  // 4: aiconfig.v1.UpdateGlobalSettingsRequest.settings:type_name -> aiconfig.v1.GlobalSettings
-	22, // 5: aiconfig.v1.UpdateGlobalSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
-	7,  // 6: aiconfig.v1.GlobalSettings.openai:type_name -> aiconfig.v1.IntegrationDefaults
-	7,  // 7: aiconfig.v1.GlobalSettings.anthropic:type_name -> aiconfig.v1.IntegrationDefaults
-	7,  // 8: aiconfig.v1.GlobalSettings.dalle:type_name -> aiconfig.v1.IntegrationDefaults
-	7,  // 9: aiconfig.v1.GlobalSettings.runware:type_name -> aiconfig.v1.IntegrationDefaults
-	20, // 10: aiconfig.v1.GlobalSettings.text_integration:type_name -> aiconfig.v1.Integration
-	20, // 11: aiconfig.v1.GlobalSettings.image_integration:type_name -> aiconfig.v1.Integration
-	20, // 12: aiconfig.v1.Model.integration:type_name -> aiconfig.v1.Integration
-	20, // 13: aiconfig.v1.ListModelsRequest.integration:type_name -> aiconfig.v1.Integration
-	8,  // 14: aiconfig.v1.ListModelsResponse.models:type_name -> aiconfig.v1.Model
-	8,  // 15: aiconfig.v1.UpsertModelRequest.model:type_name -> aiconfig.v1.Model
-	20, // 16: aiconfig.v1.IntegrationOverride.integration:type_name -> aiconfig.v1.Integration
-	21, // 17: aiconfig.v1.IntegrationOverride.plan:type_name -> aiconfig.v1.Plan
-	20, // 18: aiconfig.v1.GetIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
-	12, // 19: aiconfig.v1.ListIntegrationOverridesResponse.overrides:type_name -> aiconfig.v1.IntegrationOverride
-	12, // 20: aiconfig.v1.UpsertIntegrationOverrideRequest.override:type_name -> aiconfig.v1.IntegrationOverride
-	22, // 21: aiconfig.v1.UpsertIntegrationOverrideRequest.update_mask:type_name -> google.protobuf.FieldMask
-	20, // 22: aiconfig.v1.DeleteIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
-	23, // 23: aiconfig.v1.ModelConfig.SourcesEntry.value:type_name -> aiconfig.v1.Source
-	0,  // 24: aiconfig.v1.ConfigService.GetModelConfig:input_type -> aiconfig.v1.GetModelConfigRequest
-	1,  // 25: aiconfig.v1.ConfigService.WatchModelConfig:input_type -> aiconfig.v1.WatchModelConfigRequest
-	4,  // 26: aiconfig.v1.ConfigService.GetGlobalSettings:input_type -> aiconfig.v1.GetGlobalSettingsRequest
-	5,  // 27: aiconfig.v1.ConfigService.UpdateGlobalSettings:input_type -> aiconfig.v1.UpdateGlobalSettingsRequest
-	9,  // 28: aiconfig.v1.ConfigService.ListModels:input_type -> aiconfig.v1.ListModelsRequest
-	11, // 29: aiconfig.v1.ConfigService.UpsertModel:input_type -> aiconfig.v1.UpsertModelRequest
-	13, // 30: aiconfig.v1.ConfigService.GetIntegrationOverride:input_type -> aiconfig.v1.GetIntegrationOverrideRequest
-	14, // 31: aiconfig.v1.ConfigService.ListIntegrationOverrides:input_type -> aiconfig.v1.ListIntegrationOverridesRequest
-	16, // 32: aiconfig.v1.ConfigService.UpsertIntegrationOverride:input_type -> aiconfig.v1.UpsertIntegrationOverrideRequest
-	17, // 33: aiconfig.v1.ConfigService.DeleteIntegrationOverride:input_type -> aiconfig.v1.DeleteIntegrationOverrideRequest
-	2,  // 34: aiconfig.v1.ConfigService.GetModelConfig:output_type -> aiconfig.v1.ModelConfig
-	2,  // 35: aiconfig.v1.ConfigService.WatchModelConfig:output_type -> aiconfig.v1.ModelConfig
-	6,  // 36: aiconfig.v1.ConfigService.GetGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
-	6,  // 37: aiconfig.v1.ConfigService.UpdateGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
-	10, // 38: aiconfig.v1.ConfigService.ListModels:output_type -> aiconfig.v1.ListModelsResponse
-	8,  // 39: aiconfig.v1.ConfigService.UpsertModel:output_type -> aiconfig.v1.Model
-	12, // 40: aiconfig.v1.ConfigService.GetIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
-	15, // 41: aiconfig.v1.ConfigService.ListIntegrationOverrides:output_type -> aiconfig.v1.ListIntegrationOverridesResponse
-	12, // 42: aiconfig.v1.ConfigService.UpsertIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
-	18, // 43: aiconfig.v1.ConfigService.DeleteIntegrationOverride:output_type -> aiconfig.v1.DeleteIntegrationOverrideResponse
-	34, // [34:44] is the sub-list for method output_type
-	24, // [24:34] is the sub-list for method input_type
-	24, // [24:24] is the sub-list for extension type_name
-	24, // [24:24] is the sub-list for extension extendee
-	0,  // [0:24] is the sub-list for field type_name
+	4,  // 0: aiconfig.v1.GenerationContext.model_config:type_name -> aiconfig.v1.ModelConfig
+	26, // 1: aiconfig.v1.GenerationContext.prompt:type_name -> aiconfig.v1.EffectivePrompt
+	27, // 2: aiconfig.v1.GenerationContext.author_profile:type_name -> aiconfig.v1.AuthorProfile
+	28, // 3: aiconfig.v1.GenerationContext.content_strategy:type_name -> aiconfig.v1.ContentStrategy
+	29, // 4: aiconfig.v1.ModelConfig.integration:type_name -> aiconfig.v1.Integration
+	25, // 5: aiconfig.v1.ModelConfig.sources:type_name -> aiconfig.v1.ModelConfig.SourcesEntry
+	30, // 6: aiconfig.v1.ModelConfig.plan:type_name -> aiconfig.v1.Plan
+	5,  // 7: aiconfig.v1.ModelConfig.adjustments:type_name -> aiconfig.v1.Adjustment
+	8,  // 8: aiconfig.v1.UpdateGlobalSettingsRequest.settings:type_name -> aiconfig.v1.GlobalSettings
+	31, // 9: aiconfig.v1.UpdateGlobalSettingsRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,  // 10: aiconfig.v1.GlobalSettings.openai:type_name -> aiconfig.v1.IntegrationDefaults
+	9,  // 11: aiconfig.v1.GlobalSettings.anthropic:type_name -> aiconfig.v1.IntegrationDefaults
+	9,  // 12: aiconfig.v1.GlobalSettings.dalle:type_name -> aiconfig.v1.IntegrationDefaults
+	9,  // 13: aiconfig.v1.GlobalSettings.runware:type_name -> aiconfig.v1.IntegrationDefaults
+	29, // 14: aiconfig.v1.GlobalSettings.text_integration:type_name -> aiconfig.v1.Integration
+	29, // 15: aiconfig.v1.GlobalSettings.image_integration:type_name -> aiconfig.v1.Integration
+	29, // 16: aiconfig.v1.Model.integration:type_name -> aiconfig.v1.Integration
+	29, // 17: aiconfig.v1.ListModelsRequest.integration:type_name -> aiconfig.v1.Integration
+	10, // 18: aiconfig.v1.ListModelsResponse.models:type_name -> aiconfig.v1.Model
+	10, // 19: aiconfig.v1.UpsertModelRequest.model:type_name -> aiconfig.v1.Model
+	30, // 20: aiconfig.v1.PlanLimit.plan:type_name -> aiconfig.v1.Plan
+	32, // 21: aiconfig.v1.PlanLimit.kind:type_name -> aiconfig.v1.ItemKind
+	14, // 22: aiconfig.v1.ListPlanLimitsResponse.plan_limits:type_name -> aiconfig.v1.PlanLimit
+	14, // 23: aiconfig.v1.UpdatePlanLimitRequest.plan_limit:type_name -> aiconfig.v1.PlanLimit
+	29, // 24: aiconfig.v1.IntegrationOverride.integration:type_name -> aiconfig.v1.Integration
+	30, // 25: aiconfig.v1.IntegrationOverride.plan:type_name -> aiconfig.v1.Plan
+	29, // 26: aiconfig.v1.GetIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
+	18, // 27: aiconfig.v1.ListIntegrationOverridesResponse.overrides:type_name -> aiconfig.v1.IntegrationOverride
+	18, // 28: aiconfig.v1.UpsertIntegrationOverrideRequest.override:type_name -> aiconfig.v1.IntegrationOverride
+	31, // 29: aiconfig.v1.UpsertIntegrationOverrideRequest.update_mask:type_name -> google.protobuf.FieldMask
+	29, // 30: aiconfig.v1.DeleteIntegrationOverrideRequest.integration:type_name -> aiconfig.v1.Integration
+	33, // 31: aiconfig.v1.ModelConfig.SourcesEntry.value:type_name -> aiconfig.v1.Source
+	0,  // 32: aiconfig.v1.ConfigService.GetModelConfig:input_type -> aiconfig.v1.GetModelConfigRequest
+	3,  // 33: aiconfig.v1.ConfigService.WatchModelConfig:input_type -> aiconfig.v1.WatchModelConfigRequest
+	1,  // 34: aiconfig.v1.ConfigService.GetGenerationContext:input_type -> aiconfig.v1.GetGenerationContextRequest
+	6,  // 35: aiconfig.v1.ConfigService.GetGlobalSettings:input_type -> aiconfig.v1.GetGlobalSettingsRequest
+	7,  // 36: aiconfig.v1.ConfigService.UpdateGlobalSettings:input_type -> aiconfig.v1.UpdateGlobalSettingsRequest
+	11, // 37: aiconfig.v1.ConfigService.ListModels:input_type -> aiconfig.v1.ListModelsRequest
+	13, // 38: aiconfig.v1.ConfigService.UpsertModel:input_type -> aiconfig.v1.UpsertModelRequest
+	15, // 39: aiconfig.v1.ConfigService.ListPlanLimits:input_type -> aiconfig.v1.ListPlanLimitsRequest
+	17, // 40: aiconfig.v1.ConfigService.UpdatePlanLimit:input_type -> aiconfig.v1.UpdatePlanLimitRequest
+	19, // 41: aiconfig.v1.ConfigService.GetIntegrationOverride:input_type -> aiconfig.v1.GetIntegrationOverrideRequest
+	20, // 42: aiconfig.v1.ConfigService.ListIntegrationOverrides:input_type -> aiconfig.v1.ListIntegrationOverridesRequest
+	22, // 43: aiconfig.v1.ConfigService.UpsertIntegrationOverride:input_type -> aiconfig.v1.UpsertIntegrationOverrideRequest
+	23, // 44: aiconfig.v1.ConfigService.DeleteIntegrationOverride:input_type -> aiconfig.v1.DeleteIntegrationOverrideRequest
+	4,  // 45: aiconfig.v1.ConfigService.GetModelConfig:output_type -> aiconfig.v1.ModelConfig
+	4,  // 46: aiconfig.v1.ConfigService.WatchModelConfig:output_type -> aiconfig.v1.ModelConfig
+	2,  // 47: aiconfig.v1.ConfigService.GetGenerationContext:output_type -> aiconfig.v1.GenerationContext
+	8,  // 48: aiconfig.v1.ConfigService.GetGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
+	8,  // 49: aiconfig.v1.ConfigService.UpdateGlobalSettings:output_type -> aiconfig.v1.GlobalSettings
+	12, // 50: aiconfig.v1.ConfigService.ListModels:output_type -> aiconfig.v1.ListModelsResponse
+	10, // 51: aiconfig.v1.ConfigService.UpsertModel:output_type -> aiconfig.v1.Model
+	16, // 52: aiconfig.v1.ConfigService.ListPlanLimits:output_type -> aiconfig.v1.ListPlanLimitsResponse
+	14, // 53: aiconfig.v1.ConfigService.UpdatePlanLimit:output_type -> aiconfig.v1.PlanLimit
+	18, // 54: aiconfig.v1.ConfigService.GetIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
+	21, // 55: aiconfig.v1.ConfigService.ListIntegrationOverrides:output_type -> aiconfig.v1.ListIntegrationOverridesResponse
+	18, // 56: aiconfig.v1.ConfigService.UpsertIntegrationOverride:output_type -> aiconfig.v1.IntegrationOverride
+	24, // 57: aiconfig.v1.ConfigService.DeleteIntegrationOverride:output_type -> aiconfig.v1.DeleteIntegrationOverrideResponse
+	45, // [45:58] is the sub-list for method output_type
+	32, // [32:45] is the sub-list for method input_type
+	32, // [32:32] is the sub-list for extension type_name
+	32, // [32:32] is the sub-list for extension extendee
+	0,  // [0:32] is the sub-list for field type_name
 }
 
 func init() { file_aiconfig_v1_config_proto_init() }
@@ -1651,22 +2088,26 @@ func file_aiconfig_v1_config_proto_init() {
 		return
 	}
 	file_aiconfig_v1_access_proto_init()
+	file_aiconfig_v1_author_profile_proto_init()
 	file_aiconfig_v1_common_proto_init()
-	file_aiconfig_v1_config_proto_msgTypes[2].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[5].OneofWrappers = []any{}
+	file_aiconfig_v1_content_strategy_proto_init()
+	file_aiconfig_v1_prompt_proto_init()
+	file_aiconfig_v1_config_proto_msgTypes[4].OneofWrappers = []any{}
 	file_aiconfig_v1_config_proto_msgTypes[7].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[8].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[11].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[12].OneofWrappers = []any{}
-	file_aiconfig_v1_config_proto_msgTypes[16].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[9].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[10].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[13].OneofWrappers = []any{}
 	file_aiconfig_v1_config_proto_msgTypes[17].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[18].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[22].OneofWrappers = []any{}
+	file_aiconfig_v1_config_proto_msgTypes[23].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_config_proto_rawDesc), len(file_aiconfig_v1_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,10 +21,13 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ConfigService_GetModelConfig_FullMethodName            = "/aiconfig.v1.ConfigService/GetModelConfig"
 	ConfigService_WatchModelConfig_FullMethodName          = "/aiconfig.v1.ConfigService/WatchModelConfig"
+	ConfigService_GetGenerationContext_FullMethodName      = "/aiconfig.v1.ConfigService/GetGenerationContext"
 	ConfigService_GetGlobalSettings_FullMethodName         = "/aiconfig.v1.ConfigService/GetGlobalSettings"
 	ConfigService_UpdateGlobalSettings_FullMethodName      = "/aiconfig.v1.ConfigService/UpdateGlobalSettings"
 	ConfigService_ListModels_FullMethodName                = "/aiconfig.v1.ConfigService/ListModels"
 	ConfigService_UpsertModel_FullMethodName               = "/aiconfig.v1.ConfigService/UpsertModel"
+	ConfigService_ListPlanLimits_FullMethodName            = "/aiconfig.v1.ConfigService/ListPlanLimits"
+	ConfigService_UpdatePlanLimit_FullMethodName           = "/aiconfig.v1.ConfigService/UpdatePlanLimit"
 	ConfigService_GetIntegrationOverride_FullMethodName    = "/aiconfig.v1.ConfigService/GetIntegrationOverride"
 	ConfigService_ListIntegrationOverrides_FullMethodName  = "/aiconfig.v1.ConfigService/ListIntegrationOverrides"
 	ConfigService_UpsertIntegrationOverride_FullMethodName = "/aiconfig.v1.ConfigService/UpsertIntegrationOverride"
@@ -47,6 +50,14 @@ type ConfigServiceClient interface {
 	// GetModelConfig; long-lived: clients should keep pinging (every 30 s
 	// is allowed).
 	WatchModelConfig(ctx context.Context, in *WatchModelConfigRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ModelConfig], error)
+	// GetGenerationContext returns everything a generation job needs in one
+	// call: the function's model configuration (as GetModelConfig: the API
+	// key only for SERVICE callers), the effective prompt of the function's
+	// prompt type, and the author profile and content strategy to write
+	// with (the ones named, else the account's defaults, else the
+	// platform's). Each part equals its own read (GetModelConfig,
+	// GetEffectivePrompt, GetAuthorProfile, GetContentStrategy).
+	GetGenerationContext(ctx context.Context, in *GetGenerationContextRequest, opts ...grpc.CallOption) (*GenerationContext, error)
 	// GetGlobalSettings returns the platform defaults; API keys only as hints.
 	GetGlobalSettings(ctx context.Context, in *GetGlobalSettingsRequest, opts ...grpc.CallOption) (*GlobalSettings, error)
 	// UpdateGlobalSettings changes the platform defaults (AIP-134 field mask).
@@ -55,6 +66,12 @@ type ConfigServiceClient interface {
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
 	// UpsertModel creates or replaces one catalog entry.
 	UpsertModel(ctx context.Context, in *UpsertModelRequest, opts ...grpc.CallOption) (*Model, error)
+	// ListPlanLimits lists how many items of their own accounts of each
+	// plan may keep, per kind (Free keeps none: it cannot create items).
+	ListPlanLimits(ctx context.Context, in *ListPlanLimitsRequest, opts ...grpc.CallOption) (*ListPlanLimitsResponse, error)
+	// UpdatePlanLimit changes one plan's limit for one kind. Lowering it
+	// below what an account keeps deletes nothing; it stops new items.
+	UpdatePlanLimit(ctx context.Context, in *UpdatePlanLimitRequest, opts ...grpc.CallOption) (*PlanLimit, error)
 	// GetIntegrationOverride returns an account's override for one integration.
 	GetIntegrationOverride(ctx context.Context, in *GetIntegrationOverrideRequest, opts ...grpc.CallOption) (*IntegrationOverride, error)
 	// ListIntegrationOverrides returns all of an account's overrides.
@@ -103,6 +120,16 @@ func (c *configServiceClient) WatchModelConfig(ctx context.Context, in *WatchMod
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ConfigService_WatchModelConfigClient = grpc.ServerStreamingClient[ModelConfig]
 
+func (c *configServiceClient) GetGenerationContext(ctx context.Context, in *GetGenerationContextRequest, opts ...grpc.CallOption) (*GenerationContext, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GenerationContext)
+	err := c.cc.Invoke(ctx, ConfigService_GetGenerationContext_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *configServiceClient) GetGlobalSettings(ctx context.Context, in *GetGlobalSettingsRequest, opts ...grpc.CallOption) (*GlobalSettings, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(GlobalSettings)
@@ -137,6 +164,26 @@ func (c *configServiceClient) UpsertModel(ctx context.Context, in *UpsertModelRe
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Model)
 	err := c.cc.Invoke(ctx, ConfigService_UpsertModel_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *configServiceClient) ListPlanLimits(ctx context.Context, in *ListPlanLimitsRequest, opts ...grpc.CallOption) (*ListPlanLimitsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPlanLimitsResponse)
+	err := c.cc.Invoke(ctx, ConfigService_ListPlanLimits_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *configServiceClient) UpdatePlanLimit(ctx context.Context, in *UpdatePlanLimitRequest, opts ...grpc.CallOption) (*PlanLimit, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PlanLimit)
+	err := c.cc.Invoke(ctx, ConfigService_UpdatePlanLimit_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +246,14 @@ type ConfigServiceServer interface {
 	// GetModelConfig; long-lived: clients should keep pinging (every 30 s
 	// is allowed).
 	WatchModelConfig(*WatchModelConfigRequest, grpc.ServerStreamingServer[ModelConfig]) error
+	// GetGenerationContext returns everything a generation job needs in one
+	// call: the function's model configuration (as GetModelConfig: the API
+	// key only for SERVICE callers), the effective prompt of the function's
+	// prompt type, and the author profile and content strategy to write
+	// with (the ones named, else the account's defaults, else the
+	// platform's). Each part equals its own read (GetModelConfig,
+	// GetEffectivePrompt, GetAuthorProfile, GetContentStrategy).
+	GetGenerationContext(context.Context, *GetGenerationContextRequest) (*GenerationContext, error)
 	// GetGlobalSettings returns the platform defaults; API keys only as hints.
 	GetGlobalSettings(context.Context, *GetGlobalSettingsRequest) (*GlobalSettings, error)
 	// UpdateGlobalSettings changes the platform defaults (AIP-134 field mask).
@@ -207,6 +262,12 @@ type ConfigServiceServer interface {
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
 	// UpsertModel creates or replaces one catalog entry.
 	UpsertModel(context.Context, *UpsertModelRequest) (*Model, error)
+	// ListPlanLimits lists how many items of their own accounts of each
+	// plan may keep, per kind (Free keeps none: it cannot create items).
+	ListPlanLimits(context.Context, *ListPlanLimitsRequest) (*ListPlanLimitsResponse, error)
+	// UpdatePlanLimit changes one plan's limit for one kind. Lowering it
+	// below what an account keeps deletes nothing; it stops new items.
+	UpdatePlanLimit(context.Context, *UpdatePlanLimitRequest) (*PlanLimit, error)
 	// GetIntegrationOverride returns an account's override for one integration.
 	GetIntegrationOverride(context.Context, *GetIntegrationOverrideRequest) (*IntegrationOverride, error)
 	// ListIntegrationOverrides returns all of an account's overrides.
@@ -232,6 +293,9 @@ func (UnimplementedConfigServiceServer) GetModelConfig(context.Context, *GetMode
 func (UnimplementedConfigServiceServer) WatchModelConfig(*WatchModelConfigRequest, grpc.ServerStreamingServer[ModelConfig]) error {
 	return status.Error(codes.Unimplemented, "method WatchModelConfig not implemented")
 }
+func (UnimplementedConfigServiceServer) GetGenerationContext(context.Context, *GetGenerationContextRequest) (*GenerationContext, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGenerationContext not implemented")
+}
 func (UnimplementedConfigServiceServer) GetGlobalSettings(context.Context, *GetGlobalSettingsRequest) (*GlobalSettings, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetGlobalSettings not implemented")
 }
@@ -243,6 +307,12 @@ func (UnimplementedConfigServiceServer) ListModels(context.Context, *ListModelsR
 }
 func (UnimplementedConfigServiceServer) UpsertModel(context.Context, *UpsertModelRequest) (*Model, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpsertModel not implemented")
+}
+func (UnimplementedConfigServiceServer) ListPlanLimits(context.Context, *ListPlanLimitsRequest) (*ListPlanLimitsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPlanLimits not implemented")
+}
+func (UnimplementedConfigServiceServer) UpdatePlanLimit(context.Context, *UpdatePlanLimitRequest) (*PlanLimit, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdatePlanLimit not implemented")
 }
 func (UnimplementedConfigServiceServer) GetIntegrationOverride(context.Context, *GetIntegrationOverrideRequest) (*IntegrationOverride, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetIntegrationOverride not implemented")
@@ -305,6 +375,24 @@ func _ConfigService_WatchModelConfig_Handler(srv interface{}, stream grpc.Server
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ConfigService_WatchModelConfigServer = grpc.ServerStreamingServer[ModelConfig]
+
+func _ConfigService_GetGenerationContext_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGenerationContextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConfigServiceServer).GetGenerationContext(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConfigService_GetGenerationContext_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConfigServiceServer).GetGenerationContext(ctx, req.(*GetGenerationContextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
 
 func _ConfigService_GetGlobalSettings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetGlobalSettingsRequest)
@@ -374,6 +462,42 @@ func _ConfigService_UpsertModel_Handler(srv interface{}, ctx context.Context, de
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(ConfigServiceServer).UpsertModel(ctx, req.(*UpsertModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConfigService_ListPlanLimits_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPlanLimitsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConfigServiceServer).ListPlanLimits(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConfigService_ListPlanLimits_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConfigServiceServer).ListPlanLimits(ctx, req.(*ListPlanLimitsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _ConfigService_UpdatePlanLimit_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdatePlanLimitRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ConfigServiceServer).UpdatePlanLimit(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ConfigService_UpdatePlanLimit_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ConfigServiceServer).UpdatePlanLimit(ctx, req.(*UpdatePlanLimitRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -462,6 +586,10 @@ var ConfigService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _ConfigService_GetModelConfig_Handler,
 		},
 		{
+			MethodName: "GetGenerationContext",
+			Handler:    _ConfigService_GetGenerationContext_Handler,
+		},
+		{
 			MethodName: "GetGlobalSettings",
 			Handler:    _ConfigService_GetGlobalSettings_Handler,
 		},
@@ -476,6 +604,14 @@ var ConfigService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpsertModel",
 			Handler:    _ConfigService_UpsertModel_Handler,
+		},
+		{
+			MethodName: "ListPlanLimits",
+			Handler:    _ConfigService_ListPlanLimits_Handler,
+		},
+		{
+			MethodName: "UpdatePlanLimit",
+			Handler:    _ConfigService_UpdatePlanLimit_Handler,
 		},
 		{
 			MethodName: "GetIntegrationOverride",

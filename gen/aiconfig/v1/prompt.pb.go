@@ -1037,7 +1037,8 @@ type PromptHistoryEntry struct {
 	// Empty for a global prompt change.
 	AccountId  string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	PromptType string `protobuf:"bytes,3,opt,name=prompt_type,json=promptType,proto3" json:"prompt_type,omitempty"`
-	// "customize", "reset", "bulk_reset" or "upsert_global".
+	// "customize", "reset", "bulk_reset", "upsert_global" or "restore"
+	// (HistoryService.RestoreVersion).
 	Action        string                 `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
 	ActorName     string                 `protobuf:"bytes,5,opt,name=actor_name,json=actorName,proto3" json:"actor_name,omitempty"`
 	ActorRole     Role                   `protobuf:"varint,6,opt,name=actor_role,json=actorRole,proto3,enum=aiconfig.v1.Role" json:"actor_role,omitempty"`

@@ -15,7 +15,7 @@ from aiconfig.v1 import common_pb2 as aiconfig_dot_v1_dot_common__pb2
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/access.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\xa0\x01\n\nAccessRule\x12 \n\x05roles\x18\x01 \x03(\x0e\x32\x11.aiconfig.v1.Role\x12\x15\n\raccount_field\x18\x02 \x01(\t\x12#\n\x08min_plan\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x18\n\x10\x61\x63\x63ount_unscoped\x18\x04 \x01(\x08\x12\x1a\n\x12plan_exempt_clears\x18\x05 \x01(\x08:I\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x17.aiconfig.v1.AccessRuleB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/access.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/common.proto\x1a google/protobuf/descriptor.proto\"\xc9\x01\n\nAccessRule\x12 \n\x05roles\x18\x01 \x03(\x0e\x32\x11.aiconfig.v1.Role\x12\x15\n\raccount_field\x18\x02 \x01(\t\x12#\n\x08min_plan\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x18\n\x10\x61\x63\x63ount_unscoped\x18\x04 \x01(\x08\x12\x1a\n\x12plan_exempt_clears\x18\x05 \x01(\x08\x12\'\n\x0cglobal_roles\x18\x06 \x03(\x0e\x32\x11.aiconfig.v1.Role:I\n\x06\x61\x63\x63\x65ss\x12\x1e.google.protobuf.MethodOptions\x18\xd1\x86\x03 \x01(\x0b\x32\x17.aiconfig.v1.AccessRuleB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.access_pb2', globals())
@@ -25,5 +25,5 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1'
   _ACCESSRULE._serialized_start=102
-  _ACCESSRULE._serialized_end=262
+  _ACCESSRULE._serialized_end=303
 # @@protoc_insertion_point(module_scope)

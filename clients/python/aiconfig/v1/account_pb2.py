@@ -13,9 +13,10 @@ _sym_db = _symbol_database.Default()
 
 from aiconfig.v1 import access_pb2 as aiconfig_dot_v1_dot_access__pb2
 from aiconfig.v1 import common_pb2 as aiconfig_dot_v1_dot_common__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61iconfig/v1/account.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\"V\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x04plan\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x10\n\x08revision\x18\x04 \x01(\x03\"s\n\x14UpsertAccountRequest\x12%\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x14.aiconfig.v1.Account\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x1f\n\x11GetAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.aiconfig.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"X\n\x14\x44\x65leteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x17\n\x15\x44\x65leteAccountResponse2\xfe\x02\n\x0e\x41\x63\x63ountService\x12R\n\rUpsertAccount\x12!.aiconfig.v1.UpsertAccountRequest\x1a\x14.aiconfig.v1.Account\"\x08\x8a\xb5\x18\x04\n\x02\x01\x02\x12T\n\nGetAccount\x12\x1e.aiconfig.v1.GetAccountRequest\x1a\x14.aiconfig.v1.Account\"\x10\x90\x02\x01\x8a\xb5\x18\t\n\x03\x01\x02\x03\x12\x02id\x12`\n\x0cListAccounts\x12 .aiconfig.v1.ListAccountsRequest\x1a!.aiconfig.v1.ListAccountsResponse\"\x0b\x90\x02\x01\x8a\xb5\x18\x04\n\x02\x01\x02\x12`\n\rDeleteAccount\x12!.aiconfig.v1.DeleteAccountRequest\x1a\".aiconfig.v1.DeleteAccountResponse\"\x08\x8a\xb5\x18\x04\n\x02\x01\x02\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x61iconfig/v1/account.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a google/protobuf/field_mask.proto\"\x9e\x01\n\x07\x41\x63\x63ount\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x04plan\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x10\n\x08revision\x18\x04 \x01(\x03\x12!\n\x19\x64\x65\x66\x61ult_author_profile_id\x18\x05 \x01(\t\x12#\n\x1b\x64\x65\x66\x61ult_content_strategy_id\x18\x06 \x01(\t\"s\n\x14UpsertAccountRequest\x12%\n\x07\x61\x63\x63ount\x18\x01 \x01(\x0b\x32\x14.aiconfig.v1.Account\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x1f\n\x11GetAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x13ListAccountsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"W\n\x14ListAccountsResponse\x12&\n\x08\x61\x63\x63ounts\x18\x01 \x03(\x0b\x32\x14.aiconfig.v1.Account\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xde\x01\n\x19SetAccountDefaultsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12!\n\x19\x64\x65\x66\x61ult_author_profile_id\x18\x02 \x01(\t\x12#\n\x1b\x64\x65\x66\x61ult_content_strategy_id\x18\x03 \x01(\t\x12/\n\x0bupdate_mask\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1e\n\x11\x65xpected_revision\x18\x05 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"X\n\x14\x44\x65leteAccountRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x17\n\x15\x44\x65leteAccountResponse2\xe9\x03\n\x0e\x41\x63\x63ountService\x12R\n\rUpsertAccount\x12!.aiconfig.v1.UpsertAccountRequest\x1a\x14.aiconfig.v1.Account\"\x08\x8a\xb5\x18\x04\n\x02\x01\x02\x12T\n\nGetAccount\x12\x1e.aiconfig.v1.GetAccountRequest\x1a\x14.aiconfig.v1.Account\"\x10\x90\x02\x01\x8a\xb5\x18\t\n\x03\x01\x02\x03\x12\x02id\x12`\n\x0cListAccounts\x12 .aiconfig.v1.ListAccountsRequest\x1a!.aiconfig.v1.ListAccountsResponse\"\x0b\x90\x02\x01\x8a\xb5\x18\x04\n\x02\x01\x02\x12i\n\x12SetAccountDefaults\x12&.aiconfig.v1.SetAccountDefaultsRequest\x1a\x14.aiconfig.v1.Account\"\x15\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12`\n\rDeleteAccount\x12!.aiconfig.v1.DeleteAccountRequest\x1a\".aiconfig.v1.DeleteAccountResponse\"\x08\x8a\xb5\x18\x04\n\x02\x01\x02\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.account_pb2', globals())
@@ -29,22 +30,26 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ACCOUNTSERVICE.methods_by_name['GetAccount']._serialized_options = b'\220\002\001\212\265\030\t\n\003\001\002\003\022\002id'
   _ACCOUNTSERVICE.methods_by_name['ListAccounts']._options = None
   _ACCOUNTSERVICE.methods_by_name['ListAccounts']._serialized_options = b'\220\002\001\212\265\030\004\n\002\001\002'
+  _ACCOUNTSERVICE.methods_by_name['SetAccountDefaults']._options = None
+  _ACCOUNTSERVICE.methods_by_name['SetAccountDefaults']._serialized_options = b'\212\265\030\021\n\003\001\002\003\022\naccount_id'
   _ACCOUNTSERVICE.methods_by_name['DeleteAccount']._options = None
   _ACCOUNTSERVICE.methods_by_name['DeleteAccount']._serialized_options = b'\212\265\030\004\n\002\001\002'
-  _ACCOUNT._serialized_start=94
-  _ACCOUNT._serialized_end=180
-  _UPSERTACCOUNTREQUEST._serialized_start=182
-  _UPSERTACCOUNTREQUEST._serialized_end=297
-  _GETACCOUNTREQUEST._serialized_start=299
-  _GETACCOUNTREQUEST._serialized_end=330
-  _LISTACCOUNTSREQUEST._serialized_start=332
-  _LISTACCOUNTSREQUEST._serialized_end=392
-  _LISTACCOUNTSRESPONSE._serialized_start=394
-  _LISTACCOUNTSRESPONSE._serialized_end=481
-  _DELETEACCOUNTREQUEST._serialized_start=483
-  _DELETEACCOUNTREQUEST._serialized_end=571
-  _DELETEACCOUNTRESPONSE._serialized_start=573
-  _DELETEACCOUNTRESPONSE._serialized_end=596
-  _ACCOUNTSERVICE._serialized_start=599
-  _ACCOUNTSERVICE._serialized_end=981
+  _ACCOUNT._serialized_start=129
+  _ACCOUNT._serialized_end=287
+  _UPSERTACCOUNTREQUEST._serialized_start=289
+  _UPSERTACCOUNTREQUEST._serialized_end=404
+  _GETACCOUNTREQUEST._serialized_start=406
+  _GETACCOUNTREQUEST._serialized_end=437
+  _LISTACCOUNTSREQUEST._serialized_start=439
+  _LISTACCOUNTSREQUEST._serialized_end=499
+  _LISTACCOUNTSRESPONSE._serialized_start=501
+  _LISTACCOUNTSRESPONSE._serialized_end=588
+  _SETACCOUNTDEFAULTSREQUEST._serialized_start=591
+  _SETACCOUNTDEFAULTSREQUEST._serialized_end=813
+  _DELETEACCOUNTREQUEST._serialized_start=815
+  _DELETEACCOUNTREQUEST._serialized_end=903
+  _DELETEACCOUNTRESPONSE._serialized_start=905
+  _DELETEACCOUNTRESPONSE._serialized_end=928
+  _ACCOUNTSERVICE._serialized_start=931
+  _ACCOUNTSERVICE._serialized_end=1420
 # @@protoc_insertion_point(module_scope)

@@ -30,6 +30,11 @@ class AccountServiceStub(object):
                 request_serializer=aiconfig_dot_v1_dot_account__pb2.ListAccountsRequest.SerializeToString,
                 response_deserializer=aiconfig_dot_v1_dot_account__pb2.ListAccountsResponse.FromString,
                 )
+        self.SetAccountDefaults = channel.unary_unary(
+                '/aiconfig.v1.AccountService/SetAccountDefaults',
+                request_serializer=aiconfig_dot_v1_dot_account__pb2.SetAccountDefaultsRequest.SerializeToString,
+                response_deserializer=aiconfig_dot_v1_dot_account__pb2.Account.FromString,
+                )
         self.DeleteAccount = channel.unary_unary(
                 '/aiconfig.v1.AccountService/DeleteAccount',
                 request_serializer=aiconfig_dot_v1_dot_account__pb2.DeleteAccountRequest.SerializeToString,
@@ -62,6 +67,17 @@ class AccountServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetAccountDefaults(self, request, context):
+        """SetAccountDefaults names the author profile and content strategy the
+        account's generation jobs get when they name none (AIP-134 mask). A
+        default must be one the account can use when it is set; one that
+        stops being usable later (deleted, archived, hidden by a downgrade)
+        falls back to the platform's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DeleteAccount(self, request, context):
         """DeleteAccount removes an account with its overrides and tokens.
         """
@@ -86,6 +102,11 @@ def add_AccountServiceServicer_to_server(servicer, server):
                     servicer.ListAccounts,
                     request_deserializer=aiconfig_dot_v1_dot_account__pb2.ListAccountsRequest.FromString,
                     response_serializer=aiconfig_dot_v1_dot_account__pb2.ListAccountsResponse.SerializeToString,
+            ),
+            'SetAccountDefaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAccountDefaults,
+                    request_deserializer=aiconfig_dot_v1_dot_account__pb2.SetAccountDefaultsRequest.FromString,
+                    response_serializer=aiconfig_dot_v1_dot_account__pb2.Account.SerializeToString,
             ),
             'DeleteAccount': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteAccount,
@@ -151,6 +172,23 @@ class AccountService(object):
         return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.AccountService/ListAccounts',
             aiconfig_dot_v1_dot_account__pb2.ListAccountsRequest.SerializeToString,
             aiconfig_dot_v1_dot_account__pb2.ListAccountsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def SetAccountDefaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.AccountService/SetAccountDefaults',
+            aiconfig_dot_v1_dot_account__pb2.SetAccountDefaultsRequest.SerializeToString,
+            aiconfig_dot_v1_dot_account__pb2.Account.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 

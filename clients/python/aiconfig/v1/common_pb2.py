@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/common.proto\x12\x0b\x61iconfig.v1*^\n\x04Plan\x12\x14\n\x10PLAN_UNSPECIFIED\x10\x00\x12\r\n\tPLAN_FREE\x10\x01\x12\x10\n\x0cPLAN_STARTER\x10\x02\x12\x0f\n\x0bPLAN_GROWTH\x10\x03\x12\x0e\n\nPLAN_SCALE\x10\x04*\x8d\x01\n\x0bIntegration\x12\x1b\n\x17INTEGRATION_UNSPECIFIED\x10\x00\x12\x16\n\x12INTEGRATION_OPENAI\x10\x01\x12\x19\n\x15INTEGRATION_ANTHROPIC\x10\x02\x12\x15\n\x11INTEGRATION_DALLE\x10\x03\x12\x17\n\x13INTEGRATION_RUNWARE\x10\x04*P\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_ADMIN\x10\x01\x12\x10\n\x0cROLE_SERVICE\x10\x02\x12\x10\n\x0cROLE_ACCOUNT\x10\x03*G\n\x06Source\x12\x16\n\x12SOURCE_UNSPECIFIED\x10\x00\x12\x11\n\rSOURCE_GLOBAL\x10\x01\x12\x12\n\x0eSOURCE_ACCOUNT\x10\x02\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/common.proto\x12\x0b\x61iconfig.v1*^\n\x04Plan\x12\x14\n\x10PLAN_UNSPECIFIED\x10\x00\x12\r\n\tPLAN_FREE\x10\x01\x12\x10\n\x0cPLAN_STARTER\x10\x02\x12\x0f\n\x0bPLAN_GROWTH\x10\x03\x12\x0e\n\nPLAN_SCALE\x10\x04*\x8d\x01\n\x0bIntegration\x12\x1b\n\x17INTEGRATION_UNSPECIFIED\x10\x00\x12\x16\n\x12INTEGRATION_OPENAI\x10\x01\x12\x19\n\x15INTEGRATION_ANTHROPIC\x10\x02\x12\x15\n\x11INTEGRATION_DALLE\x10\x03\x12\x17\n\x13INTEGRATION_RUNWARE\x10\x04*P\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_ADMIN\x10\x01\x12\x10\n\x0cROLE_SERVICE\x10\x02\x12\x10\n\x0cROLE_ACCOUNT\x10\x03*G\n\x06Source\x12\x16\n\x12SOURCE_UNSPECIFIED\x10\x00\x12\x11\n\rSOURCE_GLOBAL\x10\x01\x12\x12\n\x0eSOURCE_ACCOUNT\x10\x02*y\n\x08ItemKind\x12\x19\n\x15ITEM_KIND_UNSPECIFIED\x10\x00\x12\x14\n\x10ITEM_KIND_PROMPT\x10\x01\x12\x1c\n\x18ITEM_KIND_AUTHOR_PROFILE\x10\x02\x12\x1e\n\x1aITEM_KIND_CONTENT_STRATEGY\x10\x03\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.common_pb2', globals())
@@ -29,4 +29,6 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _ROLE._serialized_end=361
   _SOURCE._serialized_start=363
   _SOURCE._serialized_end=434
+  _ITEMKIND._serialized_start=436
+  _ITEMKIND._serialized_end=557
 # @@protoc_insertion_point(module_scope)

@@ -12,11 +12,14 @@ _sym_db = _symbol_database.Default()
 
 
 from aiconfig.v1 import access_pb2 as aiconfig_dot_v1_dot_access__pb2
+from aiconfig.v1 import author_profile_pb2 as aiconfig_dot_v1_dot_author__profile__pb2
 from aiconfig.v1 import common_pb2 as aiconfig_dot_v1_dot_common__pb2
+from aiconfig.v1 import content_strategy_pb2 as aiconfig_dot_v1_dot_content__strategy__pb2
+from aiconfig.v1 import prompt_pb2 as aiconfig_dot_v1_dot_prompt__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/config.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a google/protobuf/field_mask.proto\"=\n\x15GetModelConfigRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\"?\n\x17WatchModelConfigRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\"\xd1\x04\n\x0bModelConfig\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x04 \x01(\t\x12\x13\n\x0b\x61pi_key_set\x18\x05 \x01(\x08\x12\x18\n\x0btemperature\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\nimage_size\x18\x08 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rimage_quality\x18\t \x01(\tH\x03\x88\x01\x01\x12\x18\n\x0bimage_style\x18\n \x01(\tH\x04\x88\x01\x01\x12\x36\n\x07sources\x18\x0b \x03(\x0b\x32%.aiconfig.v1.ModelConfig.SourcesEntry\x12\x1f\n\x04plan\x18\x0c \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x1c\n\x14overrides_suppressed\x18\r \x01(\x08\x12\x10\n\x08revision\x18\x0e \x01(\x03\x12,\n\x0b\x61\x64justments\x18\x0f \x03(\x0b\x32\x17.aiconfig.v1.Adjustment\x1a\x43\n\x0cSourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0e\x32\x13.aiconfig.v1.Source:\x02\x38\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"O\n\nAdjustment\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x11\n\trequested\x18\x02 \x01(\t\x12\x0f\n\x07\x61pplied\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x1a\n\x18GetGlobalSettingsRequest\"\xb3\x01\n\x1bUpdateGlobalSettingsRequest\x12-\n\x08settings\x18\x01 \x01(\x0b\x32\x1b.aiconfig.v1.GlobalSettings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\xd6\x02\n\x0eGlobalSettings\x12\x30\n\x06openai\x18\x01 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x33\n\tanthropic\x18\x02 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12/\n\x05\x64\x61lle\x18\x03 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x31\n\x07runware\x18\x04 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x32\n\x10text_integration\x18\x05 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x33\n\x11image_integration\x18\x06 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x10\n\x08revision\x18\x07 \x01(\x03\"\xb2\x02\n\x13IntegrationDefaults\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_key_set\x18\x02 \x01(\x08\x12\x14\n\x0c\x61pi_key_hint\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x18\n\x0btemperature\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\nimage_size\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rimage_quality\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x18\n\x0bimage_style\x18\t \x01(\tH\x04\x88\x01\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"\xdc\x02\n\x05Model\x12-\n\x0bintegration\x18\x01 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12\x1e\n\x11max_output_tokens\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x1c\n\x0fmin_temperature\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0fmax_temperature\x18\x07 \x01(\x01H\x02\x88\x01\x01\x12\x13\n\x0bimage_sizes\x18\x08 \x03(\t\x12\x17\n\x0fimage_qualities\x18\t \x03(\t\x12\x14\n\x0cimage_styles\x18\n \x03(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x42\x14\n\x12_max_output_tokensB\x12\n\x10_min_temperatureB\x12\n\x10_max_temperature\"\\\n\x11ListModelsRequest\x12-\n\x0bintegration\x18\x01 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x18\n\x10include_disabled\x18\x02 \x01(\x08\"8\n\x12ListModelsResponse\x12\"\n\x06models\x18\x01 \x03(\x0b\x32\x12.aiconfig.v1.Model\"m\n\x12UpsertModelRequest\x12!\n\x05model\x18\x01 \x01(\x0b\x32\x12.aiconfig.v1.Model\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x99\x03\n\x13IntegrationOverride\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x12\n\x05model\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x02\x88\x01\x01\x12\x17\n\nimage_size\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rimage_quality\x18\x07 \x01(\tH\x04\x88\x01\x01\x12\x18\n\x0bimage_style\x18\x08 \x01(\tH\x05\x88\x01\x01\x12\x10\n\x08revision\x18\t \x01(\x03\x12\x1f\n\x04plan\x18\n \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x1c\n\x14overrides_suppressed\x18\x0b \x01(\x08\x42\x08\n\x06_modelB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"b\n\x1dGetIntegrationOverrideRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\"5\n\x1fListIntegrationOverridesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"W\n ListIntegrationOverridesResponse\x12\x33\n\toverrides\x18\x01 \x03(\x0b\x32 .aiconfig.v1.IntegrationOverride\"\xbd\x01\n UpsertIntegrationOverrideRequest\x12\x32\n\x08override\x18\x01 \x01(\x0b\x32 .aiconfig.v1.IntegrationOverride\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x9b\x01\n DeleteIntegrationOverrideRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"#\n!DeleteIntegrationOverrideResponse2\xa0\t\n\rConfigService\x12h\n\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12n\n\x10WatchModelConfig\x12$.aiconfig.v1.WatchModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id0\x01\x12\x63\n\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x12\x66\n\x14UpdateGlobalSettings\x12(.aiconfig.v1.UpdateGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12]\n\nListModels\x12\x1e.aiconfig.v1.ListModelsRequest\x1a\x1f.aiconfig.v1.ListModelsResponse\"\x0e\x90\x02\x01\x8a\xb5\x18\x07\n\x03\x01\x02\x03 \x01\x12K\n\x0bUpsertModel\x12\x1f.aiconfig.v1.UpsertModelRequest\x1a\x12.aiconfig.v1.Model\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12\x80\x01\n\x16GetIntegrationOverride\x12*.aiconfig.v1.GetIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12\x91\x01\n\x18ListIntegrationOverrides\x12,.aiconfig.v1.ListIntegrationOverridesRequest\x1a-.aiconfig.v1.ListIntegrationOverridesResponse\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12\x90\x01\n\x19UpsertIntegrationOverride\x12-.aiconfig.v1.UpsertIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\"\x8a\xb5\x18\x1e\n\x03\x01\x02\x03\x12\x13override.account_id\x18\x02(\x01\x12\x91\x01\n\x19\x44\x65leteIntegrationOverride\x12-.aiconfig.v1.DeleteIntegrationOverrideRequest\x1a..aiconfig.v1.DeleteIntegrationOverrideResponse\"\x15\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_idB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x61iconfig/v1/config.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a aiconfig/v1/author_profile.proto\x1a\x18\x61iconfig/v1/common.proto\x1a\"aiconfig/v1/content_strategy.proto\x1a\x18\x61iconfig/v1/prompt.proto\x1a google/protobuf/field_mask.proto\"=\n\x15GetModelConfigRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\"{\n\x1bGetGenerationContextRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\x12\x19\n\x11\x61uthor_profile_id\x18\x03 \x01(\t\x12\x1b\n\x13\x63ontent_strategy_id\x18\x04 \x01(\t\"\xef\x01\n\x11GenerationContext\x12.\n\x0cmodel_config\x18\x01 \x01(\x0b\x32\x18.aiconfig.v1.ModelConfig\x12,\n\x06prompt\x18\x02 \x01(\x0b\x32\x1c.aiconfig.v1.EffectivePrompt\x12\x32\n\x0e\x61uthor_profile\x18\x03 \x01(\x0b\x32\x1a.aiconfig.v1.AuthorProfile\x12\x36\n\x10\x63ontent_strategy\x18\x04 \x01(\x0b\x32\x1c.aiconfig.v1.ContentStrategy\x12\x10\n\x08revision\x18\x05 \x01(\x03\"?\n\x17WatchModelConfigRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08\x66unction\x18\x02 \x01(\t\"\xd1\x04\n\x0bModelConfig\x12\x10\n\x08\x66unction\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0f\n\x07\x61pi_key\x18\x04 \x01(\t\x12\x13\n\x0b\x61pi_key_set\x18\x05 \x01(\x08\x12\x18\n\x0btemperature\x18\x06 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x07 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\nimage_size\x18\x08 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rimage_quality\x18\t \x01(\tH\x03\x88\x01\x01\x12\x18\n\x0bimage_style\x18\n \x01(\tH\x04\x88\x01\x01\x12\x36\n\x07sources\x18\x0b \x03(\x0b\x32%.aiconfig.v1.ModelConfig.SourcesEntry\x12\x1f\n\x04plan\x18\x0c \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x1c\n\x14overrides_suppressed\x18\r \x01(\x08\x12\x10\n\x08revision\x18\x0e \x01(\x03\x12,\n\x0b\x61\x64justments\x18\x0f \x03(\x0b\x32\x17.aiconfig.v1.Adjustment\x1a\x43\n\x0cSourcesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\"\n\x05value\x18\x02 \x01(\x0e\x32\x13.aiconfig.v1.Source:\x02\x38\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"O\n\nAdjustment\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x11\n\trequested\x18\x02 \x01(\t\x12\x0f\n\x07\x61pplied\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"\x1a\n\x18GetGlobalSettingsRequest\"\xb3\x01\n\x1bUpdateGlobalSettingsRequest\x12-\n\x08settings\x18\x01 \x01(\x0b\x32\x1b.aiconfig.v1.GlobalSettings\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x9e\x03\n\x0eGlobalSettings\x12\x30\n\x06openai\x18\x01 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x33\n\tanthropic\x18\x02 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12/\n\x05\x64\x61lle\x18\x03 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x31\n\x07runware\x18\x04 \x01(\x0b\x32 .aiconfig.v1.IntegrationDefaults\x12\x32\n\x10text_integration\x18\x05 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x33\n\x11image_integration\x18\x06 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x10\n\x08revision\x18\x07 \x01(\x03\x12!\n\x19\x64\x65\x66\x61ult_author_profile_id\x18\x08 \x01(\t\x12#\n\x1b\x64\x65\x66\x61ult_content_strategy_id\x18\t \x01(\t\"\xb2\x02\n\x13IntegrationDefaults\x12\x0f\n\x07\x61pi_key\x18\x01 \x01(\t\x12\x13\n\x0b\x61pi_key_set\x18\x02 \x01(\x08\x12\x14\n\x0c\x61pi_key_hint\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x18\n\x0btemperature\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x06 \x01(\x05H\x01\x88\x01\x01\x12\x17\n\nimage_size\x18\x07 \x01(\tH\x02\x88\x01\x01\x12\x1a\n\rimage_quality\x18\x08 \x01(\tH\x03\x88\x01\x01\x12\x18\n\x0bimage_style\x18\t \x01(\tH\x04\x88\x01\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"\xdc\x02\n\x05Model\x12-\n\x0bintegration\x18\x01 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\r\n\x05model\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x0f\n\x07\x65nabled\x18\x04 \x01(\x08\x12\x1e\n\x11max_output_tokens\x18\x05 \x01(\x05H\x00\x88\x01\x01\x12\x1c\n\x0fmin_temperature\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x1c\n\x0fmax_temperature\x18\x07 \x01(\x01H\x02\x88\x01\x01\x12\x13\n\x0bimage_sizes\x18\x08 \x03(\t\x12\x17\n\x0fimage_qualities\x18\t \x03(\t\x12\x14\n\x0cimage_styles\x18\n \x03(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x42\x14\n\x12_max_output_tokensB\x12\n\x10_min_temperatureB\x12\n\x10_max_temperature\"\\\n\x11ListModelsRequest\x12-\n\x0bintegration\x18\x01 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x18\n\x10include_disabled\x18\x02 \x01(\x08\"8\n\x12ListModelsResponse\x12\"\n\x06models\x18\x01 \x03(\x0b\x32\x12.aiconfig.v1.Model\"m\n\x12UpsertModelRequest\x12!\n\x05model\x18\x01 \x01(\x0b\x32\x12.aiconfig.v1.Model\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"v\n\tPlanLimit\x12\x1f\n\x04plan\x18\x01 \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12#\n\x04kind\x18\x02 \x01(\x0e\x32\x15.aiconfig.v1.ItemKind\x12\x11\n\tmax_items\x18\x03 \x01(\x05\x12\x10\n\x08revision\x18\x04 \x01(\x03\"\x17\n\x15ListPlanLimitsRequest\"E\n\x16ListPlanLimitsResponse\x12+\n\x0bplan_limits\x18\x01 \x03(\x0b\x32\x16.aiconfig.v1.PlanLimit\"z\n\x16UpdatePlanLimitRequest\x12*\n\nplan_limit\x18\x01 \x01(\x0b\x32\x16.aiconfig.v1.PlanLimit\x12\x1e\n\x11\x65xpected_revision\x18\x02 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x99\x03\n\x13IntegrationOverride\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x12\n\x05model\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x18\n\x0btemperature\x18\x04 \x01(\x01H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x05 \x01(\x05H\x02\x88\x01\x01\x12\x17\n\nimage_size\x18\x06 \x01(\tH\x03\x88\x01\x01\x12\x1a\n\rimage_quality\x18\x07 \x01(\tH\x04\x88\x01\x01\x12\x18\n\x0bimage_style\x18\x08 \x01(\tH\x05\x88\x01\x01\x12\x10\n\x08revision\x18\t \x01(\x03\x12\x1f\n\x04plan\x18\n \x01(\x0e\x32\x11.aiconfig.v1.Plan\x12\x1c\n\x14overrides_suppressed\x18\x0b \x01(\x08\x42\x08\n\x06_modelB\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\r\n\x0b_image_sizeB\x10\n\x0e_image_qualityB\x0e\n\x0c_image_style\"b\n\x1dGetIntegrationOverrideRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\"5\n\x1fListIntegrationOverridesRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"W\n ListIntegrationOverridesResponse\x12\x33\n\toverrides\x18\x01 \x03(\x0b\x32 .aiconfig.v1.IntegrationOverride\"\xbd\x01\n UpsertIntegrationOverrideRequest\x12\x32\n\x08override\x18\x01 \x01(\x0b\x32 .aiconfig.v1.IntegrationOverride\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"\x9b\x01\n DeleteIntegrationOverrideRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12-\n\x0bintegration\x18\x02 \x01(\x0e\x32\x18.aiconfig.v1.Integration\x12\x1e\n\x11\x65xpected_revision\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x14\n\x12_expected_revision\"#\n!DeleteIntegrationOverrideResponse2\xe0\x0b\n\rConfigService\x12h\n\x0eGetModelConfig\x12\".aiconfig.v1.GetModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12n\n\x10WatchModelConfig\x12$.aiconfig.v1.WatchModelConfigRequest\x1a\x18.aiconfig.v1.ModelConfig\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id0\x01\x12z\n\x14GetGenerationContext\x12(.aiconfig.v1.GetGenerationContextRequest\x1a\x1e.aiconfig.v1.GenerationContext\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12\x63\n\x11GetGlobalSettings\x12%.aiconfig.v1.GetGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x12\x66\n\x14UpdateGlobalSettings\x12(.aiconfig.v1.UpdateGlobalSettingsRequest\x1a\x1b.aiconfig.v1.GlobalSettings\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12]\n\nListModels\x12\x1e.aiconfig.v1.ListModelsRequest\x1a\x1f.aiconfig.v1.ListModelsResponse\"\x0e\x90\x02\x01\x8a\xb5\x18\x07\n\x03\x01\x02\x03 \x01\x12K\n\x0bUpsertModel\x12\x1f.aiconfig.v1.UpsertModelRequest\x1a\x12.aiconfig.v1.Model\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12i\n\x0eListPlanLimits\x12\".aiconfig.v1.ListPlanLimitsRequest\x1a#.aiconfig.v1.ListPlanLimitsResponse\"\x0e\x90\x02\x01\x8a\xb5\x18\x07\n\x03\x01\x02\x03 \x01\x12W\n\x0fUpdatePlanLimit\x12#.aiconfig.v1.UpdatePlanLimitRequest\x1a\x16.aiconfig.v1.PlanLimit\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12\x80\x01\n\x16GetIntegrationOverride\x12*.aiconfig.v1.GetIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12\x91\x01\n\x18ListIntegrationOverrides\x12,.aiconfig.v1.ListIntegrationOverridesRequest\x1a-.aiconfig.v1.ListIntegrationOverridesResponse\"\x18\x90\x02\x01\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_id\x12\x90\x01\n\x19UpsertIntegrationOverride\x12-.aiconfig.v1.UpsertIntegrationOverrideRequest\x1a .aiconfig.v1.IntegrationOverride\"\"\x8a\xb5\x18\x1e\n\x03\x01\x02\x03\x12\x13override.account_id\x18\x02(\x01\x12\x91\x01\n\x19\x44\x65leteIntegrationOverride\x12-.aiconfig.v1.DeleteIntegrationOverrideRequest\x1a..aiconfig.v1.DeleteIntegrationOverrideResponse\"\x15\x8a\xb5\x18\x11\n\x03\x01\x02\x03\x12\naccount_idB6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.config_pb2', globals())
@@ -30,6 +33,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONFIGSERVICE.methods_by_name['GetModelConfig']._serialized_options = b'\220\002\001\212\265\030\021\n\003\001\002\003\022\naccount_id'
   _CONFIGSERVICE.methods_by_name['WatchModelConfig']._options = None
   _CONFIGSERVICE.methods_by_name['WatchModelConfig']._serialized_options = b'\220\002\001\212\265\030\021\n\003\001\002\003\022\naccount_id'
+  _CONFIGSERVICE.methods_by_name['GetGenerationContext']._options = None
+  _CONFIGSERVICE.methods_by_name['GetGenerationContext']._serialized_options = b'\220\002\001\212\265\030\021\n\003\001\002\003\022\naccount_id'
   _CONFIGSERVICE.methods_by_name['GetGlobalSettings']._options = None
   _CONFIGSERVICE.methods_by_name['GetGlobalSettings']._serialized_options = b'\220\002\001\212\265\030\003\n\001\001'
   _CONFIGSERVICE.methods_by_name['UpdateGlobalSettings']._options = None
@@ -38,6 +43,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONFIGSERVICE.methods_by_name['ListModels']._serialized_options = b'\220\002\001\212\265\030\007\n\003\001\002\003 \001'
   _CONFIGSERVICE.methods_by_name['UpsertModel']._options = None
   _CONFIGSERVICE.methods_by_name['UpsertModel']._serialized_options = b'\212\265\030\003\n\001\001'
+  _CONFIGSERVICE.methods_by_name['ListPlanLimits']._options = None
+  _CONFIGSERVICE.methods_by_name['ListPlanLimits']._serialized_options = b'\220\002\001\212\265\030\007\n\003\001\002\003 \001'
+  _CONFIGSERVICE.methods_by_name['UpdatePlanLimit']._options = None
+  _CONFIGSERVICE.methods_by_name['UpdatePlanLimit']._serialized_options = b'\212\265\030\003\n\001\001'
   _CONFIGSERVICE.methods_by_name['GetIntegrationOverride']._options = None
   _CONFIGSERVICE.methods_by_name['GetIntegrationOverride']._serialized_options = b'\220\002\001\212\265\030\021\n\003\001\002\003\022\naccount_id'
   _CONFIGSERVICE.methods_by_name['ListIntegrationOverrides']._options = None
@@ -46,46 +55,58 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _CONFIGSERVICE.methods_by_name['UpsertIntegrationOverride']._serialized_options = b'\212\265\030\036\n\003\001\002\003\022\023override.account_id\030\002(\001'
   _CONFIGSERVICE.methods_by_name['DeleteIntegrationOverride']._options = None
   _CONFIGSERVICE.methods_by_name['DeleteIntegrationOverride']._serialized_options = b'\212\265\030\021\n\003\001\002\003\022\naccount_id'
-  _GETMODELCONFIGREQUEST._serialized_start=127
-  _GETMODELCONFIGREQUEST._serialized_end=188
-  _WATCHMODELCONFIGREQUEST._serialized_start=190
-  _WATCHMODELCONFIGREQUEST._serialized_end=253
-  _MODELCONFIG._serialized_start=256
-  _MODELCONFIG._serialized_end=849
-  _MODELCONFIG_SOURCESENTRY._serialized_start=702
-  _MODELCONFIG_SOURCESENTRY._serialized_end=769
-  _ADJUSTMENT._serialized_start=851
-  _ADJUSTMENT._serialized_end=930
-  _GETGLOBALSETTINGSREQUEST._serialized_start=932
-  _GETGLOBALSETTINGSREQUEST._serialized_end=958
-  _UPDATEGLOBALSETTINGSREQUEST._serialized_start=961
-  _UPDATEGLOBALSETTINGSREQUEST._serialized_end=1140
-  _GLOBALSETTINGS._serialized_start=1143
-  _GLOBALSETTINGS._serialized_end=1485
-  _INTEGRATIONDEFAULTS._serialized_start=1488
-  _INTEGRATIONDEFAULTS._serialized_end=1794
-  _MODEL._serialized_start=1797
-  _MODEL._serialized_end=2145
-  _LISTMODELSREQUEST._serialized_start=2147
-  _LISTMODELSREQUEST._serialized_end=2239
-  _LISTMODELSRESPONSE._serialized_start=2241
-  _LISTMODELSRESPONSE._serialized_end=2297
-  _UPSERTMODELREQUEST._serialized_start=2299
-  _UPSERTMODELREQUEST._serialized_end=2408
-  _INTEGRATIONOVERRIDE._serialized_start=2411
-  _INTEGRATIONOVERRIDE._serialized_end=2820
-  _GETINTEGRATIONOVERRIDEREQUEST._serialized_start=2822
-  _GETINTEGRATIONOVERRIDEREQUEST._serialized_end=2920
-  _LISTINTEGRATIONOVERRIDESREQUEST._serialized_start=2922
-  _LISTINTEGRATIONOVERRIDESREQUEST._serialized_end=2975
-  _LISTINTEGRATIONOVERRIDESRESPONSE._serialized_start=2977
-  _LISTINTEGRATIONOVERRIDESRESPONSE._serialized_end=3064
-  _UPSERTINTEGRATIONOVERRIDEREQUEST._serialized_start=3067
-  _UPSERTINTEGRATIONOVERRIDEREQUEST._serialized_end=3256
-  _DELETEINTEGRATIONOVERRIDEREQUEST._serialized_start=3259
-  _DELETEINTEGRATIONOVERRIDEREQUEST._serialized_end=3414
-  _DELETEINTEGRATIONOVERRIDERESPONSE._serialized_start=3416
-  _DELETEINTEGRATIONOVERRIDERESPONSE._serialized_end=3451
-  _CONFIGSERVICE._serialized_start=3454
-  _CONFIGSERVICE._serialized_end=4638
+  _GETMODELCONFIGREQUEST._serialized_start=223
+  _GETMODELCONFIGREQUEST._serialized_end=284
+  _GETGENERATIONCONTEXTREQUEST._serialized_start=286
+  _GETGENERATIONCONTEXTREQUEST._serialized_end=409
+  _GENERATIONCONTEXT._serialized_start=412
+  _GENERATIONCONTEXT._serialized_end=651
+  _WATCHMODELCONFIGREQUEST._serialized_start=653
+  _WATCHMODELCONFIGREQUEST._serialized_end=716
+  _MODELCONFIG._serialized_start=719
+  _MODELCONFIG._serialized_end=1312
+  _MODELCONFIG_SOURCESENTRY._serialized_start=1165
+  _MODELCONFIG_SOURCESENTRY._serialized_end=1232
+  _ADJUSTMENT._serialized_start=1314
+  _ADJUSTMENT._serialized_end=1393
+  _GETGLOBALSETTINGSREQUEST._serialized_start=1395
+  _GETGLOBALSETTINGSREQUEST._serialized_end=1421
+  _UPDATEGLOBALSETTINGSREQUEST._serialized_start=1424
+  _UPDATEGLOBALSETTINGSREQUEST._serialized_end=1603
+  _GLOBALSETTINGS._serialized_start=1606
+  _GLOBALSETTINGS._serialized_end=2020
+  _INTEGRATIONDEFAULTS._serialized_start=2023
+  _INTEGRATIONDEFAULTS._serialized_end=2329
+  _MODEL._serialized_start=2332
+  _MODEL._serialized_end=2680
+  _LISTMODELSREQUEST._serialized_start=2682
+  _LISTMODELSREQUEST._serialized_end=2774
+  _LISTMODELSRESPONSE._serialized_start=2776
+  _LISTMODELSRESPONSE._serialized_end=2832
+  _UPSERTMODELREQUEST._serialized_start=2834
+  _UPSERTMODELREQUEST._serialized_end=2943
+  _PLANLIMIT._serialized_start=2945
+  _PLANLIMIT._serialized_end=3063
+  _LISTPLANLIMITSREQUEST._serialized_start=3065
+  _LISTPLANLIMITSREQUEST._serialized_end=3088
+  _LISTPLANLIMITSRESPONSE._serialized_start=3090
+  _LISTPLANLIMITSRESPONSE._serialized_end=3159
+  _UPDATEPLANLIMITREQUEST._serialized_start=3161
+  _UPDATEPLANLIMITREQUEST._serialized_end=3283
+  _INTEGRATIONOVERRIDE._serialized_start=3286
+  _INTEGRATIONOVERRIDE._serialized_end=3695
+  _GETINTEGRATIONOVERRIDEREQUEST._serialized_start=3697
+  _GETINTEGRATIONOVERRIDEREQUEST._serialized_end=3795
+  _LISTINTEGRATIONOVERRIDESREQUEST._serialized_start=3797
+  _LISTINTEGRATIONOVERRIDESREQUEST._serialized_end=3850
+  _LISTINTEGRATIONOVERRIDESRESPONSE._serialized_start=3852
+  _LISTINTEGRATIONOVERRIDESRESPONSE._serialized_end=3939
+  _UPSERTINTEGRATIONOVERRIDEREQUEST._serialized_start=3942
+  _UPSERTINTEGRATIONOVERRIDEREQUEST._serialized_end=4131
+  _DELETEINTEGRATIONOVERRIDEREQUEST._serialized_start=4134
+  _DELETEINTEGRATIONOVERRIDEREQUEST._serialized_end=4289
+  _DELETEINTEGRATIONOVERRIDERESPONSE._serialized_start=4291
+  _DELETEINTEGRATIONOVERRIDERESPONSE._serialized_end=4326
+  _CONFIGSERVICE._serialized_start=4329
+  _CONFIGSERVICE._serialized_end=5833
 # @@protoc_insertion_point(module_scope)

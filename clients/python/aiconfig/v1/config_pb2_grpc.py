@@ -27,6 +27,11 @@ class ConfigServiceStub(object):
                 request_serializer=aiconfig_dot_v1_dot_config__pb2.WatchModelConfigRequest.SerializeToString,
                 response_deserializer=aiconfig_dot_v1_dot_config__pb2.ModelConfig.FromString,
                 )
+        self.GetGenerationContext = channel.unary_unary(
+                '/aiconfig.v1.ConfigService/GetGenerationContext',
+                request_serializer=aiconfig_dot_v1_dot_config__pb2.GetGenerationContextRequest.SerializeToString,
+                response_deserializer=aiconfig_dot_v1_dot_config__pb2.GenerationContext.FromString,
+                )
         self.GetGlobalSettings = channel.unary_unary(
                 '/aiconfig.v1.ConfigService/GetGlobalSettings',
                 request_serializer=aiconfig_dot_v1_dot_config__pb2.GetGlobalSettingsRequest.SerializeToString,
@@ -46,6 +51,16 @@ class ConfigServiceStub(object):
                 '/aiconfig.v1.ConfigService/UpsertModel',
                 request_serializer=aiconfig_dot_v1_dot_config__pb2.UpsertModelRequest.SerializeToString,
                 response_deserializer=aiconfig_dot_v1_dot_config__pb2.Model.FromString,
+                )
+        self.ListPlanLimits = channel.unary_unary(
+                '/aiconfig.v1.ConfigService/ListPlanLimits',
+                request_serializer=aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsRequest.SerializeToString,
+                response_deserializer=aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsResponse.FromString,
+                )
+        self.UpdatePlanLimit = channel.unary_unary(
+                '/aiconfig.v1.ConfigService/UpdatePlanLimit',
+                request_serializer=aiconfig_dot_v1_dot_config__pb2.UpdatePlanLimitRequest.SerializeToString,
+                response_deserializer=aiconfig_dot_v1_dot_config__pb2.PlanLimit.FromString,
                 )
         self.GetIntegrationOverride = channel.unary_unary(
                 '/aiconfig.v1.ConfigService/GetIntegrationOverride',
@@ -93,6 +108,19 @@ class ConfigServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGenerationContext(self, request, context):
+        """GetGenerationContext returns everything a generation job needs in one
+        call: the function's model configuration (as GetModelConfig: the API
+        key only for SERVICE callers), the effective prompt of the function's
+        prompt type, and the author profile and content strategy to write
+        with (the ones named, else the account's defaults, else the
+        platform's). Each part equals its own read (GetModelConfig,
+        GetEffectivePrompt, GetAuthorProfile, GetContentStrategy).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetGlobalSettings(self, request, context):
         """GetGlobalSettings returns the platform defaults; API keys only as hints.
         """
@@ -116,6 +144,22 @@ class ConfigServiceServicer(object):
 
     def UpsertModel(self, request, context):
         """UpsertModel creates or replaces one catalog entry.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPlanLimits(self, request, context):
+        """ListPlanLimits lists how many items of their own accounts of each
+        plan may keep, per kind (Free keeps none: it cannot create items).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdatePlanLimit(self, request, context):
+        """UpdatePlanLimit changes one plan's limit for one kind. Lowering it
+        below what an account keeps deletes nothing; it stops new items.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -163,6 +207,11 @@ def add_ConfigServiceServicer_to_server(servicer, server):
                     request_deserializer=aiconfig_dot_v1_dot_config__pb2.WatchModelConfigRequest.FromString,
                     response_serializer=aiconfig_dot_v1_dot_config__pb2.ModelConfig.SerializeToString,
             ),
+            'GetGenerationContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGenerationContext,
+                    request_deserializer=aiconfig_dot_v1_dot_config__pb2.GetGenerationContextRequest.FromString,
+                    response_serializer=aiconfig_dot_v1_dot_config__pb2.GenerationContext.SerializeToString,
+            ),
             'GetGlobalSettings': grpc.unary_unary_rpc_method_handler(
                     servicer.GetGlobalSettings,
                     request_deserializer=aiconfig_dot_v1_dot_config__pb2.GetGlobalSettingsRequest.FromString,
@@ -182,6 +231,16 @@ def add_ConfigServiceServicer_to_server(servicer, server):
                     servicer.UpsertModel,
                     request_deserializer=aiconfig_dot_v1_dot_config__pb2.UpsertModelRequest.FromString,
                     response_serializer=aiconfig_dot_v1_dot_config__pb2.Model.SerializeToString,
+            ),
+            'ListPlanLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlanLimits,
+                    request_deserializer=aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsRequest.FromString,
+                    response_serializer=aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsResponse.SerializeToString,
+            ),
+            'UpdatePlanLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdatePlanLimit,
+                    request_deserializer=aiconfig_dot_v1_dot_config__pb2.UpdatePlanLimitRequest.FromString,
+                    response_serializer=aiconfig_dot_v1_dot_config__pb2.PlanLimit.SerializeToString,
             ),
             'GetIntegrationOverride': grpc.unary_unary_rpc_method_handler(
                     servicer.GetIntegrationOverride,
@@ -251,6 +310,23 @@ class ConfigService(object):
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
     @staticmethod
+    def GetGenerationContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.ConfigService/GetGenerationContext',
+            aiconfig_dot_v1_dot_config__pb2.GetGenerationContextRequest.SerializeToString,
+            aiconfig_dot_v1_dot_config__pb2.GenerationContext.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
     def GetGlobalSettings(request,
             target,
             options=(),
@@ -315,6 +391,40 @@ class ConfigService(object):
         return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.ConfigService/UpsertModel',
             aiconfig_dot_v1_dot_config__pb2.UpsertModelRequest.SerializeToString,
             aiconfig_dot_v1_dot_config__pb2.Model.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ListPlanLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.ConfigService/ListPlanLimits',
+            aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsRequest.SerializeToString,
+            aiconfig_dot_v1_dot_config__pb2.ListPlanLimitsResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def UpdatePlanLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.ConfigService/UpdatePlanLimit',
+            aiconfig_dot_v1_dot_config__pb2.UpdatePlanLimitRequest.SerializeToString,
+            aiconfig_dot_v1_dot_config__pb2.PlanLimit.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
 
