@@ -37,15 +37,20 @@ func insertAudit(ctx context.Context, q execer, c audit.Call, resource, accountI
 }
 
 func insertAuditRow(ctx context.Context, q execer, c audit.Call, resource, accountID, outcome, reason string, before, after []byte, peer string, count int) error {
+	_, err := q.Exec(ctx, auditInsert, auditArgs(c, resource, accountID, outcome, reason, before, after, peer, count)...)
+	return err
+}
+
+const auditInsert = `INSERT INTO audit_events (actor_token_id, actor_name, actor_role, rpc, resource, account_id, outcome, reason, before, after,
+		request_id, peer, count)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`
+
+func auditArgs(c audit.Call, resource, accountID, outcome, reason string, before, after []byte, peer string, count int) []any {
 	var acct any
 	if accountID != "" {
 		acct = accountID
 	}
-	_, err := q.Exec(ctx, `INSERT INTO audit_events (actor_token_id, actor_name, actor_role, rpc, resource, account_id, outcome, reason, before, after,
-			request_id, peer, count)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		c.Actor.TokenID, c.Actor.Name, roleName(c.Actor.Role), c.RPC, resource, acct, outcome, reason, before, after, c.RequestID, peer, count)
-	return err
+	return []any{c.Actor.TokenID, c.Actor.Name, roleName(c.Actor.Role), c.RPC, resource, acct, outcome, reason, before, after, c.RequestID, peer, count}
 }
 
 func roleName(r domain.Role) string {

@@ -26,11 +26,19 @@ func scanModel(row pgx.Row) (domain.Model, error) {
 }
 
 func listModels(ctx context.Context, q pgx.Tx) ([]domain.Model, error) {
-	rows, err := q.Query(ctx, `SELECT `+modelCols+` FROM models ORDER BY integration, model`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Model, error) { return scanModel(r) })
+	var out []domain.Model
+	b := &pgx.Batch{}
+	queueModels(b, &out)
+	return out, q.SendBatch(ctx, b).Close()
+}
+
+// queueModels queues the read of the whole catalog into out.
+func queueModels(b *pgx.Batch, out *[]domain.Model) {
+	b.Queue(`SELECT ` + modelCols + ` FROM models ORDER BY integration, model`).Query(func(rows pgx.Rows) error {
+		var err error
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.Model, error) { return scanModel(r) })
+		return err
+	})
 }
 
 // ListModels returns the whole catalog.

@@ -88,46 +88,48 @@ func (s *Store) ListOverrides(ctx context.Context, accountID string) ([]domain.O
 // ones (zero Params when there is none yet) and the global layer.
 type OverrideChange func(cur domain.Params, g domain.GlobalSettings, models []domain.Model) (domain.Params, error)
 
-// UpsertOverride applies change to one override as one write.
+// UpsertOverride applies change to one override as one write, in few
+// round trips: the reads in one, the writes with the audit and change rows.
 func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ domain.Integration, expected *int64, change OverrideChange) (domain.Override, domain.Account, error) {
 	var out domain.Override
 	var a domain.Account
 	err := s.write(ctx, func(w *Write) error {
-		var err error
-		if a, err = touchAccount(ctx, w, accountID); err != nil {
+		var cur domain.Override
+		var before *domain.Override
+		var g domain.GlobalSettings
+		var models []domain.Model
+		b := &pgx.Batch{}
+		b.Queue(`UPDATE accounts SET config_revision = $2 WHERE id = $1 RETURNING `+accountCols, accountID, w.Rev).QueryRow(func(row pgx.Row) (err error) {
+			if a, err = scanAccount(row); errors.Is(err, pgx.ErrNoRows) {
+				return domain.AccountNotFound(accountID)
+			}
 			return err
-		}
-		cur, err := scanOverride(w.QueryRow(ctx, `SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
-			accountID, integ.String()))
-		before, err := existing(cur, err)
-		if err != nil {
+		})
+		b.Queue(`SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1 AND integration = $2`,
+			accountID, integ.String()).QueryRow(func(row pgx.Row) (err error) {
+			cur, err = scanOverride(row)
+			before, err = existing(cur, err)
+			return err
+		})
+		queueGlobal(b, &g)
+		queueModels(b, &models)
+		if err := w.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		if expected != nil && *expected != cur.Revision {
 			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
 		}
-		g, err := loadGlobal(ctx, w)
-		if err != nil {
-			return err
-		}
-		models, err := listModels(ctx, w)
-		if err != nil {
-			return err
-		}
 		p, err := change(cur.Params, g, models)
 		if err != nil {
 			return err
 		}
-		out, err = scanOverride(w.QueryRow(ctx, `
+		w.Queue(`
 			INSERT INTO integration_overrides (`+overrideCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 			ON CONFLICT (account_id, integration) DO UPDATE SET model = EXCLUDED.model, temperature = EXCLUDED.temperature,
 				max_tokens = EXCLUDED.max_tokens, image_size = EXCLUDED.image_size, image_quality = EXCLUDED.image_quality,
-				image_style = EXCLUDED.image_style, revision = EXCLUDED.revision, updated_at = now()
-			RETURNING `+overrideCols,
-			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, w.Rev))
-		if err != nil {
-			return err
-		}
+				image_style = EXCLUDED.image_style, revision = EXCLUDED.revision, updated_at = now()`,
+			accountID, integ.String(), p.Model, p.Temperature, p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, w.Rev)
+		out = domain.Override{AccountID: accountID, Integration: integ, Params: p, Revision: w.Rev}
 		w.Record(ChangeAccount, accountID, overrideResource(accountID, integ), before, out)
 		return nil
 	})

@@ -9,51 +9,60 @@ import (
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
-// loadGlobal reads the singleton and its provider rows. (Writes need no row
-// locks: every write holds the revision lock, so none runs beside another.)
+// loadGlobal reads the singleton, its provider rows and default items, in
+// one round trip. (Writes need no row locks: every write holds the
+// revision lock, so none runs beside another.)
 func loadGlobal(ctx context.Context, tx pgx.Tx) (domain.GlobalSettings, error) {
-	g := domain.GlobalSettings{Defaults: map[domain.Integration]domain.Defaults{}}
-	var text, image string
-	err := tx.QueryRow(ctx, `SELECT text_integration, image_integration, revision FROM global_settings WHERE id = 1`).Scan(&text, &image, &g.Revision)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return g, errNoGlobal
-	}
-	if err != nil {
-		return g, err
-	}
-	if g.TextIntegration, err = domain.ParseIntegration(text); err != nil {
-		return g, err
-	}
-	if g.ImageIntegration, err = domain.ParseIntegration(image); err != nil {
-		return g, err
-	}
-	rows, err := tx.Query(ctx, `SELECT integration, api_key_sealed, api_key_hint, model, temperature, max_tokens, image_size, image_quality, image_style
-		FROM global_integration_defaults`)
-	if err != nil {
-		return g, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var d domain.Defaults
-		var integ string
-		if err := rows.Scan(&integ, &d.APIKey.Sealed, &d.APIKey.Hint, &d.Params.Model, &d.Params.Temperature, &d.Params.MaxTokens,
-			&d.Params.ImageSize, &d.Params.ImageQuality, &d.Params.ImageStyle); err != nil {
-			return g, err
+	var g domain.GlobalSettings
+	b := &pgx.Batch{}
+	queueGlobal(b, &g)
+	return g, tx.SendBatch(ctx, b).Close()
+}
+
+// queueGlobal queues the reads of the global settings into g.
+func queueGlobal(b *pgx.Batch, g *domain.GlobalSettings) {
+	*g = domain.GlobalSettings{Defaults: map[domain.Integration]domain.Defaults{}}
+	b.Queue(`SELECT text_integration, image_integration, revision FROM global_settings WHERE id = 1`).QueryRow(func(row pgx.Row) error {
+		var text, image string
+		err := row.Scan(&text, &image, &g.Revision)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNoGlobal
 		}
-		if d.Integration, err = domain.ParseIntegration(integ); err != nil {
-			return g, err
+		if err != nil {
+			return err
 		}
-		g.Defaults[d.Integration] = d
-	}
-	if err := rows.Err(); err != nil {
-		return g, err
-	}
-	var defaults map[string]string
-	if err := tx.QueryRow(ctx, `SELECT jsonb_object_agg(kind, item_id) FROM global_item_defaults`).Scan(&defaults); err != nil {
-		return g, err
-	}
-	g.ItemDefaults, err = itemDefaults(defaults)
-	return g, err
+		if g.TextIntegration, err = domain.ParseIntegration(text); err != nil {
+			return err
+		}
+		g.ImageIntegration, err = domain.ParseIntegration(image)
+		return err
+	})
+	b.Queue(`SELECT integration, api_key_sealed, api_key_hint, model, temperature, max_tokens, image_size, image_quality, image_style
+		FROM global_integration_defaults`).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var d domain.Defaults
+			var integ string
+			if err := rows.Scan(&integ, &d.APIKey.Sealed, &d.APIKey.Hint, &d.Params.Model, &d.Params.Temperature, &d.Params.MaxTokens,
+				&d.Params.ImageSize, &d.Params.ImageQuality, &d.Params.ImageStyle); err != nil {
+				return err
+			}
+			var err error
+			if d.Integration, err = domain.ParseIntegration(integ); err != nil {
+				return err
+			}
+			g.Defaults[d.Integration] = d
+		}
+		return rows.Err()
+	})
+	b.Queue(`SELECT jsonb_object_agg(kind, item_id) FROM global_item_defaults`).QueryRow(func(row pgx.Row) error {
+		var defaults map[string]string
+		if err := row.Scan(&defaults); err != nil {
+			return err
+		}
+		var err error
+		g.ItemDefaults, err = itemDefaults(defaults)
+		return err
+	})
 }
 
 // GetGlobal reads the global settings.

@@ -34,7 +34,15 @@ type Write struct {
 	Rev       int64
 	records   []record
 	unchanged *record
+	// last holds statements whose results the write does not need, sent
+	// with the audit and change rows in one round trip (Queue).
+	last pgx.Batch
 }
+
+// Queue adds a statement to send with the write's last round trip (its
+// audit and change rows): a write holds every other writer back until it
+// commits, so round trips under it count.
+func (w *Write) Queue(sql string, args ...any) { w.last.Queue(sql, args...) }
 
 type record struct {
 	kind          ChangeKind
@@ -85,18 +93,14 @@ func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
 			if err != nil {
 				return err
 			}
-			if err := insertAudit(ctx, tx, call, r.resource, r.accountID, OutcomeOK, "", before, after); err != nil {
-				return err
-			}
+			w.last.Queue(auditInsert, auditArgs(call, r.resource, r.accountID, OutcomeOK, "", before, after, "", 1)...)
 		}
 		ch = w.change()
-		if err := tx.QueryRow(ctx, `INSERT INTO changes (revision, kind, account_id, resource) VALUES ($1, $2, NULLIF($3, ''), $4)
-			RETURNING created_at`, ch.Revision, ch.Kind, ch.AccountID, ch.Resource).Scan(&ch.Time); err != nil {
-			return err
-		}
+		w.last.Queue(`INSERT INTO changes (revision, kind, account_id, resource) VALUES ($1, $2, NULLIF($3, ''), $4)
+			RETURNING created_at`, ch.Revision, ch.Kind, ch.AccountID, ch.Resource).QueryRow(func(row pgx.Row) error { return row.Scan(&ch.Time) })
 		// Delivered only if and when the transaction commits, in commit order.
-		_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangeChannel, strconv.FormatInt(ch.Revision, 10))
-		return err
+		w.last.Queue(`SELECT pg_notify($1, $2)`, ChangeChannel, strconv.FormatInt(ch.Revision, 10))
+		return tx.SendBatch(ctx, &w.last).Close()
 	})
 	if errors.Is(err, errNothingWritten) {
 		if u := w.unchanged; u != nil {
