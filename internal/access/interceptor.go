@@ -25,17 +25,16 @@ type Store interface {
 	GetAccount(ctx context.Context, id string) (domain.Account, error)
 }
 
-type principalKey struct{}
-
-// WithPrincipal stores the caller in a context. p is shared, not copied
-// (the hot path avoids an allocation): do not modify it afterwards.
+// WithPrincipal is a context whose call is made by p (for in-process
+// callers and tests; a served call gets its principal from Authenticate).
+// p is shared, not copied: do not modify it afterwards.
 func WithPrincipal(ctx context.Context, p *domain.Principal) context.Context {
-	return context.WithValue(ctx, principalKey{}, p)
+	return audit.WithActor(ctx, p)
 }
 
 // PrincipalFrom returns the authenticated caller.
 func PrincipalFrom(ctx context.Context) (domain.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(*domain.Principal)
+	p, ok := audit.Actor(ctx)
 	if !ok {
 		return domain.Principal{}, false
 	}
@@ -124,8 +123,8 @@ func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 }
 
 func (g *Guard) authenticated(ctx context.Context, p *domain.Principal) context.Context {
-	audit.SetActor(ctx, *p)
-	return WithPrincipal(ctx, p)
+	audit.SetActor(ctx, p)
+	return ctx
 }
 
 // Authorize applies the method's rule to the principal and request. For an
@@ -255,7 +254,7 @@ func (g *Guard) recordDenied(ctx context.Context, method string, req proto.Messa
 		account = rule.TargetAccount(req)
 	}
 	if _, ok := PrincipalFrom(ctx); !ok {
-		audit.SetActor(ctx, domain.Principal{Name: "anonymous"})
+		audit.SetActor(ctx, &domain.Principal{Name: "anonymous"})
 	}
 	g.denied.note(ctx, de.Reason, account)
 }

@@ -1,6 +1,6 @@
 // Package metrics exposes Prometheus metrics: gRPC server metrics with
-// handling-time histograms (go-grpc-middleware's provider), the database
-// pool, the cache and its invalidation lag, and build info.
+// handling-time histograms (calls.go), the database pool, the cache and
+// its invalidation lag, and build info.
 package metrics
 
 import (
@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -22,7 +21,7 @@ import (
 // Metrics is the registry and the instruments the server feeds.
 type Metrics struct {
 	Registry *prometheus.Registry
-	GRPC     *grpcprom.ServerMetrics
+	Calls    *Calls
 	lag      prometheus.Histogram
 }
 
@@ -31,15 +30,15 @@ func New(st *store.Store, c *cache.Cache, f *store.Follower) *Metrics {
 	reg := prometheus.NewRegistry()
 	m := &Metrics{
 		Registry: reg,
-		GRPC: grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets([]float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}))),
+		Calls:    newCalls(),
 		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "aiconfig_cache_invalidation_lag_seconds",
 			Help:    "Time from a write's commit to this replica applying it from the change feed.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
 		}),
 	}
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.GRPC, m.lag)
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), m.lag)
+	reg.MustRegister(m.Calls.collectors()...)
 
 	version := buildinfo.Get().Version // what `aiconfigd version` prints
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "aiconfig_build_info", Help: "Build information; always 1."}, []string{"version", "schema_version"})

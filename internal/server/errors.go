@@ -6,7 +6,6 @@ import (
 	"log/slog"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/protoadapt"
@@ -73,17 +72,4 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		return st.Err()
 	}
 	return withDetails.Err()
-}
-
-func unaryErrors(log *slog.Logger) grpc.UnaryServerInterceptor {
-	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		resp, err := handler(ctx, req)
-		return resp, toStatus(ctx, log, info.FullMethod, err)
-	}
-}
-
-func streamErrors(log *slog.Logger) grpc.StreamServerInterceptor {
-	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return toStatus(ss.Context(), log, info.FullMethod, handler(srv, ss))
-	}
 }

@@ -3,23 +3,19 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"runtime"
 	"sync"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/recovery"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/reflection"
-	"google.golang.org/grpc/status"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/api"
@@ -98,12 +94,10 @@ type Server struct {
 	drainOnce sync.Once
 }
 
-// New builds the server. The chain, outermost first: recovery (a panic
-// becomes INTERNAL), metrics (every call, health included), request id
-// (and the per-call record the audit rows and log lines name the caller
-// from), logging (one line per call with the final code), error mapping
-// (domain errors to status + details), access (authentication, then the
-// proto-declared rule), then the request's text (text.go).
+// New builds the server. The chain, outermost first: the call's record,
+// recovery, error mapping, metrics and log line, in one interceptor
+// (calls.go); access (authentication, then the proto-declared rule); the
+// request's text (text.go).
 func New(d Deps, t Transport) (*Server, error) {
 	st, log := d.Store, d.Log
 	opts, err := t.options()
@@ -114,30 +108,13 @@ func New(d Deps, t Transport) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	logs := newCallLogging(log, guard.Rules())
-	panicked := recovery.WithRecoveryHandlerContext(func(ctx context.Context, p any) error {
-		log.ErrorContext(ctx, "panic in handler", "panic", p)
-		return status.Error(codes.Internal, "internal error; the server log has the details")
-	})
-	unary := []grpc.UnaryServerInterceptor{recovery.UnaryServerInterceptor(panicked)}
-	stream := []grpc.StreamServerInterceptor{recovery.StreamServerInterceptor(panicked)}
+	c := &calls{log: log, rules: guard.Rules()}
 	if d.Metrics != nil {
-		unary = append(unary, d.Metrics.GRPC.UnaryServerInterceptor())
-		stream = append(stream, d.Metrics.GRPC.StreamServerInterceptor())
+		c.metrics = d.Metrics.Calls
 	}
-	unary = append(unary, unaryRequestID(), logs.unary())
-	stream = append(stream, streamRequestID(), logs.stream())
 	opts = append(opts,
-		grpc.ChainUnaryInterceptor(append(unary,
-			unaryErrors(log),
-			guard.UnaryInterceptor(),
-			unaryText(),
-		)...),
-		grpc.ChainStreamInterceptor(append(stream,
-			streamErrors(log),
-			guard.StreamInterceptor(),
-			streamText(),
-		)...),
+		grpc.ChainUnaryInterceptor(c.unary(), guard.UnaryInterceptor(), unaryText()),
+		grpc.ChainStreamInterceptor(c.stream(), guard.StreamInterceptor(), streamText()),
 	)
 	// Serve calls on long-lived worker goroutines: a fresh goroutine per
 	// call must grow its stack through the interceptor chain every time,
@@ -153,8 +130,6 @@ func New(d Deps, t Transport) (*Server, error) {
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
-	if d.Metrics != nil {
-		d.Metrics.GRPC.InitializeMetrics(s)
-	}
+	c.describe(s)
 	return &Server{GRPC: s, Health: hs, draining: draining}, nil
 }
