@@ -53,7 +53,7 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 		// The load comes from one address and one token, far past the flood limits.
 		"--rate-writes", "1000000", "--rate-unauthenticated", "1000000"}
 	if *accounts > 100000 {
-		args = append(args, "--cache-accounts", strconv.Itoa(*accounts))
+		args = append(args, "--cache-max-bytes", strconv.Itoa(4<<30)) // every account: the cache is measured, not bounded
 	}
 	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn"}
 	return startProcess(args, env, addr, maddr, func(conn *grpc.ClientConn) error {

@@ -90,7 +90,7 @@ func newParser(c *cli, e *env) *kong.Kong {
 			"listen":             d.Listen,
 			"metrics_listen":     d.MetricsListen,
 			"http_listen":        d.HTTPListen,
-			"cache_accounts":     fmt.Sprint(d.CacheAccounts),
+			"cache_max_bytes":    fmt.Sprint(d.CacheMaxBytes),
 			"drain_delay":        shortDuration(d.DrainDelay),
 			"max_connection_age": shortDuration(d.Transport.MaxConnectionAge),
 			"max_recv_bytes":     fmt.Sprint(d.Transport.MaxRecvBytes),

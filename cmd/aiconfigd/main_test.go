@@ -127,7 +127,7 @@ func TestEveryCommandAnswersHelp(t *testing.T) {
 			t.Errorf("aiconfigd %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, stdout, stderr)
 		}
 		for _, f := range n.Flags {
-			if !strings.Contains(stdout, "--"+f.Name) {
+			if !strings.Contains(stdout, "--"+f.Name) && !strings.Contains(stdout, "--[no-]"+f.Name) {
 				t.Errorf("aiconfigd %s does not show --%s", strings.Join(args, " "), f.Name)
 			}
 			for _, e := range f.Envs {

@@ -30,7 +30,8 @@ type serveCmd struct {
 	LogLevel         string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
 	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
 	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
-	CacheAccounts    int           `name:"cache-accounts" env:"AICONFIG_CACHE_ACCOUNTS" default:"${cache_accounts}" help:"Accounts kept in memory at most (bounds memory)."`
+	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; the least recently used go first)."`
+	Preload          bool          `name:"preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
 	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
 	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
 	TLSCert          string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
@@ -81,7 +82,8 @@ func (c *serveCmd) Run(e *env) error {
 	cfg := app.Defaults()
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
-	cfg.Migrate, cfg.CacheDisabled, cfg.CacheAccounts, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheAccounts, keys
+	cfg.Migrate, cfg.CacheDisabled, cfg.CacheMaxBytes, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheMaxBytes, keys
+	cfg.Preload = c.Preload
 	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = c.DBMaxConns, c.DrainDelay, c.ChangesRetention, c.MaxStale
 	cfg.Limits = access.Limits{Unauthenticated: c.RateUnauth, UnauthenticatedBurst: int(2 * c.RateUnauth),

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/igny8/aiconfig/internal/access"
@@ -38,7 +39,10 @@ type Config struct {
 	Pprof         bool   // /debug/pprof/ on the metrics address
 	Migrate       bool   // apply pending migrations first
 	CacheDisabled bool
-	CacheAccounts int
+	// CacheMaxBytes bounds the memory cached accounts take.
+	CacheMaxBytes int64
+	// Preload reads every account into the cache at start (readiness waits).
+	Preload bool
 	// Keys seal and open API keys; nil when no secret key is configured.
 	Keys *secret.Keys
 	// Transport: TLS files, connection age, request size.
@@ -76,7 +80,8 @@ func Defaults() Config {
 		Listen:           "127.0.0.1:50051",
 		MetricsListen:    "127.0.0.1:9464",
 		HTTPListen:       "127.0.0.1:8080",
-		CacheAccounts:    100000,
+		CacheMaxBytes:    512 << 20,
+		Preload:          true,
 		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
 		Limits:           access.DefaultLimits(),
 		DrainDelay:       3 * time.Second,
@@ -94,8 +99,8 @@ func (c Config) Check() error {
 	switch {
 	case c.DatabaseURL == "":
 		return errors.New("no database: set AICONFIG_DATABASE_URL or --database-url")
-	case c.CacheAccounts < 1:
-		return errors.New("AICONFIG_CACHE_ACCOUNTS must be at least 1")
+	case c.CacheMaxBytes < 1<<20:
+		return errors.New("AICONFIG_CACHE_MAX_BYTES must be at least 1048576 (1 MiB)")
 	case c.Transport.MaxRecvBytes < 1024:
 		return errors.New("AICONFIG_MAX_RECV_BYTES must be at least 1024")
 	case c.Transport.MaxConnectionAge <= 0:
@@ -136,6 +141,7 @@ type App struct {
 	lis     net.Listener
 	metrics *http.Server
 	http    *web.Server
+	warm    atomic.Bool
 }
 
 // New checks the database (schema, stored keys), builds the replica and
@@ -168,7 +174,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 	if cfg.Keys.Current() == nil {
 		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
 	}
-	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxAccounts: cfg.CacheAccounts})
+	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxBytes: cfg.CacheMaxBytes})
 	a.Follower = &store.Follower{Store: a.Store, Log: log, Interval: cfg.FeedInterval, Retention: cfg.ChangesRetention}
 	a.Metrics = metrics.New(a.Store, a.Cache, a.Follower)
 	if a.Cache.Enabled() {
@@ -213,7 +219,11 @@ func (a *App) Run(ctx context.Context) error {
 	bg, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	defer func() { stop(); wg.Wait() }()
-	wg.Go(func() { a.Follower.Run(bg) })
+	wg.Go(func() {
+		a.preload(bg)
+		a.warm.Store(true)
+		a.Follower.Run(bg)
+	})
 	wg.Go(func() { a.Denied.Run(bg) })
 	keysChanged := make(chan struct{}, 1)
 	if a.Config.Keys != nil {
@@ -281,6 +291,33 @@ func (a *App) report(ctx context.Context, keysChanged <-chan struct{}) {
 		}
 	}
 }
+
+// preload fills the cache with every account (as far as it holds them) in
+// one streaming read, so the first calls do not each go to the database,
+// and starts the change feed where the read's snapshot stood.
+func (a *App) preload(ctx context.Context) {
+	if !a.Cache.Enabled() || !a.Config.Preload {
+		return
+	}
+	start := time.Now()
+	n := 0
+	rev, err := a.Store.Preload(ctx, func(d store.AccountData) bool {
+		n++
+		return a.Cache.Preloaded(d)
+	})
+	if err != nil {
+		// Serve anyway: accounts load on first use, the feed starts at the head.
+		a.Log.Warn("preload failed; accounts will load on first use", "error", err.Error())
+		return
+	}
+	a.Follower.StartAt(rev)
+	a.Log.Info("preloaded", "accounts", a.Cache.Len(), "read", n, "bytes", a.Cache.Bytes(),
+		"revision", rev, "took_ms", time.Since(start).Milliseconds())
+}
+
+// Warm reports whether the start-up preload is over (readiness waits for
+// it, so a balancer sends calls to a replica that answers from memory).
+func (a *App) Warm() bool { return a.warm.Load() }
 
 // CheckWrites fails unless the database answers with the expected schema.
 func (a *App) CheckWrites(ctx context.Context) error {

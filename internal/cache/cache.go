@@ -11,6 +11,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"math"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -113,7 +115,10 @@ type Options struct {
 	// Disabled makes every read go to the database (same code path), for
 	// comparison and debugging.
 	Disabled bool
-	// MaxAccounts bounds the account LRU (and so memory); default 100000.
+	// MaxBytes bounds the memory the cached accounts take (estimated per
+	// account); the least recently used go first. Default 512 MiB.
+	MaxBytes int64
+	// MaxAccounts also bounds their number (0: only by MaxBytes).
 	MaxAccounts int
 	// MaxTokens bounds the token LRU; default 10000.
 	MaxTokens int
@@ -133,11 +138,26 @@ type Account struct {
 	// overridden has bit i set when Overrides holds integration i: the hot
 	// path asks on every call, and a map lookup there is a cache miss.
 	overridden uint32
-	memo       [MemoSlots]atomic.Pointer[memoEntry]
-	// named holds memoized answers by item (domain.ItemKey → *memoEntry),
+	// memos are made on first use: most accounts (no override, no item of
+	// their own) get answers shared per plan and never need any.
+	memos atomic.Pointer[memos]
+}
+
+// memos are an account's own answers, memoized.
+type memos struct {
+	slot [MemoSlots]atomic.Pointer[memoEntry]
+	// items holds memoized answers by item (domain.ItemKey → *memoEntry),
 	// for answers that are few per account but not numbered: its stored
 	// items.
-	named sync.Map
+	items sync.Map
+}
+
+func (a *Account) memo() *memos {
+	if m := a.memos.Load(); m != nil {
+		return m
+	}
+	a.memos.CompareAndSwap(nil, &memos{})
+	return a.memos.Load()
 }
 
 func (a *Account) init(d store.AccountData) {
@@ -189,18 +209,20 @@ const memoInline = 128
 // The GC scans only an entry's two leading pointers, never its bytes.
 // compute must depend only on the account data, g and the slot.
 func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]byte, error) {
-	if e := a.memo[slot].Load(); e != nil && e.g == g {
+	m := a.memo()
+	if e := m.slot[slot].Load(); e != nil && e.g == g {
 		return e.b, nil
 	}
-	return remember(g, compute, a.memo[slot].Store)
+	return remember(g, compute, m.slot[slot].Store)
 }
 
 // MemoItem is Memo keyed by an item the account stores (a bounded set).
 func (a *Account) MemoItem(key domain.ItemKey, g *Global, compute func() ([]byte, error)) ([]byte, error) {
-	if v, ok := a.named.Load(key); ok && v.(*memoEntry).g == g {
+	m := a.memo()
+	if v, ok := m.items.Load(key); ok && v.(*memoEntry).g == g {
 		return v.(*memoEntry).b, nil
 	}
-	return remember(g, compute, func(e *memoEntry) { a.named.Store(key, e) })
+	return remember(g, compute, func(e *memoEntry) { m.items.Store(key, e) })
 }
 
 // remember computes an answer for g and keeps it (a memo miss).
@@ -217,9 +239,50 @@ func remember(g *Global, compute func() ([]byte, error), keep func(*memoEntry)) 
 // fewer (each is a likely cache miss with many accounts; make bench).
 type accountEntry struct {
 	epoch    uint64
+	size     int64 // estimated, for MaxBytes
 	stale    atomic.Bool
 	promoted atomic.Int64 // unix nanos of the last move to the LRU front
 	d        Account
+}
+
+// size estimates the memory an account's entry takes: the entry, its LRU
+// node and map slot, its strings, and per override and item what they
+// hold (the memos of an account with either, as they grow).
+func (a *Account) size() int64 {
+	n := 360 + len(a.Account.ID) + len(a.Account.Name) + 64*len(a.Account.ItemDefaults) + 180*len(a.Overrides)
+	for _, it := range a.Items {
+		n += 200 + textSize(reflect.ValueOf(it.Content)) + textSize(reflect.ValueOf(it.Default))
+	}
+	if len(a.Overrides)+len(a.Items) > 0 {
+		n += 1024
+	}
+	return int64(n)
+}
+
+// textSize adds up the strings a value holds.
+func textSize(v reflect.Value) int {
+	switch v.Kind() {
+	case reflect.String:
+		return v.Len()
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return 0
+		}
+		return textSize(v.Elem())
+	case reflect.Slice:
+		n := 24 * v.Len()
+		for i := range v.Len() {
+			n += textSize(v.Index(i))
+		}
+		return n
+	case reflect.Struct:
+		n := 0
+		for i := range v.NumField() {
+			n += textSize(v.Field(i))
+		}
+		return n
+	}
+	return 0
 }
 
 // promoteEvery bounds how often a hit takes the LRU's write lock to mark
@@ -276,6 +339,7 @@ type Cache struct {
 	// loaded otherwise is kept only as a fallback, never as fresh.
 	inStep atomic.Bool
 
+	bytes  atomic.Int64 // estimated size of the cached accounts
 	flight singleflight.Group
 	hub    hub
 	Stats  Stats
@@ -283,8 +347,11 @@ type Cache struct {
 
 // New builds a cache over loader.
 func New(loader Loader, opts Options) *Cache {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = 512 << 20
+	}
 	if opts.MaxAccounts <= 0 {
-		opts.MaxAccounts = 100000
+		opts.MaxAccounts = math.MaxInt32
 	}
 	if opts.MaxTokens <= 0 {
 		opts.MaxTokens = 10000
@@ -292,11 +359,45 @@ func New(loader Loader, opts Options) *Cache {
 	if opts.LoadTimeout <= 0 {
 		opts.LoadTimeout = 5 * time.Second
 	}
-	accounts, _ := lru.New[string, *accountEntry](opts.MaxAccounts)
-	tokens, _ := lru.New[[32]byte, *tokenEntry](opts.MaxTokens)
-	return &Cache{load: loader, opts: opts, accounts: accounts, tokens: tokens, hub: hub{accounts: map[string]chan struct{}{}},
-		unknown: unknownTokens{max: opts.MaxTokens}}
+	c := &Cache{load: loader, opts: opts, hub: hub{accounts: map[string]chan struct{}{}}, unknown: unknownTokens{max: opts.MaxTokens}}
+	c.accounts, _ = lru.NewWithEvict(opts.MaxAccounts, func(_ string, e *accountEntry) { c.bytes.Add(-e.size) })
+	c.tokens, _ = lru.New[[32]byte, *tokenEntry](opts.MaxTokens)
+	return c
 }
+
+// keep caches an account entry, evicting the least recently used while
+// the accounts take more than MaxBytes.
+func (c *Cache) keep(id string, e *accountEntry) {
+	e.size = e.d.size()
+	if old, ok := c.accounts.Peek(id); ok {
+		c.bytes.Add(-old.size) // replaced: no eviction callback
+	}
+	c.bytes.Add(e.size)
+	c.accounts.Add(id, e)
+	for c.bytes.Load() > c.opts.MaxBytes && c.accounts.Len() > 1 {
+		c.accounts.RemoveOldest()
+	}
+}
+
+// Preloaded caches an account read by a preload (store.Preload) unless
+// one is cached already (a read loaded it meanwhile); it reports false once
+// the cache is full, to stop the preload. The preload's changes come
+// through the feed, which then starts where its snapshot stood.
+func (c *Cache) Preloaded(d store.AccountData) bool {
+	if c.opts.Disabled || c.bytes.Load() >= c.opts.MaxBytes {
+		return false
+	}
+	if _, ok := c.accounts.Peek(d.Account.ID); ok {
+		return true
+	}
+	e := &accountEntry{epoch: c.acctEpoch.Load()}
+	e.d.init(d)
+	c.keep(d.Account.ID, e)
+	return true
+}
+
+// Bytes is the estimated memory the cached accounts take.
+func (c *Cache) Bytes() int64 { return c.bytes.Load() }
 
 // Enabled reports whether reads are served from memory.
 func (c *Cache) Enabled() bool { return !c.opts.Disabled }
@@ -389,7 +490,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		ne := &accountEntry{epoch: epoch}
 		ne.d.init(d)
 		if c.inval.Load() == seen {
-			c.accounts.Add(id, ne)
+			c.keep(id, ne)
 			c.recheck(&c.inval, seen, &ne.stale)
 		}
 		return &ne.d, nil

@@ -68,6 +68,9 @@ func New(st *store.Store, c *cache.Cache, f *store.Follower) *Metrics {
 		counter("listener_resets_total", "Times the cache revalidated everything (changes it had not applied were compacted away).", c.Stats.ListenerResets.Load)
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_cache_accounts", Help: "Accounts held in memory."},
 			func() float64 { return float64(c.Len()) }))
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "aiconfig_cache_bytes",
+			Help: "Memory the cached accounts take, estimated (bounded by AICONFIG_CACHE_MAX_BYTES)."},
+			func() float64 { return float64(c.Bytes()) }))
 	}
 	if f != nil {
 		f.Lag = func(d time.Duration) { m.lag.Observe(d.Seconds()) }

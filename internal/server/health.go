@@ -24,6 +24,9 @@ type Readiness interface {
 	// ReadsFromMemory reports whether reads can be answered from memory
 	// alone: the cache is warm and was in step with the change feed recently.
 	ReadsFromMemory() bool
+	// Warm reports whether the replica has finished warming up (reads are
+	// NOT_SERVING until then).
+	Warm() bool
 }
 
 // WatchHealth sets the grpc.health.v1 statuses every interval until ctx
@@ -39,10 +42,10 @@ func (s *Server) WatchHealth(ctx context.Context, r Readiness, interval time.Dur
 		cctx, cancel := context.WithTimeout(ctx, interval)
 		err := r.CheckWrites(cctx)
 		cancel()
-		writes, reads := serving(err == nil), serving(err == nil)
+		writes, reads := serving(err == nil), serving(err == nil && r.Warm())
 		var de *domain.Error
 		if err != nil && !(errors.As(err, &de) && de.Reason == domain.ReasonMigrationsPending) {
-			reads = serving(r.ReadsFromMemory())
+			reads = serving(r.Warm() && r.ReadsFromMemory())
 		}
 		if now := [2]healthpb.HealthCheckResponse_ServingStatus{reads, writes}; now != last {
 			attrs := []any{"reads", reads.String(), "writes", writes.String()}

@@ -110,6 +110,14 @@ func (f *Follower) Since(after int64) (out []Change, pos int64, ok bool) {
 	return append([]Change(nil), f.recent[i:]...), f.pos, true
 }
 
+// StartAt makes the follower start after revision rev (where a preload's
+// snapshot stood) instead of at the head. Call it before Run.
+func (f *Follower) StartAt(rev int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pos, f.started = rev, true
+}
+
 // Run follows the feed until ctx ends, reconnecting with a short backoff.
 func (f *Follower) Run(ctx context.Context) {
 	if f.Interval <= 0 {

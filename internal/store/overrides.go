@@ -70,7 +70,7 @@ func (s *Store) GetOverride(ctx context.Context, accountID string, integ domain.
 func (s *Store) ListOverrides(ctx context.Context, accountID string) ([]domain.Override, domain.Account, error) {
 	var out []domain.Override
 	var a domain.Account
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+	err := s.read(ctx, func(tx pgx.Tx) (err error) {
 		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.AccountNotFound(accountID)

@@ -172,7 +172,7 @@ type GlobalLayer struct {
 // one repeatable-read transaction, so the pieces agree with each other.
 func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
 	var l GlobalLayer
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) (err error) {
+	err := s.read(ctx, func(tx pgx.Tx) (err error) {
 		l, err = loadLayer(ctx, tx)
 		return err
 	})
@@ -210,7 +210,7 @@ func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountD
 	// The maps stay nil when empty: the cached hot path looks items up on
 	// every call, and a lookup in a nil map reads no memory.
 	var d AccountData
-	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	err := s.read(ctx, func(tx pgx.Tx) error {
 		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return domain.AccountNotFound(accountID)

@@ -101,6 +101,12 @@ const (
 func lostConnection(err error) bool {
 	var connErr *pgconn.ConnectError
 	var netErr net.Error
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && !errors.As(err, &connErr) {
+		// The server ending the session: shut down, crashed, restarting.
+		c := pgErr.Code
+		return c == pgAdminShutdown || c == pgCrashShutdown || c == pgCannotConnectNow || c[:2] == pgConnectionExceptionPf
+	}
 	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) || pgconn.Timeout(err) ||
 		errors.Is(err, net.ErrClosed) || errors.Is(err, pgconn.ErrConnClosed) ||
 		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
@@ -133,8 +139,7 @@ func mapErr(err error) error {
 		case pgErr.Code == pgCheckViolation || pgErr.Code == pgForeignKeyViolation || pgErr.Code == pgUniqueViolation:
 			return &domain.Error{Code: domain.CodeInvalid, Reason: domain.ReasonValidationFailed,
 				Message: "the request breaks a data invariant (" + pgErr.ConstraintName + ")"}
-		case pgErr.Code == pgAdminShutdown || pgErr.Code == pgCrashShutdown || pgErr.Code == pgCannotConnectNow ||
-			pgErr.Code[:2] == pgConnectionExceptionPf || pgErr.Code[:2] == pgInsufficientResourcesPf:
+		case pgErr.Code[:2] == pgInsufficientResourcesPf:
 			return domain.Unavailable()
 		}
 		return fmt.Errorf("database error %s", pgErr.Code)

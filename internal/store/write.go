@@ -68,11 +68,39 @@ func (w *Write) Unchanged(accountID, resource string) {
 // errNothingWritten rolls back a write that recorded nothing.
 var errNothingWritten = errors.New("nothing written")
 
-// write runs fn as one write transaction (see Write).
+// write runs fn as one write transaction (see Write). One whose
+// connection was lost before it asked to commit (a pooled connection the
+// database dropped, as after its restart) changed nothing: it is tried
+// again on a fresh connection. One lost while committing may have
+// committed, and is not.
 func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
+	for attempt := 1; ; attempt++ {
+		committing, err := s.writeOnce(ctx, fn)
+		if attempt == 3 || committing || !s.lost(err) {
+			return mapErr(err)
+		}
+	}
+}
+
+// lost reports whether err means the connection was lost, and if so drops
+// the pool's idle connections: after a database restart they are all dead.
+func (s *Store) lost(err error) bool {
+	if err == nil || !lostConnection(err) {
+		return false
+	}
+	s.pool.Reset()
+	return true
+}
+
+func (s *Store) writeOnce(ctx context.Context, fn func(w *Write) error) (committing bool, err error) {
 	var ch Change
 	w := &Write{}
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // after a commit: a no-op
+	err = func() error {
 		w.Tx = tx
 		if err := tx.QueryRow(ctx, `UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&w.Rev); err != nil {
 			return err
@@ -101,18 +129,37 @@ func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
 		// Delivered only if and when the transaction commits, in commit order.
 		w.last.Queue(`SELECT pg_notify($1, $2)`, ChangeChannel, strconv.FormatInt(ch.Revision, 10))
 		return tx.SendBatch(ctx, &w.last).Close()
-	})
+	}()
 	if errors.Is(err, errNothingWritten) {
 		if u := w.unchanged; u != nil {
-			return mapErr(insertAudit(ctx, s.pool, audit.From(ctx), u.resource, u.accountID, OutcomeOK, "", nil, nil))
+			return false, insertAudit(ctx, s.pool, audit.From(ctx), u.resource, u.accountID, OutcomeOK, "", nil, nil)
 		}
-		return nil
+		return false, nil
 	}
-	if err == nil && s.onChange != nil {
+	if err != nil {
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return true, err
+	}
+	if s.onChange != nil {
 		// Only after a commit known to succeed: a write whose commit failed
 		// in flight may still have committed, and the feed must then apply it.
 		s.markLocal(ch.Revision)
 		s.onChange(ch)
+	}
+	return false, nil
+}
+
+// snapshot is a read of several statements that agree with each other.
+var snapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+
+// read runs fn in one snapshot, again on a fresh connection if the first
+// was lost (reads are always safe to repeat).
+func (s *Store) read(ctx context.Context, fn func(pgx.Tx) error) error {
+	err := pgx.BeginTxFunc(ctx, s.pool, snapshot, fn)
+	if s.lost(err) {
+		err = pgx.BeginTxFunc(ctx, s.pool, snapshot, fn)
 	}
 	return mapErr(err)
 }
