@@ -47,7 +47,7 @@ var (
 	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
 	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
 	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
-	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt) and the load driver's to the same names + .driver")
+	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt, the cache-off server's to FILE.off) and the load driver's to the same names + .driver")
 	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
 )
 
@@ -212,9 +212,27 @@ func run() error {
 		round = append(round, phase{refModelName, ref, modelConfig, refModelName, "-"}, phase{refPromptName, ref, prompt, refPromptName, "-"})
 	}
 	round = append(round, phase{modelCachedName, a, modelConfig, refModelName, ""}, phase{promptCachedName, a, prompt, refPromptName, ".prompt"})
+	// Cache-off is compared with pgbench sending the same statements
+	// (without pgbench: with the reference server, as the floor is).
+	offRef := refModelName
+	pgbench := findPgbench()
+	if pgbench != "" {
+		offRef = pgbenchName
+		round = append(round, phase{name: pgbenchName, ref: pgbenchName, profile: "-"})
+	} else {
+		fmt.Println("pgbench not found: cache-off is compared with the reference server only")
+	}
+	round = append(round, phase{modelOffName, off, modelConfig, offRef, ".off"})
+	script := pgbenchScript(serviceSecret, len(ids))
 	measure := func(p phase, profileFile string) error {
 		fmt.Printf("measuring %s…\n", p.name)
-		res, err := measureOnce(worker, p.s, p.c, profileFile)
+		var res result
+		var err error
+		if p.name == pgbenchName {
+			res, err = runPgbench(pgbench, dbURL, script)
+		} else {
+			res, err = measureOnce(worker, p.s, p.c, profileFile)
+		}
 		if err != nil {
 			return err
 		}
@@ -231,19 +249,13 @@ func run() error {
 				return err
 			}
 		}
-		if r == 0 {
-			if err := measure(phase{modelOffName, off, modelConfig, refModelName, ""}, ""); err != nil {
-				return err
-			}
+	}
+	// A last floor, reference and pgbench close the last round: every run
+	// then has them measured just before its round and just after.
+	for _, p := range round {
+		if p.name != p.ref && p.name != floorName {
+			continue // not a base of comparison
 		}
-	}
-	// A last floor and reference close the last round: every run then has
-	// a floor and a reference measured just before its round and just after.
-	closing := round[:1]
-	if ref != nil {
-		closing = round[:3]
-	}
-	for _, p := range closing {
 		if err := measure(p, ""); err != nil {
 			return err
 		}

@@ -52,6 +52,9 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	args := []string{*serverBinary, "serve", "--listen", addr, "--cache", cacheMode, "--metrics-listen", maddr, "--pprof", "--drain-delay", "0s", "--http-listen", "",
 		// The load comes from one address and one token, far past the flood limits.
 		"--rate-writes", "1000000", "--rate-unauthenticated", "1000000"}
+	if cacheMode == "off" {
+		args = append(args, "--db-max-conns", strconv.Itoa(pgbenchConns)) // as many as pgbench's clients
+	}
 	if *accounts > 100000 {
 		args = append(args, "--cache-max-bytes", strconv.Itoa(4<<30)) // every account: the cache is measured, not bounded
 	}

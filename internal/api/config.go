@@ -47,7 +47,7 @@ func (s *ConfigServer) GetModelConfig(ctx context.Context, req *pb.GetModelConfi
 
 // modelConfigAnswer is GetModelConfig's answer, encoded.
 func (s *ConfigServer) modelConfigAnswer(ctx context.Context, req *pb.GetModelConfigRequest) ([]byte, error) {
-	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId(), false)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +131,7 @@ var (
 // GetEffectivePrompt, GetAuthorProfile, GetContentStrategy), each served
 // as that read serves it, so the parts equal those reads by construction.
 func (s *ConfigServer) generationContextAnswer(ctx context.Context, req *pb.GetGenerationContextRequest) ([]byte, error) {
-	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *ConfigServer) WatchModelConfig(req *pb.WatchModelConfigRequest, stream 
 // modelConfig resolves a configuration on every call (the memo-free
 // path of watches).
 func (s *ConfigServer) modelConfig(ctx context.Context, accountID, function string) (*pb.ModelConfig, error) {
-	acct, g, err := loadAccount(ctx, s.Cache, accountID)
+	acct, g, err := loadAccount(ctx, s.Cache, accountID, false)
 	if err != nil {
 		return nil, err
 	}

@@ -16,20 +16,13 @@ import (
 )
 
 // loadAccount is the hot path's read: the account's data and the global
-// layer, from the cache (or the database when it is disabled).
-func loadAccount(ctx context.Context, c *cache.Cache, accountID string) (*cache.Account, *cache.Global, error) {
+// layer, from the cache (or the database when it is disabled, with items
+// only if the answer needs them).
+func loadAccount(ctx context.Context, c *cache.Cache, accountID string, items bool) (*cache.Account, *cache.Global, error) {
 	if err := validate.CheckAccountID("account_id", accountID); err != nil {
 		return nil, nil, err
 	}
-	acct, err := c.Account(ctx, accountID)
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := c.Global(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	return acct, g, nil
+	return c.AccountAndGlobal(ctx, accountID, items)
 }
 
 // callerRole is the authenticated caller's role (RoleUnknown if none).

@@ -150,7 +150,7 @@ type itemList[M proto.Message] struct {
 
 func (s *itemService[M]) list(ctx context.Context, accountID string) (itemList[M], error) {
 	var out itemList[M]
-	acct, g, err := loadAccount(ctx, s.cache, accountID)
+	acct, g, err := loadAccount(ctx, s.cache, accountID, true)
 	if err != nil {
 		return out, err
 	}
@@ -171,7 +171,7 @@ func (s *itemService[M]) getAnswer(ctx context.Context, accountID, id string) ([
 	if err := validate.CheckSlug("id", id); err != nil {
 		return nil, err
 	}
-	acct, g, err := loadAccount(ctx, s.cache, accountID)
+	acct, g, err := loadAccount(ctx, s.cache, accountID, true)
 	if err != nil {
 		return nil, err
 	}

@@ -84,7 +84,7 @@ func (s *PromptServer) resolveOne(ctx context.Context, accountID, promptType str
 	if err := validate.CheckPromptType("prompt_type", promptType); err != nil {
 		return resolve.EffectiveItem{}, err
 	}
-	acct, g, err := loadAccount(ctx, s.Cache, accountID)
+	acct, g, err := loadAccount(ctx, s.Cache, accountID, true)
 	if err != nil {
 		return resolve.EffectiveItem{}, err
 	}
@@ -106,7 +106,7 @@ func (s *PromptServer) effectivePromptAnswer(ctx context.Context, req *pb.GetEff
 	if err := validate.CheckPromptType("prompt_type", req.GetPromptType()); err != nil {
 		return nil, err
 	}
-	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId(), true)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *PromptServer) WatchEffectivePrompt(req *pb.WatchEffectivePromptRequest,
 
 // ListEffectivePrompts resolves every prompt type for an account.
 func (s *PromptServer) ListEffectivePrompts(ctx context.Context, req *pb.ListEffectivePromptsRequest) (*pb.ListEffectivePromptsResponse, error) {
-	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId())
+	acct, g, err := loadAccount(ctx, s.Cache, req.GetAccountId(), true)
 	if err != nil {
 		return nil, err
 	}

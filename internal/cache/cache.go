@@ -29,6 +29,7 @@ import (
 type Loader interface {
 	LoadGlobalLayer(ctx context.Context) (store.GlobalLayer, error)
 	LoadAccountData(ctx context.Context, accountID string) (store.AccountData, error)
+	LoadAccountAndLayer(ctx context.Context, accountID string, items bool) (store.AccountData, store.GlobalLayer, error)
 	Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error)
 }
 
@@ -503,6 +504,30 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		return nil, err
 	}
 	return v.(*Account), nil
+}
+
+// AccountAndGlobal returns an account's data and the global layer: what
+// an answer for the account is resolved from. Disabled, it reads both in
+// one round trip, leaving items out unless the answer needs them.
+func (c *Cache) AccountAndGlobal(ctx context.Context, id string, items bool) (*Account, *Global, error) {
+	if c.opts.Disabled {
+		d, l, err := c.load.LoadAccountAndLayer(ctx, id, items)
+		if err != nil {
+			return nil, nil, err
+		}
+		a := &Account{}
+		a.init(d)
+		return a, newGlobal(l), nil
+	}
+	a, err := c.Account(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := c.Global(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, g, nil
 }
 
 // recheck marks a just-stored entry stale if its invalidation counter

@@ -37,6 +37,15 @@ func (f *fakeLoader) LoadAccountData(_ context.Context, id string) (store.Accoun
 	return store.AccountData{Account: domain.Account{ID: id, ConfigRevision: rev}}, nil
 }
 
+func (f *fakeLoader) LoadAccountAndLayer(ctx context.Context, id string, _ bool) (store.AccountData, store.GlobalLayer, error) {
+	d, err := f.LoadAccountData(ctx, id)
+	if err != nil {
+		return d, store.GlobalLayer{}, err
+	}
+	l, err := f.LoadGlobalLayer(ctx)
+	return d, l, err
+}
+
 func (f *fakeLoader) Authenticate(context.Context, []byte) (domain.Principal, bool, error) {
 	if f.down.Load() {
 		return domain.Principal{}, false, domain.Unavailable()

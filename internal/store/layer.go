@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/igny8/aiconfig/internal/domain"
 )
 
@@ -18,8 +20,10 @@ type LayerChanges struct {
 // as one write, every change audited: all of it or none of it.
 func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (LayerChanges, error)) error {
 	return s.write(ctx, func(w *Write) error {
-		cur, err := loadLayer(ctx, w)
-		if err != nil {
+		var cur GlobalLayer
+		b := &pgx.Batch{}
+		queueLayer(b, &cur)
+		if err := w.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
 		ch, err := plan(cur)

@@ -24,19 +24,20 @@ func scanPlanLimit(row pgx.Row) (domain.PlanLimit, error) {
 	return l, err
 }
 
-func listPlanLimits(ctx context.Context, q querier) ([]domain.PlanLimit, error) {
-	rows, err := q.Query(ctx, `SELECT `+planLimitCols+` FROM plan_limits
-		ORDER BY kind, array_position(ARRAY['starter', 'growth', 'scale'], plan)`)
-	if err != nil {
-		return nil, err
-	}
-	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PlanLimit, error) { return scanPlanLimit(r) })
+// queuePlanLimits queues the read of every plan limit into out.
+func queuePlanLimits(b *pgx.Batch, out *[]domain.PlanLimit) {
+	b.Queue(`SELECT ` + planLimitCols + ` FROM plan_limits
+		ORDER BY kind, array_position(ARRAY['starter', 'growth', 'scale'], plan)`).Query(func(rows pgx.Rows) (err error) {
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.PlanLimit, error) { return scanPlanLimit(r) })
+		return err
+	})
 }
 
 // ListPlanLimits returns every plan limit, by kind and plan.
 func (s *Store) ListPlanLimits(ctx context.Context) ([]domain.PlanLimit, error) {
-	out, err := listPlanLimits(ctx, s.pool)
-	return out, mapErr(err)
+	var out []domain.PlanLimit
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queuePlanLimits(b, &out) })
+	return out, err
 }
 
 // UpdatePlanLimit sets one plan limit (validated by the caller) as one write.

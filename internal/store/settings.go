@@ -54,13 +54,17 @@ func queueGlobal(b *pgx.Batch, g *domain.GlobalSettings) {
 		}
 		return rows.Err()
 	})
-	b.Queue(`SELECT jsonb_object_agg(kind, item_id) FROM global_item_defaults`).QueryRow(func(row pgx.Row) error {
-		var defaults map[string]string
-		if err := row.Scan(&defaults); err != nil {
+	// Rows rather than one JSON object: decoding JSON costs more per call.
+	b.Queue(`SELECT kind, item_id FROM global_item_defaults`).Query(func(rows pgx.Rows) error {
+		var kind, id string
+		_, err := pgx.ForEachRow(rows, []any{&kind, &id}, func() error {
+			k, err := domain.ParseItemKind(kind)
+			if g.ItemDefaults == nil {
+				g.ItemDefaults = map[domain.ItemKind]string{}
+			}
+			g.ItemDefaults[k] = id
 			return err
-		}
-		var err error
-		g.ItemDefaults, err = itemDefaults(defaults)
+		})
 		return err
 	})
 }
@@ -169,31 +173,22 @@ type GlobalLayer struct {
 }
 
 // LoadGlobalLayer reads settings, catalog, global items and plan limits in
-// one repeatable-read transaction, so the pieces agree with each other.
+// one repeatable-read snapshot, in one round trip.
 func (s *Store) LoadGlobalLayer(ctx context.Context) (GlobalLayer, error) {
 	var l GlobalLayer
-	err := s.read(ctx, func(tx pgx.Tx) (err error) {
-		l, err = loadLayer(ctx, tx)
-		return err
-	})
-	return l, mapErr(err)
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queueLayer(b, &l) })
+	return l, err
 }
 
-// loadLayer reads the whole global layer inside tx.
-func loadLayer(ctx context.Context, tx pgx.Tx) (GlobalLayer, error) {
-	var l GlobalLayer
-	var err error
-	if l.Settings, err = loadGlobal(ctx, tx); err != nil {
-		return l, err
-	}
-	if l.Models, err = listModels(ctx, tx); err != nil {
-		return l, err
-	}
-	if l.Items, err = listGlobalItems(ctx, tx, domain.ItemKindUnknown); err != nil {
-		return l, err
-	}
-	l.PlanLimits, err = listPlanLimits(ctx, tx)
-	return l, err
+// queueLayer queues the reads of the whole global layer into l.
+func queueLayer(b *pgx.Batch, l *GlobalLayer) {
+	queueGlobal(b, &l.Settings)
+	queueModels(b, &l.Models)
+	b.Queue(`SELECT ` + globalItemCols + ` FROM global_items ORDER BY kind, id`).Query(func(rows pgx.Rows) (err error) {
+		l.Items, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.GlobalItem, error) { return scanGlobalItem(r) })
+		return err
+	})
+	queuePlanLimits(b, &l.PlanLimits)
 }
 
 // AccountData is one account with everything stored for it.
@@ -205,42 +200,94 @@ type AccountData struct {
 }
 
 // LoadAccountData reads an account, its overrides and its items in one
-// repeatable-read transaction.
+// repeatable-read snapshot, in one round trip.
 func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountData, error) {
+	var d AccountData
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queueAccountData(b, accountID, &d) })
+	return d, err
+}
+
+// LoadAccountAndLayer reads an account's data and the global layer in one
+// snapshot and one round trip: the whole read of an uncached answer.
+// Without items it leaves out what only items need (the account's and
+// the global items, the plan limits): a model configuration reads none.
+func (s *Store) LoadAccountAndLayer(ctx context.Context, accountID string, items bool) (AccountData, GlobalLayer, error) {
+	var d AccountData
+	var l GlobalLayer
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queueAccountAndLayer(b, accountID, items, &d, &l) })
+	return d, l, err
+}
+
+func queueAccountAndLayer(b *pgx.Batch, accountID string, items bool, d *AccountData, l *GlobalLayer) {
+	if items {
+		queueAccountData(b, accountID, d)
+		queueLayer(b, l)
+		return
+	}
+	*d, *l = AccountData{}, GlobalLayer{}
+	queueAccount(b, accountID, &d.Account)
+	queueOverrides(b, accountID, d)
+	queueGlobal(b, &l.Settings)
+	queueModels(b, &l.Models)
+}
+
+// UncachedCallSQL is what an uncached call sends the database, for the
+// bench to replay with pgbench: the token lookup ($1 the secret's hash),
+// then LoadAccountAndLayer's pipeline without items ($1 the account id).
+func UncachedCallSQL() (auth string, pipeline []string) {
+	b := snapshotBatch(func(b *pgx.Batch) {
+		queueAccountAndLayer(b, "", false, &AccountData{}, &GlobalLayer{})
+	})
+	for _, q := range b.QueuedQueries {
+		pipeline = append(pipeline, q.SQL)
+	}
+	return authenticateSQL, pipeline
+}
+
+// queueAccountData queues the reads of an account's data into d.
+func queueAccountData(b *pgx.Batch, accountID string, d *AccountData) {
 	// The maps stay nil when empty: the cached hot path looks items up on
 	// every call, and a lookup in a nil map reads no memory.
-	var d AccountData
-	err := s.read(ctx, func(tx pgx.Tx) error {
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return domain.AccountNotFound(accountID)
-		}
-		if err != nil {
-			return err
-		}
-		d.Account = a
-		ovs, err := listOverrides(ctx, tx, accountID)
-		if err != nil {
-			return err
-		}
-		for _, o := range ovs {
-			if d.Overrides == nil {
-				d.Overrides = map[domain.Integration]domain.Override{}
+	*d = AccountData{}
+	queueAccount(b, accountID, &d.Account)
+	queueOverrides(b, accountID, d)
+	b.Queue(`SELECT `+accountItemCols+` FROM account_items WHERE account_id = $1`, accountID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			it, err := scanAccountItem(rows)
+			if err != nil {
+				return err
 			}
-			d.Overrides[o.Integration] = o
-		}
-		rows, err := tx.Query(ctx, `SELECT `+accountItemCols+` FROM account_items WHERE account_id = $1`, accountID)
-		if err != nil {
-			return err
-		}
-		items, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (domain.AccountItem, error) { return scanAccountItem(r) })
-		for _, it := range items {
 			if d.Items == nil {
 				d.Items = map[domain.ItemKey]domain.AccountItem{}
 			}
 			d.Items[domain.ItemKey{Kind: it.Kind, ID: it.ID}] = it
 		}
+		return rows.Err()
+	})
+}
+
+func queueAccount(b *pgx.Batch, accountID string, a *domain.Account) {
+	b.Queue(`SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID).QueryRow(func(row pgx.Row) (err error) {
+		*a, err = scanAccount(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return domain.AccountNotFound(accountID)
+		}
 		return err
 	})
-	return d, mapErr(err)
+}
+
+func queueOverrides(b *pgx.Batch, accountID string, d *AccountData) {
+	b.Queue(`SELECT `+overrideCols+` FROM integration_overrides WHERE account_id = $1`, accountID).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			o, err := scanOverride(rows)
+			if err != nil {
+				return err
+			}
+			if d.Overrides == nil {
+				d.Overrides = map[domain.Integration]domain.Override{}
+			}
+			d.Overrides[o.Integration] = o
+		}
+		return rows.Err()
+	})
 }

@@ -47,12 +47,14 @@ func (s *Store) CreateToken(ctx context.Context, t domain.Token, secretHash []by
 	return out, err
 }
 
+const authenticateSQL = `SELECT id, name, role, COALESCE(account_id, '') FROM tokens
+	WHERE secret_hash = $1 AND revoked_at IS NULL`
+
 // Authenticate finds the active token whose secret hashes to secretHash.
 func (s *Store) Authenticate(ctx context.Context, secretHash []byte) (domain.Principal, bool, error) {
 	var p domain.Principal
 	var role string
-	err := s.pool.QueryRow(ctx, `SELECT id, name, role, COALESCE(account_id, '') FROM tokens
-		WHERE secret_hash = $1 AND revoked_at IS NULL`, secretHash).Scan(&p.TokenID, &p.Name, &role, &p.AccountID)
+	err := s.pool.QueryRow(ctx, authenticateSQL, secretHash).Scan(&p.TokenID, &p.Name, &role, &p.AccountID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return p, false, nil
 	}

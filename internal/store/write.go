@@ -164,6 +164,27 @@ func (s *Store) read(ctx context.Context, fn func(pgx.Tx) error) error {
 	return mapErr(err)
 }
 
+// readBatch sends the reads queue queues as one repeatable-read snapshot
+// in one round trip (BEGIN and COMMIT travel in the same pipeline), again
+// on a fresh connection if the first was lost.
+func (s *Store) readBatch(ctx context.Context, queue func(b *pgx.Batch)) error {
+	// A failure part way leaves the connection in a failed transaction;
+	// the pool then closes it rather than reuse it.
+	err := s.pool.SendBatch(ctx, snapshotBatch(queue)).Close()
+	if s.lost(err) {
+		err = s.pool.SendBatch(ctx, snapshotBatch(queue)).Close()
+	}
+	return mapErr(err)
+}
+
+func snapshotBatch(queue func(b *pgx.Batch)) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)
+	queue(b)
+	b.Queue(`COMMIT`)
+	return b
+}
+
 func (s *Store) markLocal(rev int64) {
 	s.localMu.Lock()
 	defer s.localMu.Unlock()
