@@ -1,0 +1,451 @@
+package web_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/testsrv"
+)
+
+// Browser tests of the author profile and content strategy pages; each
+// checks the page, then the service over gRPC.
+
+// confirm accepts the open confirmation dialog.
+func (p *page) confirm(title string) {
+	p.t.Helper()
+	p.waitText(`dialog[open] h2`, title)
+	p.click(`dialog[open] [data-confirm]`)
+	p.waitFor("the dialog to close", `!document.querySelector('dialog')`)
+}
+
+// fieldError is the error shown beside the input named field (empty when
+// none), and whether the input is marked invalid.
+func (p *page) fieldError(field string) (string, bool) {
+	p.t.Helper()
+	got := eval[[]string](p, fmt.Sprintf(`(() => { const i = document.querySelector('[data-field="' + %s + '"]');
+		if (!i) return ['<no field>', ''];
+		const e = document.getElementById(i.id + '-error');
+		return [e && !e.hidden ? e.textContent : '', i.getAttribute('aria-invalid') || '']; })()`, js(field)))
+	return got[0], got[1] == "true"
+}
+
+func TestConsoleAdminCreatesAndArchivesGlobalProfile(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	acme := env.Token(t, domain.RoleAccount, "acme")
+	p := openPage(t, base)
+	p.signIn(admin, "/admin/profiles")
+	if h := p.text(`main h1`); h != "Global Author Profiles" {
+		t.Errorf("heading %q", h)
+	}
+	// The seeded library, the platform default and the Starter limit.
+	p.waitVisible(`#author_profile-row-friendly-guide`)
+	if b := p.text(`#author_profile-row-expert-practitioner td.state`); !strings.Contains(b, "platform default") {
+		t.Errorf("the platform default's state: %q", b)
+	}
+	if v := eval[string](p, `document.querySelector('#author_profile-limit-PLAN_STARTER input').value`); v != "5" {
+		t.Errorf("Starter limit shown as %q", v)
+	}
+
+	// A new profile: a language not in canonical form is refused beside
+	// its field; fixed, it is added.
+	const form = `#author_profile-form`
+	p.click(`[data-action=add]`)
+	p.waitVisible(form)
+	p.checkLabels()
+	p.setValue(form+` [data-field="author_profile.id"]`, "plain-english-editor")
+	p.setValue(form+` [data-field="author_profile.name"]`, "Plain English editor")
+	p.setValue(form+` [data-field="author_profile.tone"]`, "clear, direct")
+	p.setValue(form+` [data-field="author_profile.language"]`, "en-gb")
+	p.setValue(form+` [data-field="author_profile.style_guide"]`, "Short words. Short sentences. Active voice.")
+	p.click(form + ` button[type=submit]`)
+	p.waitVisible(form + ` .error-reason`)
+	if msg, invalid := p.fieldError("author_profile.language"); !invalid || !strings.Contains(msg, `"en-GB"`) || !strings.Contains(msg, "VALIDATION_FAILED") {
+		t.Errorf("language field error %q (invalid %v)", msg, invalid)
+	}
+	if !eval[bool](p, `document.activeElement === document.querySelector('[data-field="author_profile.language"]')`) {
+		t.Error("focus did not move to the bad field")
+	}
+	p.setValue(form+` [data-field="author_profile.language"]`, "en-GB")
+	p.click(form + ` button[type=submit]`)
+	row := `#author_profile-row-plain-english-editor`
+	p.waitVisible(row)
+	if s := p.text(row + ` td.state`); !strings.Contains(s, "offered") {
+		t.Errorf("new profile's state %q", s)
+	}
+
+	// Archiving the platform default is refused with the reason.
+	p.click(`#author_profile-row-expert-practitioner [data-action=archive]`)
+	p.confirm("Archive “Expert practitioner”?")
+	p.waitText(`main .error-reason`, "ITEM_IN_USE")
+
+	// Archive the new one (asked first): flagged in the list.
+	p.click(row + ` [data-action=archive]`)
+	p.confirm("Archive “Plain English editor”?")
+	p.waitText(row+` td.state`, "archived")
+	if !eval[bool](p, `document.querySelector(`+js(row)+`).classList.contains('archived') && !!document.querySelector(`+js(row+` [data-action=unarchive]`)+`)`) {
+		t.Error("the archived row is not flagged, or offers no unarchive")
+	}
+	// Not offered as the platform default any more.
+	if eval[bool](p, `!!document.querySelector('#author_profile-default option[value="plain-english-editor"]')`) {
+		t.Error("an archived profile is offered as the platform default")
+	}
+
+	// The service: stored archived, with two history entries; not offered
+	// to accounts.
+	globals, err := env.Profiles.ListGlobalAuthorProfiles(testsrv.Ctx(admin), &pb.ListGlobalAuthorProfilesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got *pb.AuthorProfile
+	for _, g := range globals.GetAuthorProfiles() {
+		if g.GetId() == "plain-english-editor" {
+			got = g
+		}
+		if g.GetId() == "expert-practitioner" && g.GetArchived() {
+			t.Error("the platform default was archived")
+		}
+	}
+	if got == nil || !got.GetArchived() || got.GetLanguage() != "en-GB" || got.GetTone() != "clear, direct" || got.GetName() != "Plain English editor" {
+		t.Fatalf("stored profile %v", got)
+	}
+	hist, err := env.History.ListHistory(testsrv.Ctx(admin), &pb.ListHistoryRequest{Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, ItemId: "plain-english-editor"})
+	if err != nil || len(hist.GetEntries()) != 2 || !hist.GetEntries()[0].GetAfter().GetAuthorProfile().GetArchived() ||
+		hist.GetEntries()[0].GetActorName() != "test-admin" {
+		t.Fatalf("history %v (%v)", hist.GetEntries(), err)
+	}
+	list, err := env.Profiles.ListAuthorProfiles(testsrv.Ctx(acme), &pb.ListAuthorProfilesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range list.GetAuthorProfiles() {
+		if a.GetId() == "plain-english-editor" {
+			t.Error("an archived profile is offered to an account")
+		}
+	}
+
+	// The history on the page: the archive is the current version.
+	p.click(row + ` [data-action=history]`)
+	p.waitFor("the profile's history", `document.querySelectorAll('#global-author_profile-history li.history-entry').length === 2`)
+	if first := p.text(`#global-author_profile-history li.history-entry`); !strings.Contains(first, "current version") || !strings.Contains(first, "archived after this change") {
+		t.Errorf("newest history entry %q", first)
+	}
+}
+
+func TestConsoleAccountCustomizesAndResetsStrategy(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	acme := env.Token(t, domain.RoleAccount, "acme")
+	p := openPage(t, base)
+	p.signIn(acme, "/settings/strategies")
+	row := `#content_strategy-row-product-led`
+	if s := p.text(row + ` td.state`); !strings.Contains(s, "platform") {
+		t.Errorf("state before customizing %q", s)
+	}
+
+	// Customize: the platform version stays beside the form.
+	p.click(row + ` [data-action=customize]`)
+	const form = `#content_strategy-form`
+	p.waitVisible(form + ` .platform-version`)
+	p.checkLabels()
+	const objective = "Turn operations managers into trial sign-ups."
+	p.setValue(form+` [data-field="content_strategy.objective"]`, objective)
+	p.click(form + ` input[value=landing_page]`) // unchecked: no landing pages
+	p.setValue(form+` [data-field="content_strategy.word_count_min"]`, "3000")
+	p.setValue(form+` [data-field="content_strategy.word_count_max"]`, "2000")
+	p.click(form + ` button[type=submit]`)
+	p.waitVisible(form + ` .error-reason`)
+	if msg, invalid := p.fieldError("content_strategy.word_count_min"); !invalid || !strings.Contains(msg, "more than word_count_max") {
+		t.Errorf("word count error %q (invalid %v)", msg, invalid)
+	}
+	p.setValue(form+` [data-field="content_strategy.word_count_min"]`, "1200")
+	p.click(form + ` button[type=submit]`)
+	p.waitText(row+` td.state`, "customized")
+
+	cs, err := env.Strategies.GetContentStrategy(testsrv.Ctx(acme), &pb.GetContentStrategyRequest{Id: "product-led"})
+	if err != nil || !cs.GetIsCustomized() || cs.GetSource() != pb.Source_SOURCE_ACCOUNT || cs.GetObjective() != objective ||
+		cs.GetWordCountMin() != 1200 || strings.Contains(strings.Join(cs.GetArticleTypes(), ","), "landing_page") {
+		t.Fatalf("customized strategy %v (%v)", cs, err)
+	}
+
+	// The platform edits its version: "default changed", and the new text
+	// beside the account's, marked as differing.
+	globals, err := env.Strategies.ListGlobalContentStrategies(testsrv.Ctx(admin), &pb.ListGlobalContentStrategiesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g *pb.ContentStrategy
+	for _, x := range globals.GetContentStrategies() {
+		if x.GetId() == "product-led" {
+			g = x
+		}
+	}
+	const added = "\n- Add a short FAQ when the brief lists customer questions."
+	g.StructureGuidelines += added
+	rev := g.GetRevision()
+	g.Source, g.Revision, g.GlobalRevision = 0, 0, 0
+	if _, err := env.Strategies.UpsertGlobalContentStrategy(testsrv.Ctx(admin), &pb.UpsertGlobalContentStrategyRequest{ContentStrategy: g, ExpectedRevision: &rev}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(reload())
+	p.ready()
+	p.waitText(row+` td.state`, "default changed")
+	p.click(row + ` [data-action=edit]`)
+	p.waitVisible(form + ` .notice.warning`)
+	if v := p.text(form + ` .platform-version`); !strings.Contains(v, "Add a short FAQ") || !strings.Contains(v, "differs from yours") {
+		t.Errorf("platform version beside the form: %q", v)
+	}
+	if v := eval[string](p, `document.querySelector('#content_strategy-form [data-field="content_strategy.objective"]').value`); v != objective {
+		t.Errorf("the form holds %q, not the account's objective", v)
+	}
+
+	// Reset (asked first): the live platform version.
+	p.click(row + ` [data-action=reset]`)
+	p.confirm("Reset “Product-led content”?")
+	p.waitFor("the platform badge", `!document.querySelector(`+js(row+` td.state`)+`).textContent.includes('customized')`)
+	if s := p.text(row + ` td.state`); !strings.Contains(s, "platform") || strings.Contains(s, "default changed") {
+		t.Errorf("state after reset %q", s)
+	}
+	cs, err = env.Strategies.GetContentStrategy(testsrv.Ctx(acme), &pb.GetContentStrategyRequest{Id: "product-led"})
+	if err != nil || cs.GetIsCustomized() || cs.GetSource() != pb.Source_SOURCE_GLOBAL || !strings.HasSuffix(cs.GetStructureGuidelines(), added) || cs.GetDefaultChanged() {
+		t.Fatalf("after reset %v (%v)", cs, err)
+	}
+	hist, err := env.History.ListHistory(testsrv.Ctx(acme), &pb.ListHistoryRequest{Kind: pb.ItemKind_ITEM_KIND_CONTENT_STRATEGY})
+	if err != nil || len(hist.GetEntries()) != 2 || hist.GetEntries()[0].GetAction() != "reset" || hist.GetEntries()[1].GetAction() != "customize" {
+		t.Fatalf("history %v (%v)", hist.GetEntries(), err)
+	}
+}
+
+func TestConsoleAccountCreatesProfilesToTheLimitAndSetsDefault(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	acme := env.Token(t, domain.RoleAccount, "acme")
+	p := openPage(t, base)
+	p.signIn(acme, "/settings/profiles")
+	p.waitText(`#author_profile-usage`, "0 of 5")
+
+	// Starter keeps five of its own.
+	const form = `#author_profile-form`
+	create := func(i int) {
+		p.click(`[data-action=create]`)
+		p.waitVisible(form)
+		p.setValue(form+` [data-field="author_profile.id"]`, fmt.Sprintf("acme-%d", i))
+		p.setValue(form+` [data-field="author_profile.name"]`, fmt.Sprintf("Acme voice %d", i))
+		p.setValue(form+` [data-field="author_profile.language"]`, "en")
+		p.click(form + ` button[type=submit]`)
+	}
+	for i := 1; i <= 5; i++ {
+		create(i)
+		p.waitVisible(fmt.Sprintf(`#author_profile-row-acme-%d`, i))
+		if s := p.text(fmt.Sprintf(`#author_profile-row-acme-%d td.state`, i)); !strings.Contains(s, "your own") {
+			t.Errorf("acme-%d's state %q", i, s)
+		}
+	}
+	p.waitText(`#author_profile-usage`, "5 of 5")
+
+	// The sixth: refused, with the plan and its limit.
+	create(6)
+	p.waitText(form+` .error-reason`, "PLAN_LIMIT_REACHED")
+	box := p.text(form + ` .error-box`)
+	for _, want := range []string{"RESOURCE_EXHAUSTED", "plan", "PLAN_STARTER", "limit", "5", "delete one or upgrade"} {
+		if !strings.Contains(box, want) {
+			t.Errorf("error box %q lacks %q", box, want)
+		}
+	}
+	p.checkLabels()
+
+	list, err := env.Profiles.ListAuthorProfiles(testsrv.Ctx(acme), &pb.ListAuthorProfilesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := 0
+	for _, a := range list.GetAuthorProfiles() {
+		if strings.HasPrefix(a.GetId(), "acme-") {
+			own++
+			if a.GetSource() != pb.Source_SOURCE_ACCOUNT || a.GetLanguage() != "en" {
+				t.Errorf("own profile %v", a)
+			}
+		}
+	}
+	if own != 5 || list.GetDefaultId() != "expert-practitioner" {
+		t.Fatalf("%d own profiles (want 5), default %q", own, list.GetDefaultId())
+	}
+
+	// The default for jobs: acme-3.
+	p.click(form + ` button.secondary`) // cancel the refused form
+	p.setValue(`#author_profile-default select`, "acme-3")
+	p.click(`#author_profile-default button[type=submit]`)
+	p.waitText(`#author_profile-default .default-state`, "get acme-3 (your choice)")
+	p.waitText(`#author_profile-row-acme-3 td.state`, "default for jobs")
+
+	acct, err := env.Accounts.GetAccount(testsrv.Ctx(acme), &pb.GetAccountRequest{})
+	if err != nil || acct.GetDefaultAuthorProfileId() != "acme-3" || acct.GetDefaultContentStrategyId() != "" {
+		t.Fatalf("account %v (%v)", acct, err)
+	}
+	gc, err := env.Config.GetGenerationContext(testsrv.Ctx(acme), &pb.GetGenerationContextRequest{Function: "generate_content"})
+	if err != nil || gc.GetAuthorProfile().GetId() != "acme-3" || gc.GetContentStrategy().GetId() != "pillar-cluster-seo" {
+		t.Fatalf("generation context %v (%v)", gc, err)
+	}
+}
+
+func TestConsoleAccountRestoresProfileVersion(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanGrowth)
+	acme := env.Token(t, domain.RoleAccount, "acme")
+	ctx := testsrv.Ctx(acme)
+	// Three versions: the first, then two edits of its style guide.
+	if _, err := env.Profiles.CreateAuthorProfile(ctx, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+		Id: "acme-voice", Name: "Acme voice", Language: "en", StyleGuide: "Version one."}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"Version two.", "Version three."} {
+		if _, err := env.Profiles.UpdateAuthorProfile(ctx, &pb.UpdateAuthorProfileRequest{
+			AuthorProfile: &pb.AuthorProfile{Id: "acme-voice", StyleGuide: text}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hist, err := env.History.ListHistory(ctx, &pb.ListHistoryRequest{Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, ItemId: "acme-voice"})
+	if err != nil || len(hist.GetEntries()) != 3 {
+		t.Fatalf("history %v (%v)", hist.GetEntries(), err)
+	}
+	first := hist.GetEntries()[2].GetId()
+
+	p := openPage(t, base)
+	p.signIn(acme, "/settings/profiles")
+	p.click(`#author_profile-row-acme-voice [data-action=history]`)
+	entry := fmt.Sprintf(`#author_profile-history li[data-entry="%d"]`, first)
+	p.waitVisible(entry)
+	p.checkLabels()
+	if n := eval[int](p, `document.querySelectorAll('#author_profile-history li.history-entry').length`); n != 3 {
+		t.Errorf("%d history entries shown, want 3", n)
+	}
+	if s := p.text(`#author_profile-history li.history-entry`); !strings.Contains(s, "current version") || !strings.Contains(s, "Changed: style guide") {
+		t.Errorf("newest entry %q", s)
+	}
+
+	// Someone edits it after the page loaded: the restore is refused
+	// (expected_revision), not applied over that edit.
+	if _, err := env.Profiles.UpdateAuthorProfile(ctx, &pb.UpdateAuthorProfileRequest{
+		AuthorProfile: &pb.AuthorProfile{Id: "acme-voice", StyleGuide: "Version four."}}); err != nil {
+		t.Fatal(err)
+	}
+	p.click(entry + ` [data-action=restore]`)
+	p.confirm("Restore “Acme voice”?")
+	p.waitText(`#author_profile-history .error-reason`, "REVISION_MISMATCH")
+	got, err := env.Profiles.GetAuthorProfile(ctx, &pb.GetAuthorProfileRequest{Id: "acme-voice"})
+	if err != nil || got.GetStyleGuide() != "Version four." {
+		t.Fatalf("after a refused restore: %v (%v)", got, err)
+	}
+
+	// Read again, the restore applies.
+	p.do(reload())
+	p.ready()
+	p.click(`#author_profile-row-acme-voice [data-action=history]`)
+	p.waitVisible(entry)
+	p.click(entry + ` [data-action=restore]`)
+	p.confirm("Restore “Acme voice”?")
+	p.waitText(`#status`, "Restored Acme voice")
+	p.waitFor("the restore in the history", `document.querySelector('#author_profile-history li.history-entry').textContent.includes('restored')`)
+
+	got, err = env.Profiles.GetAuthorProfile(ctx, &pb.GetAuthorProfileRequest{Id: "acme-voice"})
+	if err != nil || got.GetStyleGuide() != "Version one." {
+		t.Fatalf("after restore: %v (%v)", got, err)
+	}
+	hist, err = env.History.ListHistory(ctx, &pb.ListHistoryRequest{Kind: pb.ItemKind_ITEM_KIND_AUTHOR_PROFILE, ItemId: "acme-voice"})
+	if err != nil || len(hist.GetEntries()) != 5 {
+		t.Fatalf("history %v (%v)", hist.GetEntries(), err)
+	}
+	if e := hist.GetEntries()[0]; e.GetAction() != "restore" || e.GetActorRole() != pb.Role_ROLE_ACCOUNT ||
+		e.GetBefore().GetAuthorProfile().GetStyleGuide() != "Version four." || e.GetAfter().GetAuthorProfile().GetStyleGuide() != "Version one." {
+		t.Fatalf("restore entry %v", e)
+	}
+}
+
+func TestConsoleFreeAccountItemsAreReadOnly(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "freebie", domain.PlanStarter)
+	free := env.Token(t, domain.RoleAccount, "freebie")
+	ctx := testsrv.Ctx(free)
+	// Kept from its Starter days: an own profile and a customized strategy.
+	if _, err := env.Profiles.CreateAuthorProfile(ctx, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+		Id: "freebie-voice", Name: "Freebie voice", Language: "en"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Strategies.UpdateContentStrategy(ctx, &pb.UpdateContentStrategyRequest{
+		ContentStrategy: &pb.ContentStrategy{Id: "news-and-trends", Objective: "Be first."}}); err != nil {
+		t.Fatal(err)
+	}
+	env.Account(t, "freebie", domain.PlanFree)
+
+	p := openPage(t, base)
+	p.signIn(free, "/settings/profiles")
+	notice := p.text(`.notice.readonly`)
+	for _, want := range []string{"Read-only", "Free plan", "PLAN_UPGRADE_REQUIRED"} {
+		if !strings.Contains(notice, want) {
+			t.Errorf("read-only notice %q lacks %q", notice, want)
+		}
+	}
+	p.checkLabels()
+	// Nothing to create, customize, edit or restore; the kept own profile
+	// is listed apart, deletable.
+	if eval[bool](p, `!!document.querySelector('main [data-action=create], main [data-action=customize], main [data-action=edit], main [data-action=restore]')`) {
+		t.Error("a Free account is offered a change its plan does not allow")
+	}
+	if eval[bool](p, `!!document.querySelector('#author_profile-table [data-item="freebie-voice"]')`) {
+		t.Error("an own profile the plan does not apply is listed as usable")
+	}
+	p.waitVisible(`#author_profile-suppressed [data-item="freebie-voice"]`)
+	// Viewing a profile shows it read-only.
+	p.click(`#author_profile-row-friendly-guide [data-action=view]`)
+	p.waitVisible(`#author_profile-form`)
+	if !eval[bool](p, `[...document.querySelectorAll('#author_profile-form input[type=text], #author_profile-form textarea')].every((e) => e.readOnly) &&
+		!document.querySelector('#author_profile-form button[type=submit]')`) {
+		t.Error("the profile view is editable on Free")
+	}
+
+	// It may delete what it kept.
+	p.click(`#author_profile-suppressed [data-action=delete]`)
+	p.confirm("Delete “Freebie voice”?")
+	p.waitFor("the kept profile to go", `!document.querySelector('#author_profile-suppressed')`)
+	list, err := env.Profiles.ListAuthorProfiles(ctx, &pb.ListAuthorProfilesRequest{})
+	if err != nil || len(list.GetSuppressedAuthorProfiles()) != 0 {
+		t.Fatalf("after delete: %v (%v)", list, err)
+	}
+
+	// Strategies: the customization is kept, not applied, and resettable.
+	p.click(`#sidebar a[href="#/settings/strategies"]`)
+	p.waitVisible(`#content_strategy-row-news-and-trends`)
+	p.ready()
+	if n := p.text(`.notice.readonly`); !strings.Contains(n, "PLAN_UPGRADE_REQUIRED") {
+		t.Errorf("strategies notice %q", n)
+	}
+	if s := p.text(`#content_strategy-row-news-and-trends td.state`); !strings.Contains(s, "not applied on this plan") {
+		t.Errorf("kept customization's state %q", s)
+	}
+	if eval[bool](p, `!!document.querySelector('main [data-action=create], main [data-action=customize], main [data-action=edit], main [data-action=restore]')`) {
+		t.Error("a Free account is offered a change its plan does not allow")
+	}
+	cs, err := env.Strategies.GetContentStrategy(ctx, &pb.GetContentStrategyRequest{Id: "news-and-trends"})
+	if err != nil || !cs.GetOverridesSuppressed() || cs.GetSource() != pb.Source_SOURCE_GLOBAL || cs.GetObjective() == "Be first." {
+		t.Fatalf("Free account's strategy %v (%v)", cs, err)
+	}
+	_, err = env.Profiles.CreateAuthorProfile(ctx, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "x", Name: "x", Language: "en"}})
+	testsrv.WantError(t, err, codes.PermissionDenied, "PLAN_UPGRADE_REQUIRED")
+}
