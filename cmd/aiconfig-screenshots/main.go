@@ -377,6 +377,7 @@ func shoot(base string, t tokenSet) (int, error) {
 			chromedp.WaitVisible(css(`#author_profile-form`)),
 		}},
 		{file: "19-admin-global-strategies.png", token: t.admin, path: "/admin/strategies"},
+		{file: "1a-admin-generation-context.png", token: t.admin, path: "/admin/context/acme"},
 		{file: "20-account-model-selection.png", token: t.acme, path: "/settings/ai"},
 		{file: "21-account-validation-error.png", token: t.acme, path: "/settings/ai", then: []chromedp.Action[chromedp.Void]{
 			chromedp.SetValue(css(`#override-openai input[data-field="override.temperature"]`), "3.5"),

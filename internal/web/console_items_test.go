@@ -449,3 +449,76 @@ func TestConsoleFreeAccountItemsAreReadOnly(t *testing.T) {
 	_, err = env.Profiles.CreateAuthorProfile(ctx, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "x", Name: "x", Language: "en"}})
 	testsrv.WantError(t, err, codes.PermissionDenied, "PLAN_UPGRADE_REQUIRED")
 }
+
+func TestConsoleAdminPreviewsGenerationContext(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	acme := env.Token(t, domain.RoleAccount, "acme")
+	const key = "sk-context-preview-000000000k3y"
+	if _, err := env.Config.UpdateGlobalSettings(testsrv.Ctx(admin), &pb.UpdateGlobalSettingsRequest{
+		Settings: &pb.GlobalSettings{Openai: &pb.IntegrationDefaults{ApiKey: key}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Profiles.CreateAuthorProfile(testsrv.Ctx(acme), &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+		Id: "acme-voice", Name: "Acme voice", Language: "en-GB", StyleGuide: "Numbers, not adjectives."}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Accounts.SetAccountDefaults(testsrv.Ctx(acme), &pb.SetAccountDefaultsRequest{DefaultAuthorProfileId: "acme-voice"}); err != nil {
+		t.Fatal(err)
+	}
+
+	// From the account's page: its content generation, with the account's
+	// default profile and the platform's default strategy.
+	p := openPage(t, base)
+	p.signIn(admin, "/admin/accounts/acme")
+	p.click(`a[href="#/admin/context/acme"]`)
+	p.waitVisible(`#context-author_profile`)
+	p.ready()
+	p.checkLabels()
+	if s := p.text(`#context-author_profile-title`); !strings.Contains(s, "Acme voice") || !strings.Contains(s, "account's own") {
+		t.Errorf("profile %q", s)
+	}
+	if s := p.text(`#context-content_strategy-title`); !strings.Contains(s, "pillar-cluster-seo") {
+		t.Errorf("strategy %q", s)
+	}
+	if s := p.text(`#context-model tr[data-setting="Model"]`); !strings.Contains(s, "gpt-4o-mini") || !strings.Contains(s, "platform default") {
+		t.Errorf("model row %q", s)
+	}
+	if s := p.text(`#context-prompt`); !strings.Contains(s, "content_generation") {
+		t.Errorf("prompt %q", s)
+	}
+
+	// A job naming a profile and another function.
+	p.setValue(`#context-form [data-field="function"]`, "generate_ideas")
+	p.setValue(`#context-form [data-field="author_profile_id"]`, "news-reporter")
+	p.click(`#context-form button[type=submit]`)
+	p.waitText(`#context-author_profile-title`, "News reporter")
+	p.waitText(`#context-prompt-title`, "ideas")
+	if s := p.text(`#context-author_profile-title`); !strings.Contains(s, "named by the job") {
+		t.Errorf("profile %q", s)
+	}
+	// The key is configured, and never on the page.
+	if s := p.text(`#context-model tr[data-setting="API key"]`); !strings.Contains(s, "configured") {
+		t.Errorf("key row %q", s)
+	}
+	if strings.Contains(p.everything(), key) {
+		t.Error("the page holds the API key")
+	}
+
+	// An unknown account: the reason, beside the account field.
+	p.setValue(`#context-form [data-field="account_id"]`, "nobody")
+	p.click(`#context-form button[type=submit]`)
+	p.waitText(`#context-form .error-reason`, "ACCOUNT_NOT_FOUND")
+	if msg, invalid := p.fieldError("account_id"); !invalid || !strings.Contains(msg, "ACCOUNT_NOT_FOUND") {
+		t.Errorf("account field error %q (invalid %v)", msg, invalid)
+	}
+
+	// The service gives the same answer.
+	gc, err := env.Config.GetGenerationContext(testsrv.Ctx(admin), &pb.GetGenerationContextRequest{AccountId: "acme", Function: "generate_ideas", AuthorProfileId: "news-reporter"})
+	if err != nil || gc.GetAuthorProfile().GetId() != "news-reporter" || gc.GetPrompt().GetPromptType() != "ideas" || gc.GetModelConfig().GetApiKey() != "" {
+		t.Fatalf("generation context %v (%v)", gc, err)
+	}
+}

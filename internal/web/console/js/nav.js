@@ -15,6 +15,7 @@ export const SECTIONS = [
       { path: '/admin/strategies', label: 'Global Strategies', kind: 'content_strategy', page: () => import('./pages/global-items.js') },
       { path: '/admin/models', label: 'Model Catalog', page: () => import('./pages/models.js') },
       { path: '/admin/accounts', label: 'Accounts', page: () => import('./pages/accounts.js') },
+      { path: '/admin/context', label: 'Generation Context', page: () => import('./pages/context.js') },
       { path: '/admin/audit', label: 'Audit Log', page: () => import('./pages/audit.js') },
     ],
   },
@@ -33,6 +34,7 @@ export const SECTIONS = [
 // Pages reached from other pages, not from the sidebar.
 const EXTRA = [
   { path: '/admin/accounts/:id', role: 'admin', label: 'Account', parent: '/admin/accounts', page: () => import('./pages/account.js') },
+  { path: '/admin/context/:id', role: 'admin', label: 'Generation Context', parent: '/admin/context', page: () => import('./pages/context.js') },
 ];
 
 export const ROUTES = [

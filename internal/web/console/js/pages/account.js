@@ -44,6 +44,7 @@ export async function render(view, { params, navigate }) {
   view.append(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/admin/accounts', text: 'Accounts' }), ` › ${account.id}`),
     heading(`Account ${account.id}`, `${account.name || 'No name'} · ${planLabel(account.plan)} plan`),
+    h('p', {}, h('a', { href: `#/admin/context/${encodeURIComponent(account.id)}`, text: 'What a generation job of this account gets' })),
     planForm(account, redrawAll),
     overrides,
     prompts,
