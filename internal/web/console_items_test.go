@@ -213,7 +213,7 @@ func TestConsoleAccountCustomizesAndResetsStrategy(t *testing.T) {
 	// Reset (asked first): the live platform version.
 	p.click(row + ` [data-action=reset]`)
 	p.confirm("Reset “Product-led content”?")
-	p.waitFor("the platform badge", `!document.querySelector(`+js(row+` td.state`)+`).textContent.includes('customized')`)
+	p.waitFor("the platform badge", `!(document.querySelector(`+js(row+` td.state`)+`)?.textContent || 'customized').includes('customized')`)
 	if s := p.text(row + ` td.state`); !strings.Contains(s, "platform") || strings.Contains(s, "default changed") {
 		t.Errorf("state after reset %q", s)
 	}
@@ -360,7 +360,7 @@ func TestConsoleAccountRestoresProfileVersion(t *testing.T) {
 	p.click(entry + ` [data-action=restore]`)
 	p.confirm("Restore “Acme voice”?")
 	p.waitText(`#status`, "Restored Acme voice")
-	p.waitFor("the restore in the history", `document.querySelector('#author_profile-history li.history-entry').textContent.includes('restored')`)
+	p.waitText(`#author_profile-history li.history-entry`, "restored")
 
 	got, err = env.Profiles.GetAuthorProfile(ctx, &pb.GetAuthorProfileRequest{Id: "acme-voice"})
 	if err != nil || got.GetStyleGuide() != "Version one." {
@@ -520,5 +520,93 @@ func TestConsoleAdminPreviewsGenerationContext(t *testing.T) {
 	gc, err := env.Config.GetGenerationContext(testsrv.Ctx(admin), &pb.GetGenerationContextRequest{AccountId: "acme", Function: "generate_ideas", AuthorProfileId: "news-reporter"})
 	if err != nil || gc.GetAuthorProfile().GetId() != "news-reporter" || gc.GetPrompt().GetPromptType() != "ideas" || gc.GetModelConfig().GetApiKey() != "" {
 		t.Fatalf("generation context %v (%v)", gc, err)
+	}
+}
+
+func TestConsoleAdminStrategyDefaultLimitsAndRestore(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	env, base := startHTTP(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	admin := env.Token(t, domain.RoleAdmin, "")
+	p := openPage(t, base)
+	p.signIn(admin, "/admin/strategies")
+	p.waitVisible(`#content_strategy-row-product-led`)
+	p.checkLabels()
+
+	// The platform default.
+	p.setValue(`#content_strategy-default select`, "news-and-trends")
+	p.click(`#content_strategy-default button[type=submit]`)
+	p.waitText(`#content_strategy-row-news-and-trends td.state`, "platform default")
+
+	// The Starter limit: out of range refused beside it, then set.
+	const limit = `#content_strategy-limit-PLAN_STARTER`
+	p.setValue(limit+` input`, "20000")
+	p.click(limit + ` button[type=submit]`)
+	p.waitVisible(limit + ` .error-reason`)
+	if msg, invalid := p.fieldError("plan_limit.max_items"); !invalid || !strings.Contains(msg, "0-10000") {
+		t.Errorf("limit field error %q (invalid %v)", msg, invalid)
+	}
+	p.setValue(limit+` input`, "7")
+	p.click(limit + ` button[type=submit]`)
+	p.waitText(`#status`, "Starter accounts may keep 7 content strategies")
+	p.ready()
+
+	// Two edits, then restore the first: the second's article type goes,
+	// its word count stays.
+	row := `#content_strategy-row-product-led`
+	const form = `#content_strategy-form`
+	edit := func(do func()) {
+		p.click(row + ` [data-action=edit]`)
+		p.waitVisible(form)
+		do()
+		p.click(form + ` button[type=submit]`)
+		p.waitFor("the editor to close", `!document.querySelector('#content_strategy-form')`)
+		p.ready()
+	}
+	edit(func() { p.setValue(form+` [data-field="content_strategy.word_count_max"]`, "3000") })
+	edit(func() { p.click(form + ` input[value=news]`) })
+	if s := p.text(row); !strings.Contains(s, "3000") || !strings.Contains(s, "News") {
+		t.Errorf("row after two edits %q", s)
+	}
+	p.click(row + ` [data-action=history]`)
+	const entries = `#global-content_strategy-history li.history-entry`
+	p.waitFor("two entries", `document.querySelectorAll(`+js(entries)+`).length === 2`)
+	if s := p.text(entries); !strings.Contains(s, "current version") || !strings.Contains(s, "Changed: article types.") {
+		t.Errorf("newest entry %q", s)
+	}
+	p.click(entries + `:nth-of-type(2) [data-action=restore]`)
+	p.confirm("Restore “Product-led content”?")
+	p.waitText(entries, "restored")
+	p.ready()
+	if s := p.text(row); strings.Contains(s, "News") || !strings.Contains(s, "3000") {
+		t.Errorf("row after the restore %q", s)
+	}
+
+	// The service.
+	gs, err := env.Config.GetGlobalSettings(testsrv.Ctx(admin), &pb.GetGlobalSettingsRequest{})
+	if err != nil || gs.GetDefaultContentStrategyId() != "news-and-trends" {
+		t.Fatalf("platform default %q (%v)", gs.GetDefaultContentStrategyId(), err)
+	}
+	limits, err := env.Config.ListPlanLimits(testsrv.Ctx(admin), &pb.ListPlanLimitsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range limits.GetPlanLimits() {
+		want := map[pb.Plan]int32{pb.Plan_PLAN_STARTER: 5, pb.Plan_PLAN_GROWTH: 25, pb.Plan_PLAN_SCALE: 100}[l.GetPlan()]
+		if l.GetKind() == pb.ItemKind_ITEM_KIND_CONTENT_STRATEGY && l.GetPlan() == pb.Plan_PLAN_STARTER {
+			want = 7
+		}
+		if l.GetMaxItems() != want {
+			t.Errorf("limit %v, want %d", l, want)
+		}
+	}
+	cs, err := env.Strategies.GetContentStrategy(testsrv.Ctx(admin), &pb.GetContentStrategyRequest{AccountId: "acme", Id: "product-led"})
+	if err != nil || cs.GetWordCountMax() != 3000 || strings.Contains(strings.Join(cs.GetArticleTypes(), ","), "news") {
+		t.Fatalf("restored strategy %v (%v)", cs, err)
+	}
+	hist, err := env.History.ListHistory(testsrv.Ctx(admin), &pb.ListHistoryRequest{Kind: pb.ItemKind_ITEM_KIND_CONTENT_STRATEGY, ItemId: "product-led"})
+	if err != nil || len(hist.GetEntries()) != 3 || hist.GetEntries()[0].GetAction() != "restore" || hist.GetEntries()[0].GetActorName() != "test-admin" {
+		t.Fatalf("history %v (%v)", hist.GetEntries(), err)
 	}
 }

@@ -23,8 +23,21 @@ export async function render(view, { route }) {
 }
 
 // draw renders the page from fresh answers; every change redraws it and
-// moves focus to focusID.
+// moves focus to focusID. Meanwhile the page is busy and inert: what it
+// shows is about to be replaced, so an edit begun on it would be lost.
 async function draw(body, kind, focusID) {
+  body.setAttribute('aria-busy', 'true');
+  body.inert = true;
+  try {
+    await drawPage(body, kind);
+  } finally {
+    body.inert = false;
+    body.removeAttribute('aria-busy');
+  }
+  if (focusID) document.getElementById(focusID)?.focus();
+}
+
+async function drawPage(body, kind) {
   const [listed, settings, limits] = await Promise.all([
     call(rpc(kind, 'ListGlobal', { plural: true }), {}),
     call('ConfigService/GetGlobalSettings', {}),
@@ -60,7 +73,6 @@ async function draw(body, kind, focusID) {
       h('tbody', {}, ...rows)),
     history.card);
   await history.load();
-  if (focusID) document.getElementById(focusID)?.focus();
 }
 
 function itemRow(kind, it, { platformDefault, edit, redraw, box, history }) {

@@ -27,8 +27,22 @@ export async function render(view, { identity, route }) {
 }
 
 // renderItems fills container for one account and kind; every change
-// redraws it from fresh answers and moves focus to focusID.
+// redraws it from fresh answers and moves focus to focusID. Meanwhile
+// the container is busy and inert: what it shows is about to be replaced,
+// so an edit begun on it would be lost.
 export async function renderItems(container, opts, focusID) {
+  container.setAttribute('aria-busy', 'true');
+  container.inert = true;
+  try {
+    await drawItems(container, opts);
+  } finally {
+    container.inert = false;
+    container.removeAttribute('aria-busy');
+  }
+  if (focusID) document.getElementById(focusID)?.focus();
+}
+
+async function drawItems(container, opts) {
   const { accountId, kind, level = 2 } = opts;
   const [listed, globals, account, limits] = await Promise.all([
     call(rpc(kind, 'List', { plural: true }), { accountId }),
@@ -103,7 +117,6 @@ export async function renderItems(container, opts, focusID) {
   parts.push(history.card);
   await history.load();
   container.replaceChildren(...parts.filter(Boolean));
-  if (focusID) document.getElementById(focusID)?.focus();
 }
 
 function nameCell(it) {
