@@ -5,7 +5,7 @@
 // accounts' own items, and the history with restore.
 import { call } from '../api.js';
 import {
-  h, field, select, button, errorBox, onSubmit, showError, announce, heading, badge, confirmDialog,
+  h, field, select, button, errorBox, onSubmit, showError, announce, heading, badge, confirmDialog, redrawing,
 } from '../ui.js';
 import { PLANS, planLabel } from '../format.js';
 import { KINDS, rpc, itemForm } from '../kinds.js';
@@ -26,14 +26,7 @@ export async function render(view, { route }) {
 // moves focus to focusID. Meanwhile the page is busy and inert: what it
 // shows is about to be replaced, so an edit begun on it would be lost.
 async function draw(body, kind, focusID) {
-  body.setAttribute('aria-busy', 'true');
-  body.inert = true;
-  try {
-    await drawPage(body, kind);
-  } finally {
-    body.inert = false;
-    body.removeAttribute('aria-busy');
-  }
+  await redrawing(body, () => drawPage(body, kind));
   if (focusID) document.getElementById(focusID)?.focus();
 }
 

@@ -7,7 +7,7 @@
 // no longer applies. Also used by the admin's account page.
 import { call } from '../api.js';
 import {
-  h, field, select, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog,
+  h, field, select, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog, redrawing,
 } from '../ui.js';
 import { planCustomizes, planLabel } from '../format.js';
 import { KINDS, rpc, itemForm, itemFacts, updateMask } from '../kinds.js';
@@ -31,14 +31,7 @@ export async function render(view, { identity, route }) {
 // the container is busy and inert: what it shows is about to be replaced,
 // so an edit begun on it would be lost.
 export async function renderItems(container, opts, focusID) {
-  container.setAttribute('aria-busy', 'true');
-  container.inert = true;
-  try {
-    await drawItems(container, opts);
-  } finally {
-    container.inert = false;
-    container.removeAttribute('aria-busy');
-  }
+  await redrawing(container, () => drawItems(container, opts));
   if (focusID) document.getElementById(focusID)?.focus();
 }
 
