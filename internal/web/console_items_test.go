@@ -161,13 +161,24 @@ func TestConsoleAccountCustomizesAndResetsStrategy(t *testing.T) {
 	p.checkLabels()
 	const objective = "Turn operations managers into trial sign-ups."
 	p.setValue(form+` [data-field="content_strategy.objective"]`, objective)
-	p.click(form + ` input[value=landing_page]`) // unchecked: no landing pages
+	// Refused first: no article type, and a minimum above the maximum;
+	// each error beside its field (the types' beside their group).
+	const boxes = form + ` fieldset[data-field="content_strategy.article_types"] input`
+	checked := eval[[]string](p, `[...document.querySelectorAll(`+js(boxes)+`)].filter((c) => c.checked).map((c) => { c.checked = false; return c.value; })`)
 	p.setValue(form+` [data-field="content_strategy.word_count_min"]`, "3000")
 	p.setValue(form+` [data-field="content_strategy.word_count_max"]`, "2000")
 	p.click(form + ` button[type=submit]`)
 	p.waitVisible(form + ` .error-reason`)
 	if msg, invalid := p.fieldError("content_strategy.word_count_min"); !invalid || !strings.Contains(msg, "more than word_count_max") {
 		t.Errorf("word count error %q (invalid %v)", msg, invalid)
+	}
+	if msg, invalid := p.fieldError("content_strategy.article_types"); !invalid || !strings.Contains(msg, "at least one of") {
+		t.Errorf("article types error %q (invalid %v)", msg, invalid)
+	}
+	for _, v := range checked {
+		if v != "landing_page" { // no landing pages
+			p.click(form + ` input[value=` + v + `]`)
+		}
 	}
 	p.setValue(form+` [data-field="content_strategy.word_count_min"]`, "1200")
 	p.click(form + ` button[type=submit]`)
