@@ -125,7 +125,7 @@ function itemRow(ctx, it, defaultID) {
   else if (it.isCustomized && it.source === 'SOURCE_ACCOUNT') badges.push(badge('customized', 'account'));
   else badges.push(badge('platform', 'global'));
   if (it.defaultChanged) badges.push(badge('default changed', 'warning'));
-  if (it.overridesSuppressed) badges.push(badge('customization not applied on this plan', 'muted'));
+  if (it.overridesSuppressed) badges.push(badge('not applied on this plan', 'muted'));
   if (it.archived) badges.push(badge('archived by the platform', 'muted'));
   if (it.id === defaultID) badges.push(badge('default for jobs', 'ok'));
   const actions = [];
