@@ -224,6 +224,23 @@ func demoData(base string, t tokenSet) error {
 		{t.acme, "PromptService/CustomizePrompt", `{"promptType": "clustering", "text": "Group these keywords by search intent, one cluster per intent, and name each cluster: {{keywords}}"}`},
 		{t.acme, "PromptService/CustomizePrompt", `{"promptType": "ideas", "text": "Suggest five article ideas for our B2B audience, for each of these keyword clusters: {{clusters}}"}`},
 		{t.free, "ConfigService/UpsertIntegrationOverride", `{"override": {"integration": "INTEGRATION_OPENAI", "model": "gpt-4o"}}`},
+		{t.free, "AuthorProfileService/CreateAuthorProfile", `{"authorProfile": {"id": "freebie-voice", "name": "Freebie voice", "language": "en", "tone": "chatty",
+			"styleGuide": "Short posts, first person, one joke at most."}}`},
+		// The library: a new global profile, and an archived one.
+		{t.admin, "AuthorProfileService/UpsertGlobalAuthorProfile", `{"authorProfile": {"id": "plain-english-editor", "name": "Plain English editor",
+			"description": "Clear, short, jargon-free writing for any audience.", "tone": "clear, direct", "language": "en-GB", "audience": "Everyone",
+			"styleGuide": "Use short words and short sentences. One idea per paragraph. Active voice. No jargon."}}`},
+		{t.admin, "AuthorProfileService/UpsertGlobalAuthorProfile", `{"authorProfile": {"id": "legacy-seo-writer", "name": "Legacy SEO writer",
+			"description": "Keyword-dense copy from an older playbook; kept for accounts that customized it.", "tone": "promotional", "language": "en",
+			"styleGuide": "Repeat the main keyword in every heading."}}`},
+		// Acme: a profile of its own as its default, a customized strategy.
+		{t.acme, "AuthorProfileService/CreateAuthorProfile", `{"authorProfile": {"id": "acme-voice", "name": "Acme voice", "language": "en-GB",
+			"tone": "dry, exact", "audience": "Operations managers", "styleGuide": "British spelling. Short sentences. Numbers, not adjectives."}}`},
+		{t.acme, "AuthorProfileService/UpdateAuthorProfile", `{"authorProfile": {"id": "friendly-guide", "tone": "warm, brief"}, "updateMask": "tone"}`},
+		{t.acme, "AccountService/SetAccountDefaults", `{"defaultAuthorProfileId": "acme-voice", "updateMask": "defaultAuthorProfileId"}`},
+		{t.acme, "ContentStrategyService/UpdateContentStrategy", `{"contentStrategy": {"id": "product-led", "wordCountMin": 1200, "wordCountMax": 2000,
+			"objective": "Turn operations managers into trial sign-ups by showing the workflows they already run, done faster."},
+			"updateMask": "wordCountMin,wordCountMax,objective"}`},
 		{t.admin, "AccountService/UpsertAccount", `{"account": {"id": "freebie", "name": "Freebie Blog", "plan": "PLAN_FREE"}}`},
 	}
 	for _, s := range steps {
@@ -253,7 +270,46 @@ func demoData(base string, t tokenSet) error {
 			return err
 		}
 	}
-	return nil
+	// The platform revises the strategy acme customized ("default
+	// changed"), and archives the legacy profile.
+	if err := editGlobal(base, t.admin, "ContentStrategy", "product-led", func(s map[string]any) {
+		s["structureGuidelines"] = fmt.Sprint(s["structureGuidelines"]) + "\n- Add a short FAQ when the brief lists customer questions."
+	}); err != nil {
+		return err
+	}
+	return editGlobal(base, t.admin, "AuthorProfile", "legacy-seo-writer", func(p map[string]any) { p["archived"] = true })
+}
+
+// editGlobal changes one global profile or strategy (kind "AuthorProfile"
+// or "ContentStrategy") with UpsertGlobal…, which replaces it whole.
+func editGlobal(base, token, kind, id string, edit func(map[string]any)) error {
+	plural, field := "AuthorProfiles", "authorProfile"
+	if kind == "ContentStrategy" {
+		plural, field = "ContentStrategies", "contentStrategy"
+	}
+	service := kind + "Service"
+	var got map[string][]map[string]any
+	if err := callInto(base, token, service+"/ListGlobal"+plural, `{}`, &got); err != nil {
+		return err
+	}
+	listField := strings.ToLower(plural[:1]) + plural[1:]
+	for _, it := range got[listField] {
+		if it["id"] != id {
+			continue
+		}
+		item := map[string]any{}
+		for k, v := range it { // the content, id and archived; not the output-only fields
+			switch k {
+			case "source", "isCustomized", "defaultChanged", "revision", "overridesSuppressed", "globalRevision":
+			default:
+				item[k] = v
+			}
+		}
+		edit(item)
+		b, _ := json.Marshal(map[string]any{field: item, "expectedRevision": it["revision"]})
+		return call(base, token, service+"/UpsertGlobal"+kind, string(b))
+	}
+	return fmt.Errorf("no global %s %q", kind, id)
 }
 
 func callInto(base, token, method, body string, out any) error {
@@ -315,6 +371,13 @@ func shoot(base string, t tokenSet) (int, error) {
 		{file: "14-admin-accounts.png", token: t.admin, path: "/admin/accounts"},
 		{file: "15-admin-account-acme.png", token: t.admin, path: "/admin/accounts/acme"},
 		{file: "16-admin-audit-log.png", token: t.admin, path: "/admin/audit"},
+		{file: "17-admin-global-profiles.png", token: t.admin, path: "/admin/profiles"},
+		{file: "18-admin-edit-global-profile.png", token: t.admin, path: "/admin/profiles", then: []chromedp.Action[chromedp.Void]{
+			chromedp.Click(css(`#author_profile-row-friendly-guide [data-action=edit]`)),
+			chromedp.WaitVisible(css(`#author_profile-form`)),
+		}},
+		{file: "19-admin-global-strategies.png", token: t.admin, path: "/admin/strategies"},
+		{file: "1a-admin-generation-context.png", token: t.admin, path: "/admin/context/acme"},
 		{file: "20-account-model-selection.png", token: t.acme, path: "/settings/ai"},
 		{file: "21-account-validation-error.png", token: t.acme, path: "/settings/ai", then: []chromedp.Action[chromedp.Void]{
 			chromedp.SetValue(css(`#override-openai input[data-field="override.temperature"]`), "3.5"),
@@ -322,8 +385,22 @@ func shoot(base string, t tokenSet) (int, error) {
 			chromedp.WaitVisible(css(`#override-openai .error-reason`)),
 		}},
 		{file: "22-account-custom-prompts.png", token: t.acme, path: "/settings/prompts"},
+		{file: "23-account-author-profiles.png", token: t.acme, path: "/settings/profiles"},
+		{file: "24-account-content-strategies.png", token: t.acme, path: "/settings/strategies"},
+		{file: "25-account-customize-strategy.png", token: t.acme, path: "/settings/strategies", then: []chromedp.Action[chromedp.Void]{
+			chromedp.Click(css(`#content_strategy-row-product-led [data-action=edit]`)),
+			chromedp.WaitVisible(css(`#content_strategy-form`)),
+		}},
+		{file: "26-account-create-profile-error.png", token: t.acme, path: "/settings/profiles", then: []chromedp.Action[chromedp.Void]{
+			chromedp.Click(css(`[data-action=create]`)),
+			chromedp.SendKeys(css(`#author_profile-form input[data-field="author_profile.id"]`), "Acme Formal"),
+			chromedp.SendKeys(css(`#author_profile-form input[data-field="author_profile.language"]`), "EN_gb"),
+			chromedp.Click(css(`#author_profile-form button[type=submit]`)),
+			chromedp.WaitVisible(css(`#author_profile-form .error-reason`)),
+		}},
 		{file: "30-free-model-selection.png", token: t.free, path: "/settings/ai"},
 		{file: "31-free-custom-prompts.png", token: t.free, path: "/settings/prompts"},
+		{file: "32-free-author-profiles.png", token: t.free, path: "/settings/profiles"},
 	}
 	for _, s := range shots {
 		if err := take(bctx, base, s); err != nil {

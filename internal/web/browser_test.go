@@ -185,16 +185,25 @@ func (p *page) bodyText() string {
 	return v
 }
 
-// ready waits until the console has rendered the current page.
+// ready waits until the console has rendered the current page, and no
+// part of it is busy (a form's call, a list redrawn after a change).
 func (p *page) ready() {
 	p.t.Helper()
 	p.waitFor("the page to render", `document.querySelector('main h1') !== null && `+
-		`!document.querySelector('main[aria-busy]') && !document.querySelector('.loading')`)
+		`!document.querySelector('main[aria-busy], main [aria-busy]') && !document.querySelector('.loading')`)
 }
 
 func (p *page) waitVisible(sel string) {
 	p.t.Helper()
 	p.waitFor(sel, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.checkVisibility(); })()`, js(sel)))
+}
+
+// waitUsable waits until the element is visible and a person could use
+// it: not inside a part of the page being redrawn (inert).
+func (p *page) waitUsable(sel string) {
+	p.t.Helper()
+	p.waitFor(sel+" to be usable", fmt.Sprintf(`(() => { const e = document.querySelector(%s);
+		return !!e && e.checkVisibility() && !e.closest('[inert]'); })()`, js(sel)))
 }
 
 // waitText waits until the element's text contains want.
@@ -211,14 +220,14 @@ func (p *page) text(sel string) string {
 
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.waitVisible(sel)
+	p.waitUsable(sel)
 	p.do(chromedp.Click(css(sel)))
 }
 
 // typeInto focuses a field and types, as a person does.
 func (p *page) typeInto(sel, text string) {
 	p.t.Helper()
-	p.waitVisible(sel)
+	p.waitUsable(sel)
 	p.do(chromedp.SendKeys(css(sel), text))
 }
 
@@ -226,7 +235,7 @@ func (p *page) typeInto(sel, text string) {
 // fires (a select's change updates the fields that depend on it).
 func (p *page) setValue(sel, value string) {
 	p.t.Helper()
-	p.waitVisible(sel)
+	p.waitUsable(sel)
 	got := eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); e.focus(); e.value = %s;
 		e.dispatchEvent(new Event('input', {bubbles: true})); e.dispatchEvent(new Event('change', {bubbles: true})); return e.value; })()`,
 		js(sel), js(value)))

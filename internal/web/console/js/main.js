@@ -82,7 +82,7 @@ async function render() {
     const page = await found.route.page();
     if (seq !== renderSeq) return; // navigated away meanwhile
     const view = h('div', { class: 'page' });
-    await page.render(view, { identity, params: found.params, navigate, refreshIdentity });
+    await page.render(view, { identity, params: found.params, route: found.route, navigate, refreshIdentity });
     if (seq !== renderSeq) return;
     main.replaceChildren(view);
   } catch (err) {

@@ -1,11 +1,8 @@
 // The console's pages: the sidebar of the original note, one entry per
-// page, in order. A page is a module exporting render(view, ctx). Adding a
-// page is one entry here and one module under pages/.
-//
-// Not here yet, because their RPCs do not exist (SPEC §12): Global Author
-// Profiles (/admin/profiles) and Global Strategies (/admin/strategies)
-// under Global settings; Author Profiles (/settings/profiles) and Content
-// Strategies (/settings/strategies) under Account settings.
+// page, in order. A page is a module exporting render(view, ctx); ctx.route
+// is its entry here, so one module can serve several entries (kind names
+// the item kind of the author profile and content strategy pages, see
+// kinds.js). Adding a page is one entry here and one module under pages/.
 
 export const SECTIONS = [
   {
@@ -14,8 +11,11 @@ export const SECTIONS = [
     items: [
       { path: '/admin/settings', label: 'Global Settings – Platform API Keys', page: () => import('./pages/global-settings.js') },
       { path: '/admin/prompts', label: 'Global Prompts', page: () => import('./pages/global-prompts.js') },
+      { path: '/admin/profiles', label: 'Global Author Profiles', kind: 'author_profile', page: () => import('./pages/global-items.js') },
+      { path: '/admin/strategies', label: 'Global Strategies', kind: 'content_strategy', page: () => import('./pages/global-items.js') },
       { path: '/admin/models', label: 'Model Catalog', page: () => import('./pages/models.js') },
       { path: '/admin/accounts', label: 'Accounts', page: () => import('./pages/accounts.js') },
+      { path: '/admin/context', label: 'Generation Context', page: () => import('./pages/context.js') },
       { path: '/admin/audit', label: 'Audit Log', page: () => import('./pages/audit.js') },
     ],
   },
@@ -25,6 +25,8 @@ export const SECTIONS = [
     items: [
       { path: '/settings/ai', label: 'AI Model Selection', page: () => import('./pages/model-selection.js') },
       { path: '/settings/prompts', label: 'Custom Prompts', page: () => import('./pages/prompts.js') },
+      { path: '/settings/profiles', label: 'Author Profiles', kind: 'author_profile', page: () => import('./pages/items.js') },
+      { path: '/settings/strategies', label: 'Content Strategies', kind: 'content_strategy', page: () => import('./pages/items.js') },
     ],
   },
 ];
@@ -32,6 +34,7 @@ export const SECTIONS = [
 // Pages reached from other pages, not from the sidebar.
 const EXTRA = [
   { path: '/admin/accounts/:id', role: 'admin', label: 'Account', parent: '/admin/accounts', page: () => import('./pages/account.js') },
+  { path: '/admin/context/:id', role: 'admin', label: 'Generation Context', parent: '/admin/context', page: () => import('./pages/context.js') },
 ];
 
 export const ROUTES = [

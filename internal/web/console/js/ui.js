@@ -160,6 +160,20 @@ export function failed(container, err) {
   showError(box, err);
 }
 
+// redrawing runs fn, which replaces what container shows with fresh
+// answers, with the container busy and inert meanwhile: an edit begun on
+// content about to be replaced would be lost.
+export async function redrawing(container, fn) {
+  container.setAttribute('aria-busy', 'true');
+  container.inert = true;
+  try {
+    return await fn();
+  } finally {
+    container.inert = false;
+    container.removeAttribute('aria-busy');
+  }
+}
+
 // announce says something to screen readers and shows it as a toast.
 let toastTimer = 0;
 export function announce(text) {

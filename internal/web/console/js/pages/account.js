@@ -1,20 +1,32 @@
-// One account, for admins: name and plan, its model choices and prompts
-// (the same views the account sees), resetting its prompts, deleting it.
+// One account, for admins: name and plan, its model choices, prompts,
+// author profiles and content strategies (the same views the account
+// sees), resetting its prompts, deleting it.
 import { call } from '../api.js';
 import { h, field, select, button, errorBox, onSubmit, showError, announce, heading, confirmDialog } from '../ui.js';
 import { PLANS, planLabel } from '../format.js';
 import { renderModelSelection } from './model-selection.js';
 import { renderPrompts } from './prompts.js';
+import { renderItems } from './items.js';
+import { KINDS } from '../kinds.js';
 
 export async function render(view, { params, navigate }) {
   const account = await call('AccountService/GetAccount', { id: params.id });
   const overrides = h('section', { class: 'block', 'aria-labelledby': 'acct-models-title' });
   const prompts = h('section', { class: 'block', 'aria-labelledby': 'acct-prompts-title' });
+  const itemSections = Object.values(KINDS).map((kind) => ({
+    kind, el: h('section', { class: 'block', 'aria-labelledby': `acct-${kind.key}-title` }),
+  }));
+  const drawItems = () => Promise.all(itemSections.map(async ({ kind, el }) => {
+    const inner = h('div');
+    await renderItems(inner, { accountId: account.id, kind, level: 3 });
+    el.replaceChildren(h('h2', { id: `acct-${kind.key}-title`, text: kind.nouns.charAt(0).toUpperCase() + kind.nouns.slice(1) }), inner);
+  }));
   const redrawAll = async () => {
     const [a] = await Promise.all([
       call('AccountService/GetAccount', { id: account.id }),
       drawModels(),
       drawPrompts(),
+      drawItems(),
     ]);
     Object.assign(account, a);
   };
@@ -28,13 +40,15 @@ export async function render(view, { params, navigate }) {
     await renderPrompts(inner, { accountId: account.id, level: 2 });
     prompts.replaceChildren(h('h2', { id: 'acct-prompts-title', text: 'Custom prompts' }), resetAllButton(account, drawPrompts), inner);
   };
-  await Promise.all([drawModels(), drawPrompts()]);
+  await Promise.all([drawModels(), drawPrompts(), drawItems()]);
   view.append(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/admin/accounts', text: 'Accounts' }), ` › ${account.id}`),
     heading(`Account ${account.id}`, `${account.name || 'No name'} · ${planLabel(account.plan)} plan`),
+    h('p', {}, h('a', { href: `#/admin/context/${encodeURIComponent(account.id)}`, text: 'What a generation job of this account gets' })),
     planForm(account, redrawAll),
     overrides,
     prompts,
+    ...itemSections.map((s) => s.el),
     deleteBlock(account, navigate));
 }
 

@@ -4,7 +4,7 @@
 import { call } from '../api.js';
 import {
   h, field, select, button, errorBox, onSubmit, showError, announce, heading, notice, badge,
-  optionalNumber, optionalText,
+  optionalNumber, optionalText, redrawing,
 } from '../ui.js';
 import {
   FUNCTIONS, INTEGRATIONS, PARAMS, integration, planCustomizes, planLabel, sourceLabel, modelLimits,
@@ -54,7 +54,11 @@ function effectiveTable(configs) {
 
 // renderModelSelection fills container for one account (re-rendered after
 // every change, from fresh answers).
-export async function renderModelSelection(container, opts) {
+export function renderModelSelection(container, opts) {
+  return redrawing(container, () => drawModelSelection(container, opts));
+}
+
+async function drawModelSelection(container, opts) {
   const { accountId, level = 2 } = opts;
   const [configs, listed, catalog] = await Promise.all([
     Promise.all(FUNCTIONS.map((f) => call('ConfigService/GetModelConfig', { accountId, function: f.value }))),

@@ -3,7 +3,7 @@
 // account customized, and reset. Also used by the admin's account page.
 import { call } from '../api.js';
 import {
-  h, field, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog,
+  h, field, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog, redrawing,
 } from '../ui.js';
 import { planCustomizes, planLabel, promptLabel } from '../format.js';
 
@@ -15,7 +15,13 @@ export async function render(view, { identity }) {
   await renderPrompts(section, { accountId: identity.account.id });
 }
 
-export async function renderPrompts(container, opts) {
+// renderPrompts fills container for one account (redrawn after every
+// change, from fresh answers).
+export function renderPrompts(container, opts) {
+  return redrawing(container, () => drawPrompts(container, opts));
+}
+
+async function drawPrompts(container, opts) {
   const { accountId, level = 2 } = opts;
   const [effective, globals] = await Promise.all([
     call('PromptService/ListEffectivePrompts', { accountId }),
