@@ -186,6 +186,15 @@ func TestAuthorProfileLifecycle(t *testing.T) {
 	if l := listProfiles(t, env, admin, "other"); strings.Contains(ids(l.GetAuthorProfiles()), "news-reporter") {
 		t.Fatalf("an archived profile is offered for new use: %s", ids(l.GetAuthorProfiles()))
 	}
+	// On Free the customization no longer applies, so the account cannot
+	// use the archived profile; it is kept, and listed with what the plan
+	// suppresses (to be reset, or used again after an upgrade).
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_FREE)
+	if l := listProfiles(t, env, user, ""); strings.Contains(ids(l.GetAuthorProfiles()), "news-reporter") ||
+		ids(l.GetSuppressedAuthorProfiles()) != "news-reporter" || l.GetSuppressedAuthorProfiles()[0].GetAudience() == "Our subscribers" {
+		t.Fatalf("a Free account's customization of an archived profile: %v", l)
+	}
+	setPlan(t, env, admin, "acct", pb.Plan_PLAN_STARTER)
 	_, err = env.Profiles.GetAuthorProfile(admin, &pb.GetAuthorProfileRequest{AccountId: "other", Id: "news-reporter"})
 	if f := testsrv.WantError(t, err, codes.NotFound, domain.ReasonAuthorProfileNotFound); !strings.Contains(f.Message, "archived") {
 		t.Errorf("message %q should say it is archived", f.Message)

@@ -158,7 +158,7 @@ func (s *itemService[M]) list(ctx context.Context, accountID string) (itemList[M
 		switch {
 		case e.Usable:
 			out.usable = append(out.usable, s.codec.message(e))
-		case e.Source == resolve.SourceAccount: // own, hidden by the plan
+		case e.OverridesSuppressed: // stored, not applied by the plan: own, or a customization of an archived item
 			out.suppressed = append(out.suppressed, s.codec.message(e))
 		}
 	}

@@ -6,9 +6,11 @@ import (
 	"log/slog"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -58,8 +60,7 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 	if len(de.Violations) > 0 {
 		msg = de.Error()
 	}
-	st := status.New(code, msg)
-	details := []protoadapt.MessageV1{&errdetails.ErrorInfo{Reason: de.Reason, Domain: ErrorDomain, Metadata: de.Metadata}}
+	details := []proto.Message{&errdetails.ErrorInfo{Reason: de.Reason, Domain: ErrorDomain, Metadata: de.Metadata}}
 	if len(de.Violations) > 0 {
 		br := &errdetails.BadRequest{}
 		for _, v := range de.Violations {
@@ -67,9 +68,15 @@ func toStatus(ctx context.Context, log *slog.Logger, method string, err error) e
 		}
 		details = append(details, br)
 	}
-	withDetails, derr := st.WithDetails(details...)
-	if derr != nil {
-		return st.Err()
+	// Encoded deterministically (metadata is a map), as answers are: the
+	// same error is the same bytes.
+	st := &spb.Status{Code: int32(code), Message: msg}
+	for _, d := range details {
+		a := &anypb.Any{}
+		if err := anypb.MarshalFrom(a, d, proto.MarshalOptions{Deterministic: true}); err != nil {
+			return status.Error(code, msg)
+		}
+		st.Details = append(st.Details, a)
 	}
-	return withDetails.Err()
+	return status.FromProto(st).Err()
 }

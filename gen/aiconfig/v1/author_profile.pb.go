@@ -236,8 +236,9 @@ type ListAuthorProfilesResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// By id: the profiles the account can use.
 	AuthorProfiles []*AuthorProfile `protobuf:"bytes,1,rep,name=author_profiles,json=authorProfiles,proto3" json:"author_profiles,omitempty"`
-	// The account's own profiles its plan does not apply: kept, usable again
-	// after an upgrade, and deletable.
+	// What the account stores and its plan does not apply, so it cannot use:
+	// its own profiles (deletable), and its customizations of archived
+	// platform profiles (resettable). Kept, and usable again after an upgrade.
 	SuppressedAuthorProfiles []*AuthorProfile `protobuf:"bytes,2,rep,name=suppressed_author_profiles,json=suppressedAuthorProfiles,proto3" json:"suppressed_author_profiles,omitempty"`
 	// The profile a generation job gets when it names none: the account's
 	// default if it can use it, else the platform's ("" when neither).

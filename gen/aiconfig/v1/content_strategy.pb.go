@@ -255,7 +255,8 @@ func (x *ListContentStrategiesRequest) GetAccountId() string {
 type ListContentStrategiesResponse struct {
 	state             protoimpl.MessageState `protogen:"open.v1"`
 	ContentStrategies []*ContentStrategy     `protobuf:"bytes,1,rep,name=content_strategies,json=contentStrategies,proto3" json:"content_strategies,omitempty"`
-	// The account's own strategies its plan does not apply.
+	// What the account stores and its plan does not apply, so it cannot use:
+	// its own strategies, and its customizations of archived platform ones.
 	SuppressedContentStrategies []*ContentStrategy `protobuf:"bytes,2,rep,name=suppressed_content_strategies,json=suppressedContentStrategies,proto3" json:"suppressed_content_strategies,omitempty"`
 	// The strategy a generation job gets when it names none.
 	DefaultId     string `protobuf:"bytes,3,opt,name=default_id,json=defaultId,proto3" json:"default_id,omitempty"`

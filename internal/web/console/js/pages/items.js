@@ -98,14 +98,14 @@ async function drawItems(container, opts) {
       h('tbody', {}, ...items.map((it) => itemRow(ctx, it, listed.defaultId)))));
   if (suppressed.length) {
     parts.push(
-      h(`h${level + 1}`, { id: `${p}-suppressed-title`, text: `Your own ${kind.nouns}, not applied on the ${planLabel(account.plan)} plan` }),
-      h('p', { class: 'hint', text: 'Kept as they were; they apply again after an upgrade. You may delete them.' }),
+      h(`h${level + 1}`, { id: `${p}-suppressed-title`, text: `Kept ${kind.nouns}, not applied on the ${planLabel(account.plan)} plan` }),
+      h('p', { class: 'hint', text: 'Your own, and your customizations of ones the platform archived: kept as they were, applied again after an upgrade. You may delete your own and reset a customization.' }),
       h('table', { class: 'data items suppressed', id: `${p}-suppressed` },
         h('caption', { class: 'visually-hidden', text: `Own ${kind.nouns} not applied` }),
         h('thead', {}, h('tr', {}, ...[cap(kind.short), ...kind.columns.map((c) => c.label), 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, ...suppressed.map((it) => h('tr', { id: `${p}-row-${it.id}`, tabindex: '-1', 'data-item': it.id },
           nameCell(it), ...kind.columns.map((c) => h('td', {}, c.value(it))),
-          h('td', { class: 'row-actions' }, deleteButton(ctx, it)))))));
+          h('td', { class: 'row-actions' }, ctx.globalByID.has(it.id) ? resetButton(ctx, it) : deleteButton(ctx, it)))))));
   }
   parts.push(history.card);
   await history.load();
