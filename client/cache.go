@@ -16,12 +16,16 @@ type kind uint8
 const (
 	kindModelConfig kind = iota + 1
 	kindEffectivePrompt
+	kindGenerationContext
 )
 
 type key struct {
 	account string
 	kind    kind
 	name    string
+	// A generation context's author profile and content strategy ids, as
+	// requested ("": the account's default).
+	profile, strategy string
 }
 
 type entry struct {
@@ -111,11 +115,13 @@ func (c *cache) served() {
 }
 
 // begin registers a load for account; nil when its answer cannot be kept
-// (the feed is not in step, or the cache is off).
+// (the feed is not in step, the cache is off, or no account is named).
 func (c *cache) begin(account string) *ticket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.inStep || c.max <= 0 {
+	// With no account named (an ACCOUNT token's own) no change event
+	// would name the entry: it could not be kept exact.
+	if !c.inStep || c.max <= 0 || account == "" {
 		return nil
 	}
 	l := c.loads[account]
