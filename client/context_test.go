@@ -86,6 +86,16 @@ func TestGenerationContextCached(t *testing.T) {
 	}
 	same(g, "acme", "")
 
+	// So is naming another default profile.
+	acct, err := s.env.Accounts.SetAccountDefaults(testsrv.Ctx(s.admin), &pb.SetAccountDefaultsRequest{AccountId: "acme", DefaultAuthorProfileId: "friendly-guide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the new default to reach the client", func() bool { return c.Stats().Revision >= acct.GetRevision() })
+	if g = read("acme", ""); g.GetAuthorProfile().GetId() != "friendly-guide" {
+		t.Errorf("acme's context after naming friendly-guide its default has profile %q", g.GetAuthorProfile().GetId())
+	}
+
 	// A global write drops every context.
 	gp, err := s.env.Strategies.ListGlobalContentStrategies(testsrv.Ctx(s.admin), &pb.ListGlobalContentStrategiesRequest{})
 	if err != nil {
