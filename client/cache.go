@@ -19,13 +19,13 @@ const (
 	kindGenerationContext
 )
 
+// key is small on purpose: every cached read hashes it (two more string
+// fields cost a ModelConfig read a quarter of its time), so a generation
+// context's profile and strategy ids go into its name (contextName).
 type key struct {
 	account string
 	kind    kind
 	name    string
-	// A generation context's author profile and content strategy ids, as
-	// requested ("": the account's default).
-	profile, strategy string
 }
 
 type entry struct {

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,8 +215,7 @@ func (g GenerationContext) MarshalJSON() ([]byte, error) { return protojson.Mars
 // author_profile_id or content_strategy_id). Each part equals its own
 // read: ModelConfig, EffectivePrompt, GetAuthorProfile, GetContentStrategy.
 func (c *Client) GenerationContext(ctx context.Context, req *pb.GetGenerationContextRequest) (GenerationContext, error) {
-	k := key{account: req.GetAccountId(), kind: kindGenerationContext, name: req.GetFunction(),
-		profile: req.GetAuthorProfileId(), strategy: req.GetContentStrategyId()}
+	k := key{account: req.GetAccountId(), kind: kindGenerationContext, name: contextName(req)}
 	if v, ok := c.cache.get(k); ok {
 		return GenerationContext{v.(*pb.GenerationContext)}, nil
 	}
@@ -223,6 +223,14 @@ func (c *Client) GenerationContext(ctx context.Context, req *pb.GetGenerationCon
 		return c.config.GetGenerationContext(ctx, req)
 	})
 	return GenerationContext{g}, err
+}
+
+// contextName is a generation context's key name: the function, profile
+// id and strategy id, the first two length-prefixed so that no two
+// requests share a name.
+func contextName(req *pb.GetGenerationContextRequest) string {
+	f, p := req.GetFunction(), req.GetAuthorProfileId()
+	return strconv.Itoa(len(f)) + ":" + f + strconv.Itoa(len(p)) + ":" + p + req.GetContentStrategyId()
 }
 
 // RenderPrompt fills the effective prompt's {{variables}} here, by the
