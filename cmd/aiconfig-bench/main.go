@@ -141,6 +141,7 @@ func run() error {
 	}
 	defer off.stop()
 	rssIdle := a.rssMB()
+	heldIdle, _ := a.metric("aiconfig_cache_accounts") // accounts preloaded at start, if any
 
 	functions := []string{"auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"}
 	promptTypes := []string{"clustering"} // the prompt types the load asks for
@@ -150,14 +151,14 @@ func run() error {
 		ids[i] = fmt.Sprintf("acct-%d", i+1)
 	}
 
-	rep := &report{accounts: *accounts, rssIdle: rssIdle}
+	rep := &report{accounts: *accounts, rssIdle: rssIdle, heldIdle: int(heldIdle)}
 	refIDs := ids[:min(max(*refAccounts, 1), len(ids))]
 	var ref *server
 	if *warm {
 		// A may already hold every account (a preload at start): then only
 		// what it keeps per account, the customized accounts' answers,
 		// needs asking for, beside the reference's sample.
-		held, _ := a.metric("aiconfig_cache_accounts")
+		held, _ := a.metric("aiconfig_cache_accounts") // now: a preload may have gone on after the first look
 		touchAll := int(held) < len(ids)
 		fmt.Printf("warming replica A (it holds %.0f of %d accounts): every function and prompt type of the first %d accounts (the reference's sample) and of the customized ones",
 			held, len(ids), len(refIDs))

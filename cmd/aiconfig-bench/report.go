@@ -34,6 +34,7 @@ type report struct {
 	// Replica A's resident memory and Go heap in use (MB): started and
 	// idle, after warm-up, and after the load (before the writes).
 	rssIdle, rssWarm, heapWarm, rssA, heapA float64
+	heldIdle                                int // accounts A held when started (preloaded)
 
 	// refAccounts is how many accounts the reference server answers for
 	// (the first ones); 0: no reference server.
@@ -166,8 +167,13 @@ func (rep *report) print(w io.Writer) {
 		fmt.Fprintf(w, "warm-up of replica A, allowed every CPU: %d calls in %s (%.0f calls/s), CPU per call: replica A %s, load driver %s\n",
 			rep.warmCalls, rep.warmTime.Round(100*time.Millisecond), float64(rep.warmCalls)/rep.warmTime.Seconds(),
 			(rep.warmServerCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond), (rep.warmDriverCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond))
-		fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started: %.2f KB per account)\n",
-			rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, (rep.rssA-rep.rssIdle)*1024/float64(rep.accounts))
+		if rep.heldIdle > 0 { // preloaded: the start's RSS already holds the accounts
+			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started, holding %d accounts)\n",
+				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, rep.heldIdle)
+		} else {
+			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started: %.2f KB per account)\n",
+				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, (rep.rssA-rep.rssIdle)*1024/float64(rep.accounts))
+		}
 		if r := rep.byName[refModelName]; r != nil {
 			fmt.Fprintf(w, "reference server with the same answers: RSS %.0f MB\n", r.median().rssMB)
 		}
