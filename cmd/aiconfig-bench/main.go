@@ -120,8 +120,9 @@ func run() error {
 	worker := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+serviceSecret)
 	// B sets the platform's API keys before A starts, so that no change
 	// notification reaches A while it warms (it would re-encode the answers
-	// it has, though to the same messages).
-	b, err := startServer(dbURL, key, "on")
+	// it has, though to the same messages). B need not preload accounts:
+	// the visibility and staleness measurements read two through it.
+	b, err := startServer(dbURL, key, "on", false)
 	if err != nil {
 		return err
 	}
@@ -130,12 +131,12 @@ func run() error {
 		Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-openai-000000000000"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-bench-dalle-0000000000000"}}}); err != nil {
 		return err
 	}
-	a, err := startServer(dbURL, key, "on")
+	a, err := startServer(dbURL, key, "on", true)
 	if err != nil {
 		return err
 	}
 	defer a.stop()
-	off, err := startServer(dbURL, key, "off")
+	off, err := startServer(dbURL, key, "off", false)
 	if err != nil {
 		return err
 	}
