@@ -21,11 +21,12 @@ func TestClientRows(t *testing.T) {
 	rep := &report{accounts: 10, clients: []clientRow{
 		{name: goClientName, p50: 61 * time.Nanosecond, p99: 300 * time.Nanosecond, count: 1000, target: "p50 ≤ 1µs, ≤ 1 alloc", met: true},
 		row,
-		{name: stalenessName, p50: 2 * time.Millisecond, p99: 12 * time.Millisecond, allocs: -1, count: 200, target: "p99 ≤ 10ms"},
+		{name: stalenessName, p50: 2 * time.Millisecond, p99: 12 * time.Millisecond, allocs: -1, count: 200, target: "p99 ≤ 10ms",
+			feedP50: time.Millisecond, feedP99: 3 * time.Millisecond},
 	}}
 	var out bytes.Buffer
 	rep.print(&out)
-	for _, want := range []string{"| " + goClientName, "61ns", "0.00", "| met", row.skipped, "12ms", "NOT met"} {
+	for _, want := range []string{"| " + goClientName, "61ns", "0.00", "| met", row.skipped, "12ms", "NOT met", "p50 1ms, p99 3ms"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, out.String())
 		}
@@ -34,7 +35,7 @@ func TestClientRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"p50_us":0.061`, `"allocs_per_call":0,`, `"met":false`, `"skipped":"skipped: no /nonexistent/python3`} {
+	for _, want := range []string{`"p50_us":0.061`, `"allocs_per_call":0,`, `"met":false`, `"skipped":"skipped: no /nonexistent/python3`, `"feed_p99_us":3000`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("the JSON lacks %s: %s", want, b)
 		}

@@ -203,6 +203,12 @@ func (rep *report) print(w io.Writer) {
 			cells = append(cells, []string{c.name, roundDuration(c.p50), roundDuration(c.p99), allocs, thousands(float64(c.count)), c.target, verdict})
 		}
 		markdownTable(w, cells, 5, 6)
+		for _, c := range rep.clients {
+			if c.feedP50 > 0 {
+				fmt.Fprintf(w, "(staleness: the change feed's event reached the client of B after p50 %s, p99 %s; the rest is the answer's reload)\n",
+					roundDuration(c.feedP50), roundDuration(c.feedP99))
+			}
+		}
 	}
 }
 
@@ -286,6 +292,8 @@ type jsonRow struct {
 	// The client rows: allocations per call (Go), the target and whether
 	// it was met, or why the row was not measured.
 	AllocsPerCall *float64 `json:"allocs_per_call,omitempty"`
+	FeedP50us     *float64 `json:"feed_p50_us,omitempty"` // staleness: the change feed's event
+	FeedP99us     *float64 `json:"feed_p99_us,omitempty"`
 	Target        string   `json:"target,omitempty"`
 	Met           *bool    `json:"met,omitempty"`
 	Skipped       string   `json:"skipped,omitempty"`
@@ -353,6 +361,9 @@ func (rep *report) jsonRows() []jsonRow {
 			j.P50us, j.P99us, j.Count, j.Met = num(c.p50.Seconds()*1e6, 3), num(c.p99.Seconds()*1e6, 3), c.count, &met
 			if c.allocs >= 0 {
 				j.AllocsPerCall = num(c.allocs, 3)
+			}
+			if c.feedP50 > 0 {
+				j.FeedP50us, j.FeedP99us = us(c.feedP50), us(c.feedP99)
 			}
 		}
 		out = append(out, j)

@@ -44,7 +44,7 @@ func freeAddr() (string, error) {
 // startServer starts aiconfigd with the cache on or off, preloading every
 // account at start or not (a server that preloads only when asked ignores
 // the setting), and returns once it serves reads. Replicas that cache
-// hold every account (the server keeps 100,000 by default).
+// are allowed to hold every account.
 func startServer(dbURL, key, cacheMode string, preload bool) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
