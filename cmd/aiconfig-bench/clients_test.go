@@ -8,6 +8,14 @@ import (
 	"time"
 )
 
+func TestRoundDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{61: "61ns", 1234: "1.23µs", 477770: "478µs", 4561234: "4.56ms", 12345678: "12.3ms", 2 * time.Second: "2s"} {
+		if got := roundDuration(d); got != want {
+			t.Errorf("roundDuration(%d) = %s, want %s", d, got, want)
+		}
+	}
+}
+
 // Without a usable Python the row is skipped, saying why; the table and
 // the JSON show that, and the measured rows with their verdicts.
 func TestClientRows(t *testing.T) {

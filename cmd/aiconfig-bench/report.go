@@ -212,15 +212,14 @@ func (rep *report) print(w io.Writer) {
 	}
 }
 
-// roundDuration keeps three significant digits: 61ns, 1.23µs, 4.56ms.
+// roundDuration keeps about three significant digits: 61ns, 1.23µs,
+// 478µs, 4.56ms, 12.3ms.
 func roundDuration(d time.Duration) string {
-	switch {
-	case d < time.Microsecond:
-		return d.String()
-	case d < time.Millisecond:
-		return d.Round(10 * time.Nanosecond).String()
+	for unit := time.Duration(1); ; unit *= 10 {
+		if d < 1000*unit {
+			return d.Round(unit).String()
+		}
 	}
-	return d.Round(10 * time.Microsecond).String()
 }
 
 // markdownTable prints cells (the first row is the header) as a Markdown
