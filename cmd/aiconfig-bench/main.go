@@ -159,10 +159,9 @@ func run() error {
 		// A may already hold every account (a preload at start): then only
 		// what it keeps per account, the customized accounts' answers,
 		// needs asking for, beside the reference's sample.
-		held, _ := a.metric("aiconfig_cache_accounts") // now: a preload may have gone on after the first look
-		touchAll := int(held) < len(ids)
+		touchAll := int(heldIdle) < len(ids)
 		fmt.Printf("warming replica A (it holds %.0f of %d accounts): every function and prompt type of the first %d accounts (the reference's sample) and of the customized ones",
-			held, len(ids), len(refIDs))
+			heldIdle, len(ids), len(refIDs))
 		if touchAll {
 			fmt.Print(", one call for each other account")
 		}
