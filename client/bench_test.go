@@ -62,6 +62,28 @@ func BenchmarkCachedModelConfig(b *testing.B) {
 	}
 }
 
+// BenchmarkCachedGenerationContext is a job's one read, from the cache
+// (one allocation: the key's name).
+func BenchmarkCachedGenerationContext(b *testing.B) {
+	_, _, c := benchServer(b)
+	ctx := context.Background()
+	req := &pb.GetGenerationContextRequest{AccountId: "acme", Function: "generate_content", AuthorProfileId: "friendly-guide"}
+	if _, err := c.GenerationContext(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := c.GenerationContext(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if st := c.Stats(); st.Misses != 1 {
+		b.Fatalf("%d misses: reads were not all cached", st.Misses)
+	}
+}
+
 // BenchmarkCachedModelConfigParallel is the same read from every core.
 func BenchmarkCachedModelConfigParallel(b *testing.B) {
 	_, _, c := benchServer(b)

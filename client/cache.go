@@ -16,8 +16,12 @@ type kind uint8
 const (
 	kindModelConfig kind = iota + 1
 	kindEffectivePrompt
+	kindGenerationContext
 )
 
+// key is small on purpose: every cached read hashes it (two more string
+// fields cost a ModelConfig read a quarter of its time), so a generation
+// context's profile and strategy ids go into its name (contextName).
 type key struct {
 	account string
 	kind    kind
@@ -111,11 +115,13 @@ func (c *cache) served() {
 }
 
 // begin registers a load for account; nil when its answer cannot be kept
-// (the feed is not in step, or the cache is off).
+// (the feed is not in step, the cache is off, or no account is named).
 func (c *cache) begin(account string) *ticket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.inStep || c.max <= 0 {
+	// With no account named (an ACCOUNT token's own) no change event
+	// would name the entry: it could not be kept exact.
+	if !c.inStep || c.max <= 0 || account == "" {
 		return nil
 	}
 	l := c.loads[account]

@@ -23,6 +23,8 @@ var (
 	acmeModel  = key{account: "acme", kind: kindModelConfig, name: "generate_content"}
 	acmePrompt = key{account: "acme", kind: kindEffectivePrompt, name: "clustering"}
 	betaModel  = key{account: "beta", kind: kindModelConfig, name: "generate_content"}
+	acmeCtx    = key{account: "acme", kind: kindGenerationContext,
+		name: contextName(&pb.GetGenerationContextRequest{Function: "generate_content", AuthorProfileId: "acme-voice"})}
 )
 
 func held(c *cache, k key) bool {
@@ -63,15 +65,19 @@ func TestLoadRacingAnInvalidationIsNotStored(t *testing.T) {
 
 func TestInvalidationDropsExactlyItsAccount(t *testing.T) {
 	c := inStepCache(10)
-	for _, k := range []key{acmeModel, acmePrompt, betaModel} {
+	for _, k := range []key{acmeModel, acmePrompt, acmeCtx, betaModel} {
 		c.finish(c.begin(k.account), k, k.name, true)
+	}
+	// A context is keyed by its profile and strategy too.
+	if other := (key{account: "acme", kind: kindGenerationContext, name: contextName(&pb.GetGenerationContextRequest{Function: "generate_content"})}); held(c, other) {
+		t.Error("a context naming no profile is the one naming acme-voice")
 	}
 	// Another account's load in flight, and a token change, keep theirs.
 	tk := c.begin("beta")
 	c.apply(accountChange(11, "acme"))
 	c.apply(&pb.Change{Revision: 12, Kind: pb.ChangeKind_CHANGE_KIND_TOKEN})
 	c.finish(tk, key{account: "beta", kind: kindEffectivePrompt, name: "ideas"}, "x", true)
-	if held(c, acmeModel) || held(c, acmePrompt) {
+	if held(c, acmeModel) || held(c, acmePrompt) || held(c, acmeCtx) {
 		t.Error("acme's answers survived a change to acme")
 	}
 	if !held(c, betaModel) || !held(c, key{account: "beta", kind: kindEffectivePrompt, name: "ideas"}) {
@@ -109,6 +115,36 @@ func TestNothingIsFreshOutOfStep(t *testing.T) {
 	c.apply(progress(6))
 	if !held(c, acmeModel) {
 		t.Error("resuming in step did not make the entry fresh again")
+	}
+}
+
+// No two generation context requests share a key name, whatever their ids
+// hold (garbage is refused by the server, but must not find another
+// request's answer here).
+func TestContextNamesAreDistinct(t *testing.T) {
+	seen := map[string][3]string{}
+	parts := []string{"", "a", "b", "a:b", "1:a", "a1:b", "generate_content", "0:"}
+	for _, f := range parts {
+		for _, p := range parts {
+			for _, s := range parts {
+				n := contextName(&pb.GetGenerationContextRequest{Function: f, AuthorProfileId: p, ContentStrategyId: s})
+				if other, ok := seen[n]; ok {
+					t.Fatalf("%q and %q have the same name %q", [3]string{f, p, s}, other, n)
+				}
+				seen[n] = [3]string{f, p, s}
+			}
+		}
+	}
+}
+
+// An answer for no account named (an ACCOUNT token's own) is never kept:
+// no change event would name it.
+func TestNoAccountNoEntry(t *testing.T) {
+	c := inStepCache(10)
+	k := key{kind: kindGenerationContext, name: "generate_content"}
+	c.finish(c.begin(""), k, "x", true)
+	if held(c, k) || c.stats().Entries != 0 {
+		t.Error("an answer for no account named was kept")
 	}
 }
 

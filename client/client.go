@@ -1,9 +1,11 @@
-// Package client is the Go client of aiconfig: model configurations and
-// prompts for generation workers, from memory.
+// Package client is the Go client of aiconfig: model configurations,
+// prompts and generation contexts for generation workers, from memory.
 //
 //	c, err := client.New("aiconfig:50051", client.WithToken(os.Getenv("AICONFIG_TOKEN")))
 //	cfg, err := c.ModelConfig(ctx, accountID, "generate_content")
 //	// cfg.Model, cfg.GetTemperature(), cfg.APIKey(), ...
+//	job, err := c.GenerationContext(ctx, &pb.GetGenerationContextRequest{AccountId: accountID, Function: "generate_content"})
+//	// job.APIKey(), job.GetModelConfig().GetModel(), job.GetPrompt().GetText(), job.GetAuthorProfile(), ...
 //
 // Answers are kept in a bounded in-process cache, filled on a miss and
 // invalidated by one ChangeService.WatchChanges stream per client, so a
@@ -20,6 +22,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,6 +168,69 @@ func (c *Client) EffectivePrompt(ctx context.Context, accountID, promptType stri
 	return load(c, ctx, k, func(ctx context.Context) (*pb.EffectivePrompt, error) {
 		return c.prompts.GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{AccountId: accountID, PromptType: promptType})
 	})
+}
+
+// GenerationContext is everything a generation job needs in one answer
+// (GetGenerationContext's): the function's model configuration, the
+// effective prompt of its prompt type, and the author profile and content
+// strategy to write with. It is shared with the cache: read it, never
+// modify it. Printing it, logging it with slog or encoding it as JSON
+// leaves the API key out; APIKey returns it, and Config is the model
+// configuration as ModelConfig returns it. (The embedded field
+// GenerationContext.ModelConfig is the bare message: it prints the key.)
+type GenerationContext struct{ *pb.GenerationContext }
+
+// APIKey is the provider API key; set only for SERVICE tokens.
+func (g GenerationContext) APIKey() string { return g.GetModelConfig().GetApiKey() }
+
+// Config is the model configuration, printing without its key.
+func (g GenerationContext) Config() ModelConfig { return ModelConfig{g.GetModelConfig()} }
+
+func (g GenerationContext) redacted() *pb.GenerationContext {
+	if g.GenerationContext == nil || g.APIKey() == "" {
+		return g.GenerationContext
+	}
+	r := proto.Clone(g.GenerationContext).(*pb.GenerationContext)
+	r.ModelConfig.ApiKey = "[redacted]"
+	return r
+}
+
+// String is the context without its API key.
+func (g GenerationContext) String() string { return g.redacted().String() }
+
+// GoString is String, so %#v does not print the key either.
+func (g GenerationContext) GoString() string { return "client.GenerationContext{" + g.String() + "}" }
+
+// LogValue is String, for log/slog.
+func (g GenerationContext) LogValue() slog.Value { return slog.StringValue(g.String()) }
+
+// MarshalJSON is the proto JSON form without the API key.
+func (g GenerationContext) MarshalJSON() ([]byte, error) { return protojson.Marshal(g.redacted()) }
+
+// GenerationContext returns everything a generation job of req.Function
+// needs: the function's model configuration and prompt, and the author
+// profile and content strategy named by req (else the account's defaults,
+// else the platform's). A named one the account cannot use is NOT_FOUND
+// (ReasonAuthorProfileNotFound, ReasonContentStrategyNotFound, metadata
+// author_profile_id or content_strategy_id). Each part equals its own
+// read: ModelConfig, EffectivePrompt, GetAuthorProfile, GetContentStrategy.
+func (c *Client) GenerationContext(ctx context.Context, req *pb.GetGenerationContextRequest) (GenerationContext, error) {
+	k := key{account: req.GetAccountId(), kind: kindGenerationContext, name: contextName(req)}
+	if v, ok := c.cache.get(k); ok {
+		return GenerationContext{v.(*pb.GenerationContext)}, nil
+	}
+	g, err := load(c, ctx, k, func(ctx context.Context) (*pb.GenerationContext, error) {
+		return c.config.GetGenerationContext(ctx, req)
+	})
+	return GenerationContext{g}, err
+}
+
+// contextName is a generation context's key name: the function, profile
+// id and strategy id, the first two length-prefixed so that no two
+// requests share a name.
+func contextName(req *pb.GetGenerationContextRequest) string {
+	f, p := req.GetFunction(), req.GetAuthorProfileId()
+	return strconv.Itoa(len(f)) + ":" + f + strconv.Itoa(len(p)) + ":" + p + req.GetContentStrategyId()
 }
 
 // RenderPrompt fills the effective prompt's {{variables}} here, by the

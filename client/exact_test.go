@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/domain"
@@ -44,6 +45,10 @@ func TestExactUnderConcurrentWrites(t *testing.T) {
 					t.Errorf("read prompt %s: %v", a, err)
 					return
 				}
+				if _, err := c.GenerationContext(ctx, contextOf(a)); err != nil && ctx.Err() == nil {
+					t.Errorf("read context %s: %v", a, err)
+					return
+				}
 				reads.Add(1)
 			}
 		})
@@ -56,6 +61,13 @@ func TestExactUnderConcurrentWrites(t *testing.T) {
 		case 4: // the global layer
 			p, err := env.Prompts.UpsertGlobalPrompt(testsrv.Ctx(s.admin), &pb.UpsertGlobalPromptRequest{Prompt: &pb.GlobalPrompt{
 				PromptType: "ideas", Text: fmt.Sprintf("Ideas, version %d: {{clusters}}", i), Variables: []string{"clusters"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = max(last, p.GetRevision())
+		case 2: // an account's author profile
+			p, err := env.Profiles.UpdateAuthorProfile(testsrv.Ctx(s.admin), &pb.UpdateAuthorProfileRequest{AccountId: a,
+				AuthorProfile: &pb.AuthorProfile{Id: "friendly-guide", Tone: fmt.Sprintf("tone %d", i)}, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"tone"}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -100,7 +112,24 @@ func TestExactUnderConcurrentWrites(t *testing.T) {
 		if !proto.Equal(gotP, wantP) {
 			t.Errorf("%s: the client holds prompt %q, the database says %q", a, gotP.GetText(), wantP.GetText())
 		}
+		gotC, err := c.GenerationContext(context.Background(), contextOf(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantC, err := s.env.Config.GetGenerationContext(direct, contextOf(a))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !proto.Equal(gotC.GenerationContext, wantC) {
+			t.Errorf("%s: the client holds context\n%v\nthe database says\n%v", a, gotC, wantC)
+		}
 	}
+}
+
+// contextOf is the generation context the exactness test reads: the
+// profile its writes customize.
+func contextOf(account string) *pb.GetGenerationContextRequest {
+	return &pb.GetGenerationContextRequest{AccountId: account, Function: "generate_ideas", AuthorProfileId: "friendly-guide"}
 }
 
 // The API key is in the answer, and nowhere a log line or a printout goes.
@@ -116,19 +145,35 @@ func TestAPIKeyIsNeverPrinted(t *testing.T) {
 	if m.APIKey() != testAPIKey || m.GetApiKey() != testAPIKey {
 		t.Fatal("the service token did not receive the key")
 	}
+	g, err := c.GenerationContext(context.Background(), &pb.GetGenerationContextRequest{AccountId: "acme", Function: "generate_content"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.APIKey() != testAPIKey || g.Config().APIKey() != testAPIKey {
+		t.Fatal("the service token did not receive the key in the context")
+	}
 	js, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slog.New(slog.NewTextHandler(logs, nil)).Info("config", "cfg", m)
-	slog.New(slog.NewJSONHandler(logs, nil)).Info("config", "cfg", m)
+	gjs, err := json.Marshal(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []slog.Handler{slog.NewTextHandler(logs, nil), slog.NewJSONHandler(logs, nil)} {
+		slog.New(h).Info("config", "cfg", m, "context", g, "context_config", g.Config())
+	}
 	s.stop() // and the feed's failure lines
 	waitFor(t, "the feed to go down", func() bool { return !c.Stats().InStep })
 	_ = c.Close()
-	for name, out := range map[string]string{
-		"%v": fmt.Sprintf("%v", m), "%+v": fmt.Sprintf("%+v", m), "%#v": fmt.Sprintf("%#v", m), "%s": fmt.Sprintf("%s", m),
-		"String": m.String(), "JSON": string(js), "logs": logs.String(),
-	} {
+	printed := map[string]string{"JSON": string(js), "context JSON": string(gjs), "logs": logs.String()}
+	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {
+		printed[f] = fmt.Sprintf(f, m)
+		printed["context "+f] = fmt.Sprintf(f, g)
+		printed["context config "+f] = fmt.Sprintf(f, g.Config())
+	}
+	printed["String"], printed["context String"] = m.String(), g.String()
+	for name, out := range printed {
 		if strings.Contains(out, testAPIKey) || strings.Contains(out, "SECRET") {
 			t.Errorf("%s shows the API key: %s", name, out)
 		}
@@ -136,8 +181,8 @@ func TestAPIKeyIsNeverPrinted(t *testing.T) {
 			t.Errorf("%s does not show the configuration: %s", name, out)
 		}
 	}
-	if m.APIKey() != testAPIKey {
-		t.Error("printing changed the cached answer")
+	if m.APIKey() != testAPIKey || g.APIKey() != testAPIKey {
+		t.Error("printing changed the cached answers")
 	}
 }
 

@@ -20,8 +20,8 @@ const (
 	ReasonPromptTypeNotFound      = "PROMPT_TYPE_NOT_FOUND"
 	ReasonOverrideNotFound        = "OVERRIDE_NOT_FOUND"
 	ReasonTokenNotFound           = "TOKEN_NOT_FOUND"
-	ReasonAuthorProfileNotFound   = "AUTHOR_PROFILE_NOT_FOUND"
-	ReasonContentStrategyNotFound = "CONTENT_STRATEGY_NOT_FOUND"
+	ReasonAuthorProfileNotFound   = "AUTHOR_PROFILE_NOT_FOUND"   // metadata author_profile_id
+	ReasonContentStrategyNotFound = "CONTENT_STRATEGY_NOT_FOUND" // metadata content_strategy_id
 	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
 
 	// INVALID_ARGUMENT, with field violations

@@ -3,12 +3,14 @@
     python3 clients/python/bench.py                       # starts aiconfigd (bin/, make build) on a fresh database
     python3 clients/python/bench.py --target 127.0.0.1:50051 --token $SERVICE_TOKEN --account acme
 
-Prints one line, e.g. "python cached model_config: p50 3.1 µs/call, p99 5.0 µs, 200000 calls".
+Prints one line, e.g. "python cached model_config: p50 3.1 µs/call, p99 5.0 µs, 200000 calls"
+(with --json, the same as a JSON object: make bench reads it).
 With no --target it needs what the tests need (PostgreSQL as make test finds
 it, /usr/bin/python3 with Debian's grpcio). Target: p50 ≤ 20 µs.
 """
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -46,6 +48,7 @@ def main() -> None:
     ap.add_argument("--token", default=os.environ.get("AICONFIG_TOKEN"), help="a SERVICE token (env AICONFIG_TOKEN)")
     ap.add_argument("--account", default="acme", help="an account on Starter or above")
     ap.add_argument("--calls", type=int, default=200_000)
+    ap.add_argument("--json", action="store_true", help="print the result as a JSON object")
     args = ap.parse_args()
     env = None
     if args.target:
@@ -67,7 +70,10 @@ def main() -> None:
         if env:
             env[0].close()
             env[1].drop()
-    print(f"python cached model_config: p50 {p50:.2f} µs/call, p99 {p99:.2f} µs, mean {mean:.2f} µs, {args.calls} calls")
+    if args.json:
+        print(json.dumps({"p50_us": p50, "p99_us": p99, "mean_us": mean, "calls": args.calls}))
+    else:
+        print(f"python cached model_config: p50 {p50:.2f} µs/call, p99 {p99:.2f} µs, mean {mean:.2f} µs, {args.calls} calls")
 
 
 if __name__ == "__main__":

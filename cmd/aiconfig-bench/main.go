@@ -7,8 +7,9 @@
 // The files: main.go runs the phases in order; seed.go creates and fills
 // the database; servers.go starts and watches the server processes;
 // reference.go is the bare reference server and the warm-up that captures
-// its answers; load.go drives load and times writes; report.go prints the
-// table and writes it as JSON.
+// its answers; load.go drives load and times writes; clients.go measures
+// the Go and Python clients; report.go prints the table and writes it as
+// JSON.
 package main
 
 import (
@@ -41,7 +42,9 @@ var (
 	concurrency      = flag.Int("concurrency", 32, "concurrent callers")
 	conns            = flag.Int("conns", 4, "client connections (callers share them)")
 	serverCPUs       = flag.String("server-cpus", "", "pin the servers to these CPUs (taskset -c list)")
-	warm             = flag.Bool("warm", true, "warm replica A with every account × function and prompt type before measuring, capturing the reference server's answers; false: no reference, and the cached runs include first reads")
+	warm             = flag.Bool("warm", true, "warm replica A before measuring (the reference sample's and the customized accounts' answers, and every account unless A already holds them), capturing the reference server's answers; false: no reference, and the cached runs include first reads")
+	refAccounts      = flag.Int("reference-accounts", 100000, "capture the answers of the first N accounts for the reference server, whose load draws from those (aiconfigd's draws from all accounts)")
+	python           = flag.String("python", "/usr/bin/python3", "the Python with grpcio for the Python client's row; \"\": skip it")
 	warmConcurrency  = flag.Int("warm-concurrency", 64, "concurrent callers while warming")
 	referenceWorkers = flag.Int("reference-stream-workers", 0, "the reference server's grpc.NumStreamWorkers; 0: grpc-go's default (a goroutine per call)")
 	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
@@ -117,8 +120,9 @@ func run() error {
 	worker := metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+serviceSecret)
 	// B sets the platform's API keys before A starts, so that no change
 	// notification reaches A while it warms (it would re-encode the answers
-	// it has, though to the same messages).
-	b, err := startServer(dbURL, key, "on")
+	// it has, though to the same messages). B need not preload accounts:
+	// the visibility and staleness measurements read two through it.
+	b, err := startServer(dbURL, key, "on", false)
 	if err != nil {
 		return err
 	}
@@ -127,17 +131,18 @@ func run() error {
 		Openai: &pb.IntegrationDefaults{ApiKey: "sk-bench-openai-000000000000"}, Dalle: &pb.IntegrationDefaults{ApiKey: "sk-bench-dalle-0000000000000"}}}); err != nil {
 		return err
 	}
-	a, err := startServer(dbURL, key, "on")
+	a, err := startServer(dbURL, key, "on", true)
 	if err != nil {
 		return err
 	}
 	defer a.stop()
-	off, err := startServer(dbURL, key, "off")
+	off, err := startServer(dbURL, key, "off", false)
 	if err != nil {
 		return err
 	}
 	defer off.stop()
 	rssIdle := a.rssMB()
+	heldIdle, _ := a.metric("aiconfig_cache_accounts") // accounts preloaded at start, if any
 
 	functions := []string{"auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"}
 	promptTypes := []string{"clustering"} // the prompt types the load asks for
@@ -147,15 +152,25 @@ func run() error {
 		ids[i] = fmt.Sprintf("acct-%d", i+1)
 	}
 
-	rep := &report{accounts: *accounts, rssIdle: rssIdle}
+	rep := &report{accounts: *accounts, rssIdle: rssIdle, heldIdle: int(heldIdle)}
+	refIDs := ids[:min(max(*refAccounts, 1), len(ids))]
 	var ref *server
 	if *warm {
-		fmt.Printf("warming replica A: %d accounts × %d functions and %d prompt type(s), %d callers…\n", len(ids), len(functions), len(promptTypes), *warmConcurrency)
+		// A may already hold every account (a preload at start): then only
+		// what it keeps per account, the customized accounts' answers,
+		// needs asking for, beside the reference's sample.
+		touchAll := int(heldIdle) < len(ids)
+		fmt.Printf("warming replica A (it holds %.0f of %d accounts): every function and prompt type of the first %d accounts (the reference's sample) and of the customized ones",
+			heldIdle, len(ids), len(refIDs))
+		if touchAll {
+			fmt.Print(", one call for each other account")
+		}
+		fmt.Printf("; %d callers…\n", *warmConcurrency)
 		// The warm-up is not measured: A may use every CPU meanwhile.
 		t0, cpu0, self0 := time.Now(), a.cpu(), selfCPU()
 		var ans *answers
 		if err := a.unpinned(func() (err error) {
-			if ans, err = warmAndCapture(worker, a, ids, functions, promptTypes); err != nil {
+			if ans, rep.warmCalls, err = warmAndCapture(worker, a, ids, functions, promptTypes, len(refIDs), touchAll); err != nil {
 				return err
 			}
 			// A full collection now, of a heap that grew all along,
@@ -164,16 +179,17 @@ func run() error {
 		}); err != nil {
 			return err
 		}
-		rep.warmTime, rep.warmCalls = time.Since(t0), len(ids)*ans.width()
+		rep.warmTime = time.Since(t0)
 		rep.warmServerCPU, rep.warmDriverCPU = a.cpu()-cpu0, selfCPU()-self0
 		rep.rssWarm, rep.heapWarm = a.rssMB(), a.heapMB()
-		fmt.Printf("warmed in %s (%.0f calls/s); %d distinct answers; starting the reference server\n",
-			rep.warmTime.Round(100*time.Millisecond), float64(rep.warmCalls)/rep.warmTime.Seconds(), len(ans.values))
+		fmt.Printf("warmed in %s (%d calls, %.0f calls/s); %d distinct answers; starting the reference server\n",
+			rep.warmTime.Round(100*time.Millisecond), rep.warmCalls, float64(rep.warmCalls)/rep.warmTime.Seconds(), len(ans.values))
 		if ref, err = startReference(ans); err != nil {
 			return err
 		}
 		defer ref.stop()
-		checked := min(500, len(ids))
+		rep.refAccounts = len(refIDs)
+		checked := min(500, len(refIDs))
 		reordered, err := checkReference(worker, a, ref, ans, checked)
 		if err != nil {
 			return err
@@ -189,16 +205,22 @@ func run() error {
 		_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
 		return err
 	}
-	modelConfig := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
-		_, err := pb.NewConfigServiceClient(conn).GetModelConfig(ctx, &pb.GetModelConfigRequest{
-			AccountId: ids[r.IntN(len(ids))], Function: functions[r.IntN(len(functions))]})
-		return err
+	// The calls of uniformly random accounts of ids.
+	modelConfigOf := func(ids []string) call {
+		return func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
+			_, err := pb.NewConfigServiceClient(conn).GetModelConfig(ctx, &pb.GetModelConfigRequest{
+				AccountId: ids[r.IntN(len(ids))], Function: functions[r.IntN(len(functions))]})
+			return err
+		}
 	}
-	prompt := func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
-		_, err := pb.NewPromptServiceClient(conn).GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{
-			AccountId: ids[r.IntN(len(ids))], PromptType: promptTypes[r.IntN(len(promptTypes))]})
-		return err
+	promptOf := func(ids []string) call {
+		return func(ctx context.Context, conn *grpc.ClientConn, r *rand.Rand) error {
+			_, err := pb.NewPromptServiceClient(conn).GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{
+				AccountId: ids[r.IntN(len(ids))], PromptType: promptTypes[r.IntN(len(promptTypes))]})
+			return err
+		}
 	}
+	modelConfig, prompt := modelConfigOf(ids), promptOf(ids)
 	type phase struct {
 		name    string
 		s       *server
@@ -209,7 +231,9 @@ func run() error {
 	// A round: the floor, the reference, then aiconfigd's hot path.
 	round := []phase{{floorName, a, health, refModelName, ".floor"}}
 	if ref != nil {
-		round = append(round, phase{refModelName, ref, modelConfig, refModelName, "-"}, phase{refPromptName, ref, prompt, refPromptName, "-"})
+		// The reference holds the sample's answers only: its load draws
+		// from those accounts.
+		round = append(round, phase{refModelName, ref, modelConfigOf(refIDs), refModelName, "-"}, phase{refPromptName, ref, promptOf(refIDs), refPromptName, "-"})
 	}
 	round = append(round, phase{modelCachedName, a, modelConfig, refModelName, ""}, phase{promptCachedName, a, prompt, refPromptName, ".prompt"})
 	// Cache-off is compared with pgbench sending the same statements
@@ -265,6 +289,9 @@ func run() error {
 	}
 	rep.rssA, rep.heapA = a.rssMB(), a.heapMB()
 	if rep.writes, err = writeLoad(admin, a, ids); err != nil {
+		return err
+	}
+	if rep.clients, err = measureClients(a, b, ids, functions, serviceSecret, adminSecret); err != nil {
 		return err
 	}
 	rep.print(os.Stdout)

@@ -2,8 +2,10 @@ package main
 
 // The reference server: what a bare grpc-go server costs to answer the hot
 // path's calls. It serves the real method names with the very bytes
-// replica A answered during warm-up, looked up in a map by the request's
-// (account_id, function) or (account_id, prompt_type): no interceptors, no
+// replica A answered during warm-up for the sample accounts (the first
+// -reference-accounts; its load draws from those), looked up in a map by
+// the request's (account_id, function) or (account_id, prompt_type): no
+// interceptors, no
 // authentication, no cache, grpc-go's default server settings, and a codec
 // that sends the stored bytes as they are (as aiconfigd's does). It runs as
 // its own process, this binary re-executed with -reference-server, pinned
@@ -69,8 +71,9 @@ func (c rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return c.CodecV2.Unmarshal(data, v)
 }
 
-// answers are replica A's answers to the SERVICE caller for every account ×
-// function and prompt type. Accounts of a plan without customizations get
+// answers are replica A's answers to the SERVICE caller for each of the
+// sample accounts (the first -reference-accounts) × every function and
+// prompt type the load asks for. Accounts of a plan without customizations get
 // identical answers (every seeded row has revision 1), so each distinct
 // answer is kept once.
 type answers struct {
@@ -85,21 +88,35 @@ func (a *answers) width() int { return len(a.functions) + len(a.promptTypes) }
 
 // call is the request whose answer goes in slot j of account i's row.
 func (a *answers) call(i, j int) (method string, req any) {
-	if j < len(a.functions) {
-		return pb.ConfigService_GetModelConfig_FullMethodName, &pb.GetModelConfigRequest{AccountId: a.ids[i], Function: a.functions[j]}
-	}
-	return pb.PromptService_GetEffectivePrompt_FullMethodName, &pb.GetEffectivePromptRequest{AccountId: a.ids[i], PromptType: a.promptTypes[j-len(a.functions)]}
+	return callOf(a.ids[i], a.functions, a.promptTypes, j)
 }
 
-// warmAndCapture warms A's cache with every account × function and prompt
-// type, as a long-running replica's would be, so that no round pays for
-// first reads, and keeps the answers for the reference server. Workers
-// take accounts in turn, each asking for all of one account's answers:
-// the first call loads the account, the others hit the cache.
-func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes []string) (*answers, error) {
-	ans := &answers{ids: ids, functions: functions, promptTypes: promptTypes}
+// callOf is the jth call of an account's row: each function's
+// GetModelConfig, then each prompt type's GetEffectivePrompt.
+func callOf(id string, functions, promptTypes []string, j int) (method string, req any) {
+	if j < len(functions) {
+		return pb.ConfigService_GetModelConfig_FullMethodName, &pb.GetModelConfigRequest{AccountId: id, Function: functions[j]}
+	}
+	return pb.PromptService_GetEffectivePrompt_FullMethodName, &pb.GetEffectivePromptRequest{AccountId: id, PromptType: promptTypes[j-len(functions)]}
+}
+
+// warmAndCapture warms A as a long-running replica would be warm, so that
+// no round pays for first reads, and keeps the answers of the first
+// sample accounts for the reference server. Per account it asks for:
+//   - every function and prompt type of the sample accounts, capturing
+//     the answers;
+//   - every function and prompt type of the other customized accounts
+//     (every customEvery()th), whose answers A keeps per account (the
+//     other accounts' are shared per plan, and built by the sample's);
+//   - one call for each other account when touchAll (A does not hold
+//     every account already), which loads the account.
+//
+// Workers take accounts in turn: an account's first call loads it, the
+// others hit the cache. It returns the answers and the calls made.
+func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes []string, sample int, touchAll bool) (*answers, int, error) {
+	ans := &answers{ids: ids[:sample], functions: functions, promptTypes: promptTypes}
 	w := ans.width()
-	ans.slots = make([]uint32, len(ids)*w)
+	ans.slots = make([]uint32, sample*w)
 	var mu sync.Mutex
 	index := map[string]uint32{}
 	intern := func(b []byte) uint32 {
@@ -114,8 +131,9 @@ func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes 
 		}
 		return i
 	}
+	every := customEvery()
 	g, ctx := errgroup.WithContext(ctx)
-	var next, done atomic.Int64
+	var next, done, calls atomic.Int64
 	start := time.Now()
 	go func() { // progress, for the long warm-ups of many accounts
 		t := time.NewTicker(15 * time.Second)
@@ -127,7 +145,7 @@ func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes 
 			case <-t.C:
 				n, took := done.Load(), time.Since(start)
 				left := time.Duration(float64(took) * float64(len(ids)-int(n)) / float64(max(n, 1)))
-				fmt.Printf("  %d of %d accounts, %.0f calls/s, about %s to go\n", n, len(ids), float64(n)*float64(w)/took.Seconds(), left.Round(time.Second))
+				fmt.Printf("  %d of %d accounts, %.0f calls/s, about %s to go\n", n, len(ids), float64(calls.Load())/took.Seconds(), left.Round(time.Second))
 			}
 		}
 	}()
@@ -139,13 +157,32 @@ func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes 
 		g.Go(func() error {
 			conn := a.conns[k%len(a.conns)]
 			var reply rawMessage
+			ask := func(method string, req any) error {
+				calls.Add(1)
+				if err := conn.Invoke(ctx, method, req, &reply, codec); err != nil {
+					return fmt.Errorf("warming: %s %v: %w", method, req, err)
+				}
+				return nil
+			}
 			for i := int(next.Add(1) - 1); i < len(ids); i = int(next.Add(1) - 1) {
-				for j := range w {
-					method, req := ans.call(i, j)
-					if err := conn.Invoke(ctx, method, req, &reply, codec); err != nil {
-						return fmt.Errorf("warming: %s %v: %w", method, req, err)
+				switch {
+				case i < sample:
+					for j := range w {
+						if err := ask(ans.call(i, j)); err != nil {
+							return err
+						}
+						ans.slots[i*w+j] = intern(reply.b)
 					}
-					ans.slots[i*w+j] = intern(reply.b)
+				case (i+1)%every == 0: // acct-(i+1) is customized (see seed)
+					for j := range w {
+						if err := ask(callOf(ids[i], functions, promptTypes, j)); err != nil {
+							return err
+						}
+					}
+				case touchAll:
+					if err := ask(callOf(ids[i], functions, promptTypes, 0)); err != nil {
+						return err
+					}
 				}
 				done.Add(1)
 			}
@@ -153,9 +190,9 @@ func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return ans, nil
+	return ans, int(calls.Load()), nil
 }
 
 // The answers file, written by the bench and read by the reference server:

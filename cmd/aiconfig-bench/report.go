@@ -33,9 +33,15 @@ type report struct {
 	// Replica A's resident memory and Go heap in use (MB): started and
 	// idle, after warm-up, and after the load (before the writes).
 	rssIdle, rssWarm, heapWarm, rssA, heapA float64
+	heldIdle                                int // accounts A held when started (preloaded)
+
+	// refAccounts is how many accounts the reference server answers for
+	// (the first ones); 0: no reference server.
+	refAccounts int
 
 	visibility []time.Duration
 	writes     result
+	clients    []clientRow
 }
 
 func (rep *report) add(name, ref string, res result) {
@@ -133,6 +139,11 @@ func (rep *report) print(w io.Writer) {
 		fmt.Fprintf(w, " cache-off's with pgbench sending its statements (the token lookup, then one pipelined snapshot), %d clients, prepared;\n", pgbenchConns)
 	}
 	fmt.Fprintln(w, " runs: lowest–highest)")
+	if withRef && rep.refAccounts < rep.accounts {
+		fmt.Fprintf(w, "The reference server answers from the captured answers of the first %s accounts (the same mix of plans and customizations),\n"+
+			"so its load draws from those; aiconfigd's draws from all %s (a smaller map may favour the reference).\n",
+			thousands(float64(rep.refAccounts)), thousands(float64(rep.accounts)))
+	}
 	if withRef {
 		fmt.Fprintln(w, "\nagainst the references (medians of the paired ratios):")
 		for _, t := range []struct {
@@ -156,11 +167,16 @@ func (rep *report) print(w io.Writer) {
 	fmt.Fprintf(w, "write on replica A visible to a watch on replica B, %d writes: p50 %s, p99 %s, max %s\n",
 		len(vis), pct(vis, 50).Round(time.Microsecond), pct(vis, 99).Round(time.Microsecond), pct(vis, 100).Round(time.Microsecond))
 	if rep.warmTime > 0 {
-		fmt.Fprintf(w, "warm-up of replica A, allowed every CPU: %d calls in %s (%.0f calls/s), CPU per account: replica A %s, load driver %s\n",
+		fmt.Fprintf(w, "warm-up of replica A, allowed every CPU: %d calls in %s (%.0f calls/s), CPU per call: replica A %s, load driver %s\n",
 			rep.warmCalls, rep.warmTime.Round(100*time.Millisecond), float64(rep.warmCalls)/rep.warmTime.Seconds(),
-			(rep.warmServerCPU / time.Duration(rep.accounts)).Round(time.Microsecond), (rep.warmDriverCPU / time.Duration(rep.accounts)).Round(time.Microsecond))
-		fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started: %.2f KB per account)\n",
-			rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, (rep.rssA-rep.rssIdle)*1024/float64(rep.accounts))
+			(rep.warmServerCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond), (rep.warmDriverCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond))
+		if rep.heldIdle > 0 { // preloaded: the start's RSS already holds the accounts
+			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started, holding %d accounts)\n",
+				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, rep.heldIdle)
+		} else {
+			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started: %.2f KB per account)\n",
+				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, (rep.rssA-rep.rssIdle)*1024/float64(rep.accounts))
+		}
 		if r := rep.byName[refModelName]; r != nil {
 			fmt.Fprintf(w, "reference server with the same answers: RSS %.0f MB\n", r.median().rssMB)
 		}
@@ -169,11 +185,51 @@ func (rep *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "writes/s with %d concurrent writers (UpsertIntegrationOverride, random Starter+ accounts, replica A): %.0f, p50 %s, p99 %s\n",
 		*writers, rep.writes.rps, rep.writes.p50.Round(time.Microsecond), rep.writes.p99.Round(time.Microsecond))
+	if len(rep.clients) > 0 {
+		fmt.Fprintln(w, "\nthe clients, after the load: the Go client in the load driver's process, the Python one a child of it, both reading replica A;")
+		fmt.Fprintln(w, "staleness: from a write's reply on A until a Go client of replica B answers with it (the feed's event, the answer reloaded)")
+		fmt.Fprintln(w)
+		cells := [][]string{{"client", "p50", "p99", "allocs/call", "calls", "target", ""}}
+		for _, c := range rep.clients {
+			if c.skipped != "" {
+				cells = append(cells, []string{c.name, "", "", "", "", c.target, c.skipped})
+				continue
+			}
+			allocs := ""
+			if c.allocs >= 0 {
+				allocs = fmt.Sprintf("%.2f", c.allocs)
+			}
+			verdict := "met"
+			if !c.met {
+				verdict = "NOT met"
+			}
+			cells = append(cells, []string{c.name, roundDuration(c.p50), roundDuration(c.p99), allocs, thousands(float64(c.count)), c.target, verdict})
+		}
+		markdownTable(w, cells, 5, 6)
+		for _, c := range rep.clients {
+			if c.feedP50 > 0 {
+				fmt.Fprintf(w, "(staleness: the change feed's event reached the client of B after p50 %s, p99 %s; the rest is the answer's reload)\n",
+					roundDuration(c.feedP50), roundDuration(c.feedP99))
+			}
+		}
+	}
+}
+
+// roundDuration keeps about three significant digits: 61ns, 1.23µs,
+// 478µs, 4.56ms, 12.3ms.
+func roundDuration(d time.Duration) string {
+	for unit := time.Duration(1); ; unit *= 10 {
+		if d < 1000*unit {
+			return d.Round(unit).String()
+		}
+	}
 }
 
 // markdownTable prints cells (the first row is the header) as a Markdown
-// table, numbers right-aligned.
-func markdownTable(w io.Writer, cells [][]string) {
+// table: the first column and textCols left-aligned, the others (numbers)
+// right-aligned.
+func markdownTable(w io.Writer, cells [][]string, textCols ...int) {
+	left := func(i int) bool { return i == 0 || slices.Contains(textCols, i) }
 	width := make([]int, len(cells[0]))
 	for _, r := range cells {
 		for i, c := range r {
@@ -190,13 +246,13 @@ func markdownTable(w io.Writer, cells [][]string) {
 	for k, r := range cells {
 		var b strings.Builder
 		for i, c := range r {
-			b.WriteString("| " + pad(c, width[i], i > 0 && k > 0) + " ")
+			b.WriteString("| " + pad(c, width[i], !left(i) && k > 0) + " ")
 		}
 		fmt.Fprintln(w, b.String()+"|")
 		if k == 0 {
 			b.Reset()
 			for i := range r {
-				if i == 0 {
+				if left(i) {
 					b.WriteString("| " + strings.Repeat("-", width[i]) + " ")
 				} else {
 					b.WriteString("| " + strings.Repeat("-", width[i]-1) + ": ")
@@ -235,6 +291,14 @@ type jsonRow struct {
 	Count          int       `json:"count,omitempty"`   // calls or writes timed
 	Seconds        *float64  `json:"seconds,omitempty"`
 	Accounts       int       `json:"accounts"`
+	// The client rows: allocations per call (Go), the target and whether
+	// it was met, or why the row was not measured.
+	AllocsPerCall *float64 `json:"allocs_per_call,omitempty"`
+	FeedP50us     *float64 `json:"feed_p50_us,omitempty"` // staleness: the change feed's event
+	FeedP99us     *float64 `json:"feed_p99_us,omitempty"`
+	Target        string   `json:"target,omitempty"`
+	Met           *bool    `json:"met,omitempty"`
+	Skipped       string   `json:"skipped,omitempty"`
 }
 
 func num(x float64, digits int) *float64 {
@@ -264,8 +328,12 @@ func (rep *report) jsonRows() []jsonRow {
 	for _, r := range rep.rows {
 		m := r.median()
 		xf, xr := rep.paired(r, floorName), rep.paired(r, r.ref)
+		accounts := rep.accounts
+		if r.name == refModelName || r.name == refPromptName {
+			accounts = rep.refAccounts // the accounts its load draws from
+		}
 		j := jsonRow{Call: r.name, RPS: num(m.rps, 1), ServerCPUus: us(m.serverCPU), DriverCPUus: us(m.driverCPU),
-			P50us: us(m.p50), P99us: us(m.p99), RSSMB: num(m.rssMB, 1), Runs: len(r.runs), Accounts: rep.accounts,
+			P50us: us(m.p50), P99us: us(m.p99), RSSMB: num(m.rssMB, 1), Runs: len(r.runs), Accounts: accounts,
 			XFloorRuns: nums(xf), XReferenceRuns: nums(xr)}
 		if r.name == pgbenchName {
 			j.ServerCPUus, j.RSSMB = nil, nil // PostgreSQL's own, not measured
@@ -279,7 +347,7 @@ func (rep *report) jsonRows() []jsonRow {
 		out = append(out, j)
 	}
 	if rep.warmTime > 0 {
-		out = append(out, jsonRow{Call: "warm-up of replica A (GetModelConfig and GetEffectivePrompt, every account)", Accounts: rep.accounts,
+		out = append(out, jsonRow{Call: "warm-up of replica A (the reference sample and customized accounts, every call; one call for each other account A did not hold)", Accounts: rep.accounts,
 			RPS: num(float64(rep.warmCalls)/rep.warmTime.Seconds(), 1), Seconds: num(rep.warmTime.Seconds(), 1), Count: rep.warmCalls,
 			ServerCPUus: us(rep.warmServerCPU / time.Duration(rep.warmCalls)), DriverCPUus: us(rep.warmDriverCPU / time.Duration(rep.warmCalls)),
 			RSSMB: num(rep.rssWarm, 1), HeapMB: num(rep.heapWarm, 1)})
@@ -291,6 +359,20 @@ func (rep *report) jsonRows() []jsonRow {
 	out = append(out, jsonRow{Call: fmt.Sprintf("UpsertIntegrationOverride, %d writers", *writers), Accounts: rep.accounts,
 		RPS: num(w.rps, 1), ServerCPUus: us(w.serverCPU), DriverCPUus: us(w.driverCPU), P50us: us(w.p50), P99us: us(w.p99),
 		RSSMB: num(w.rssMB, 1), Runs: 1})
+	for _, c := range rep.clients {
+		j := jsonRow{Call: c.name, Accounts: rep.accounts, Target: c.target, Skipped: c.skipped}
+		if c.skipped == "" {
+			met := c.met
+			j.P50us, j.P99us, j.Count, j.Met = num(c.p50.Seconds()*1e6, 3), num(c.p99.Seconds()*1e6, 3), c.count, &met
+			if c.allocs >= 0 {
+				j.AllocsPerCall = num(c.allocs, 3)
+			}
+			if c.feedP50 > 0 {
+				j.FeedP50us, j.FeedP99us = us(c.feedP50), us(c.feedP99)
+			}
+		}
+		out = append(out, j)
+	}
 	return out
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,6 +28,8 @@ type server struct {
 	addr        string
 	metricsAddr string // aiconfigd's metrics and pprof; "" for the reference server
 	conns       []*grpc.ClientConn
+	exited      chan struct{} // closed when the process has exited, exitErr its status
+	exitErr     error
 }
 
 func freeAddr() (string, error) {
@@ -38,9 +41,11 @@ func freeAddr() (string, error) {
 	return lis.Addr().String(), nil
 }
 
-// startServer starts aiconfigd with the cache on or off. Replicas that
-// cache hold every account (the server keeps 100,000 by default).
-func startServer(dbURL, key, cacheMode string) (*server, error) {
+// startServer starts aiconfigd with the cache on or off, preloading every
+// account at start or not (a server that preloads only when asked ignores
+// the setting), and returns once it serves reads. Replicas that cache
+// are allowed to hold every account.
+func startServer(dbURL, key, cacheMode string, preload bool) (*server, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
@@ -58,16 +63,26 @@ func startServer(dbURL, key, cacheMode string) (*server, error) {
 	if *accounts > 100000 {
 		args = append(args, "--cache-max-bytes", strconv.Itoa(4<<30)) // every account: the cache is measured, not bounded
 	}
-	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn"}
+	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn",
+		"AICONFIG_CACHE_PRELOAD=" + strconv.FormatBool(preload)}
 	return startProcess(args, env, addr, maddr, func(conn *grpc.ClientConn) error {
-		_, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		// Reads are NOT_SERVING while the replica warms up (preloads).
+		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
+		if err == nil && resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			err = fmt.Errorf("reads are %s", resp.GetStatus())
+		}
 		return err
 	})
 }
 
+// startTimeout bounds a server's start: preloading a million accounts
+// takes a while on a small machine.
+const startTimeout = 10 * time.Minute
+
 // startProcess runs args (pinned to -server-cpus) with env added, connects
 // -conns clients to addr and waits until ready succeeds on one.
 func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc.ClientConn) error) (*server, error) {
+	prog := filepath.Base(args[0])
 	if *serverCPUs != "" {
 		args = append([]string{"taskset", "-c", *serverCPUs}, args...)
 	}
@@ -77,7 +92,8 @@ func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, addr: addr, metricsAddr: metricsAddr}
+	s := &server{cmd: cmd, addr: addr, metricsAddr: metricsAddr, exited: make(chan struct{})}
+	go func() { s.exitErr = cmd.Wait(); close(s.exited) }()
 	for range *conns {
 		c, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -86,16 +102,26 @@ func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc
 		}
 		s.conns = append(s.conns, c)
 	}
-	for i := 0; ; i++ {
+	start, told := time.Now(), false
+	for {
 		err := ready(s.conns[0])
 		if err == nil {
 			return s, nil
 		}
-		if i > 300 {
-			s.stop()
-			return nil, fmt.Errorf("%s on %s did not start: %v", args[0], addr, err)
+		if !told && time.Since(start) > 5*time.Second {
+			fmt.Printf("waiting for %s on %s to serve (%v)…\n", prog, addr, err)
+			told = true
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-s.exited:
+			s.stop()
+			return nil, fmt.Errorf("%s on %s exited while starting (%v): %v", prog, addr, s.exitErr, err)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Since(start) > startTimeout {
+			s.stop()
+			return nil, fmt.Errorf("%s on %s did not start within %s: %v", prog, addr, startTimeout, err)
+		}
 	}
 }
 
@@ -104,7 +130,7 @@ func (s *server) stop() {
 		c.Close()
 	}
 	_ = s.cmd.Process.Signal(os.Interrupt)
-	_ = s.cmd.Wait()
+	<-s.exited
 }
 
 // cpu is the server process's user+system CPU time so far.

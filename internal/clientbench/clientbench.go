@@ -1,11 +1,12 @@
-// Package clientbench measures the clients against a running server, for
-// make bench (cmd/aiconfig-bench) and the client package's benchmarks.
+// Package clientbench measures the Go client against a running server,
+// for make bench (cmd/aiconfig-bench) and the client package's benchmarks.
 package clientbench
 
 import (
 	"cmp"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"time"
 
@@ -17,6 +18,69 @@ import (
 	"github.com/igny8/aiconfig/client"
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 )
+
+// CachedReads is what a read the client's cache answers costs: time per
+// call (the p50 and p99 of batches of readBatch calls, each divided by
+// readBatch, so that the clock's own cost stays out) and heap allocations
+// per call.
+type CachedReads struct {
+	Calls         int
+	Keys          int
+	P50, P99      time.Duration
+	AllocsPerCall float64
+}
+
+func (r CachedReads) String() string {
+	return fmt.Sprintf("cached ModelConfig over %d keys, %d calls: p50 %v, p99 %v per call, %.2f allocations per call",
+		r.Keys, r.Calls, r.P50, r.P99, r.AllocsPerCall)
+}
+
+const readBatch = 1000
+
+// MeasureCachedReads reads every account × function once through c (a
+// client with a SERVICE token, its feed in step), then times calls more
+// reads of them in turn, in this goroutine. It fails if any of those
+// reads was not a cache hit (a write to one of the accounts meanwhile).
+// Allocations are the process's, so nothing else should run meanwhile.
+func MeasureCachedReads(ctx context.Context, c *client.Client, accounts, functions []string, calls int) (CachedReads, error) {
+	type k struct{ account, function string }
+	keys := make([]k, 0, len(accounts)*len(functions))
+	for _, a := range accounts {
+		for _, f := range functions {
+			keys = append(keys, k{a, f})
+			if _, err := c.ModelConfig(ctx, a, f); err != nil {
+				return CachedReads{}, fmt.Errorf("first read of %s %s: %w", a, f, err)
+			}
+		}
+	}
+	calls = max(readBatch, calls/readBatch*readBatch)
+	batches := make([]time.Duration, 0, calls/readBatch)
+	misses := c.Stats().Misses
+	var before, after runtime.MemStats
+	runtime.GC() // no collection of the first reads' garbage in the loop
+	runtime.ReadMemStats(&before)
+	next := 0
+	for range calls / readBatch {
+		t0 := time.Now()
+		for range readBatch {
+			kk := keys[next]
+			if next++; next == len(keys) {
+				next = 0
+			}
+			if _, err := c.ModelConfig(ctx, kk.account, kk.function); err != nil {
+				return CachedReads{}, err
+			}
+		}
+		batches = append(batches, time.Since(t0)/readBatch)
+	}
+	runtime.ReadMemStats(&after)
+	if m := c.Stats().Misses - misses; m != 0 {
+		return CachedReads{}, fmt.Errorf("%d of %d reads were not cache hits: was an account written meanwhile?", m, calls)
+	}
+	r := CachedReads{Calls: calls, Keys: len(keys), AllocsPerCall: float64(after.Mallocs-before.Mallocs) / float64(calls)}
+	r.P50, r.P99, _ = quantiles(batches)
+	return r, nil
+}
 
 // Staleness is how long writes took to become visible through a client,
 // and (Feed) how much of that the change feed's event took to arrive: the

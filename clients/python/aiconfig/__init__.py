@@ -8,7 +8,8 @@
 See aiconfig.client for the cache, the change feed and fork safety.
 """
 
-from aiconfig.answers import Adjustment, EffectivePrompt, ModelConfig
+from aiconfig.answers import (Adjustment, AuthorProfile, ContentStrategy, EffectivePrompt, GenerationContext,
+                              ModelConfig)
 from aiconfig.client import Client
 from aiconfig.errors import (AbortedError, AiconfigError, DeadlineExceededError, FailedPreconditionError,
                              FieldViolation, InvalidArgumentError, NotFoundError, OutOfRangeError,
@@ -20,7 +21,8 @@ from aiconfig.render import render
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "ModelConfig", "EffectivePrompt", "Adjustment", "Reason", "render",
+    "Client", "ModelConfig", "EffectivePrompt", "Adjustment", "GenerationContext", "AuthorProfile", "ContentStrategy",
+    "Reason", "render",
     "AiconfigError", "FieldViolation", "InvalidArgumentError", "NotFoundError", "PermissionDeniedError",
     "UnauthenticatedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
     "ResourceExhaustedError", "UnavailableError", "DeadlineExceededError",

@@ -26,6 +26,7 @@ from aiconfig.v1 import change_pb2
 # A key is (account_id, kind, name); the kinds of answer:
 MODEL_CONFIG = 1
 EFFECTIVE_PROMPT = 2
+GENERATION_CONTEXT = 3  # name: (function, author_profile_id, content_strategy_id)
 
 Key = Tuple[str, int, Hashable]
 
@@ -90,9 +91,12 @@ class Cache:
             self.stale_served += 1
 
     def begin(self, account: str) -> Optional[Ticket]:
-        """Registers a load; None when its answer cannot be kept."""
+        """Registers a load; None when its answer cannot be kept (the feed
+        is not in step, the cache is off, or no account is named)."""
         with self._lock:
-            if not self._in_step or self._max <= 0:
+            # With no account named (an ACCOUNT token's own) no change event
+            # would name the entry: it could not be kept exact.
+            if not self._in_step or self._max <= 0 or not account:
                 return None
             loads = self._loads.get(account)
             if loads is None:

@@ -1,8 +1,9 @@
-"""The aiconfig client: model configurations and prompts for generation
-workers, from memory.
+"""The aiconfig client: model configurations, prompts and generation
+contexts for generation workers, from memory.
 
     client = aiconfig.Client("aiconfig:50051", token=os.environ["AICONFIG_TOKEN"])
     cfg = client.model_config(account_id, "generate_content")
+    job = client.generation_context(account_id, "generate_content")  # .model_config, .prompt, .author_profile, ...
 
 Answers are kept in a bounded in-process cache, filled on a miss and
 invalidated by one ChangeService.WatchChanges stream (a daemon thread) per
@@ -33,7 +34,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
 import grpc
 
 from aiconfig import _cache
-from aiconfig.answers import EffectivePrompt, ModelConfig
+from aiconfig.answers import EffectivePrompt, GenerationContext, ModelConfig
 from aiconfig.errors import AiconfigError, error, from_rpc_error
 from aiconfig.reasons import Reason
 from aiconfig.render import render
@@ -204,6 +205,27 @@ class Client:
         req = prompt_pb2.GetEffectivePromptRequest(account_id=account_id, prompt_type=prompt_type)
         return self._load(p, key, lambda c, t: EffectivePrompt.from_pb(
             c.prompts.GetEffectivePrompt(req, timeout=t, metadata=self._metadata)))
+
+    def generation_context(self, account_id: str, function: str, author_profile_id: str = "",
+                           content_strategy_id: str = "") -> GenerationContext:
+        """Everything a generation job of function needs, in one answer: the
+        model configuration, the function's prompt, and the author profile
+        and content strategy named (else the account's defaults, else the
+        platform's). A named one the account cannot use raises NotFoundError
+        (Reason.AUTHOR_PROFILE_NOT_FOUND / CONTENT_STRATEGY_NOT_FOUND, its id
+        in metadata)."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            p = self._process()
+        key = (account_id, _cache.GENERATION_CONTEXT, (function, author_profile_id, content_strategy_id))
+        v = p.cache.get(key)
+        if v is not None:
+            return v
+        req = config_pb2.GetGenerationContextRequest(account_id=account_id, function=function,
+                                                     author_profile_id=author_profile_id,
+                                                     content_strategy_id=content_strategy_id)
+        return self._load(p, key, lambda c, t: GenerationContext.from_pb(
+            c.config.GetGenerationContext(req, timeout=t, metadata=self._metadata)))
 
     def render_prompt(self, account_id: str, prompt_type: str, variables: Mapping[str, str]) -> str:
         """The effective prompt with its {{variables}} filled here, by the

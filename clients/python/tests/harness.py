@@ -23,8 +23,8 @@ from typing import Callable, Optional
 import grpc
 from google.protobuf import field_mask_pb2
 
-from aiconfig.v1 import (account_pb2, account_pb2_grpc, common_pb2, config_pb2, config_pb2_grpc, prompt_pb2,
-                         prompt_pb2_grpc)
+from aiconfig.v1 import (account_pb2, account_pb2_grpc, author_profile_pb2, author_profile_pb2_grpc, common_pb2,
+                         config_pb2, config_pb2_grpc, prompt_pb2, prompt_pb2_grpc)
 
 ROOT = Path(__file__).resolve().parents[3]
 BIN = Path(os.environ.get("AICONFIG_BIN") or ROOT / "bin" / "aiconfigd")
@@ -195,6 +195,7 @@ class Admin:
         self.config = config_pb2_grpc.ConfigServiceStub(self.channel)
         self.prompts = prompt_pb2_grpc.PromptServiceStub(self.channel)
         self.accounts = account_pb2_grpc.AccountServiceStub(self.channel)
+        self.profiles = author_profile_pb2_grpc.AuthorProfileServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -218,6 +219,14 @@ class Admin:
     def customize(self, account_id: str, prompt_type: str, text: str) -> int:
         p = self.prompts.CustomizePrompt(prompt_pb2.CustomizePromptRequest(
             account_id=account_id, prompt_type=prompt_type, text=text), metadata=self.md, timeout=5)
+        return p.revision
+
+    def set_tone(self, account_id: str, profile_id: str, tone: str) -> int:
+        """Customizes the account's version of a global author profile:
+        only its tone."""
+        p = self.profiles.UpdateAuthorProfile(author_profile_pb2.UpdateAuthorProfileRequest(
+            account_id=account_id, author_profile=author_profile_pb2.AuthorProfile(id=profile_id, tone=tone),
+            update_mask=field_mask_pb2.FieldMask(paths=["tone"])), metadata=self.md, timeout=5)
         return p.revision
 
 

@@ -8,6 +8,7 @@ from aiconfig.v1 import change_pb2
 ACME_MODEL = ("acme", _cache.MODEL_CONFIG, "generate_content")
 ACME_PROMPT = ("acme", _cache.EFFECTIVE_PROMPT, "clustering")
 BETA_MODEL = ("beta", _cache.MODEL_CONFIG, "generate_content")
+ACME_CONTEXT = ("acme", _cache.GENERATION_CONTEXT, ("generate_content", "acme-voice", ""))
 
 
 def progress(rev):
@@ -51,8 +52,10 @@ class CacheTest(unittest.TestCase):
 
     def test_an_invalidation_drops_exactly_its_account(self):
         c = in_step()
-        for k in (ACME_MODEL, ACME_PROMPT, BETA_MODEL):
+        for k in (ACME_MODEL, ACME_PROMPT, ACME_CONTEXT, BETA_MODEL):
             store(c, k, k[2])
+        self.assertIsNone(c.get(("acme", _cache.GENERATION_CONTEXT, ("generate_content", "", ""))),
+                          "a context is keyed by its profile and strategy too")
         t = c.begin("beta")
         c.apply(change(11, change_pb2.CHANGE_KIND_ACCOUNT, "acme"))
         c.apply(change(12, change_pb2.CHANGE_KIND_TOKEN))
@@ -60,9 +63,19 @@ class CacheTest(unittest.TestCase):
         c.finish(t, beta_prompt, "x")
         self.assertIsNone(c.get(ACME_MODEL))
         self.assertIsNone(c.get(ACME_PROMPT))
+        self.assertIsNone(c.get(ACME_CONTEXT))
         self.assertIsNotNone(c.get(BETA_MODEL))
         self.assertIsNotNone(c.get(beta_prompt))
         self.assertEqual(c.position(), 12)
+
+    def test_no_account_no_entry(self):
+        # An ACCOUNT token's own answers name no account: no change event
+        # would drop them.
+        c = in_step()
+        key = ("", _cache.GENERATION_CONTEXT, ("generate_content", "", ""))
+        store(c, key, "x")
+        self.assertIsNone(c.get(key))
+        self.assertEqual(c.stats()["entries"], 0)
 
     def test_nothing_is_fresh_out_of_step(self):
         c = _cache.Cache(10)

@@ -17,6 +17,7 @@ from tests.harness import API_KEY, Admin, Database, Server, wait_for
 
 GET_MODEL_CONFIG = "GetModelConfig"
 GET_EFFECTIVE_PROMPT = "GetEffectivePrompt"
+GET_GENERATION_CONTEXT = "GetGenerationContext"
 
 
 class Env:
@@ -122,6 +123,47 @@ class ClientTest(unittest.TestCase):
                  lambda: c.effective_prompt(self.acme, "clustering").source == "SOURCE_ACCOUNT")
         self.assertEqual(c.render_prompt(self.acme, "clustering", {"keywords": "a, b"}), "Acme groups these: a, b")
 
+    def test_the_generation_context_is_cached_and_exact(self):
+        env, server = self.env, self.env.server
+        c = env.in_step()
+        calls = lambda: server.handled(GET_GENERATION_CONTEXT)  # noqa: E731
+        direct = Admin(server, env.service_token)
+
+        def server_answer(account_id, profile=""):
+            return aiconfig.GenerationContext.from_pb(direct.config.GetGenerationContext(
+                config_pb2.GetGenerationContextRequest(account_id=account_id, function="generate_content",
+                                                       author_profile_id=profile), metadata=direct.md, timeout=5))
+
+        try:
+            before = calls()
+            g = c.generation_context(self.acme, "generate_content")
+            self.assertEqual(g.api_key, API_KEY)
+            self.assertEqual(g.prompt.prompt_type, "content_generation")
+            self.assertEqual((g.model_config.integration, g.author_profile.source), ("INTEGRATION_OPENAI", "SOURCE_GLOBAL"))
+            self.assertTrue(g.content_strategy.article_types)
+            for _ in range(100):
+                self.assertIs(c.generation_context(self.acme, "generate_content"), g)
+            # Another profile is another entry; so is another account.
+            named = c.generation_context(self.acme, "generate_content", author_profile_id="friendly-guide")
+            self.assertEqual(named.author_profile.id, "friendly-guide")
+            c.generation_context(self.beta, "generate_content")
+            self.assertEqual(calls() - before, 3)
+            self.assertEqual(g, server_answer(self.acme))
+            self.assertEqual(named, server_answer(self.acme, "friendly-guide"))
+
+            # Customizing acme's profile drops acme's contexts, not beta's.
+            rev = env.admin.set_tone(self.acme, g.author_profile.id, "dry, exact")
+            wait_for("the write to reach the client", lambda: c.stats()["revision"] >= rev)
+            before = calls()
+            c.generation_context(self.beta, "generate_content")
+            self.assertEqual(calls() - before, 0, "beta's context should have stayed cached")
+            g = c.generation_context(self.acme, "generate_content")
+            self.assertEqual((g.author_profile.tone, g.author_profile.is_customized), ("dry, exact", True))
+            self.assertEqual(calls() - before, 1)
+            self.assertEqual(g, server_answer(self.acme))
+        finally:
+            direct.close()
+
     def test_a_global_write_drops_everything(self):
         c = self.env.in_step()
         c.model_config(self.acme, "generate_content")
@@ -147,6 +189,12 @@ class ClientTest(unittest.TestCase):
             (c, "model_config", (self.acme, "generate_images"), aiconfig.FailedPreconditionError,
              aiconfig.Reason.API_KEY_NOT_CONFIGURED),
             (c, "render_prompt", (self.acme, "clustering", {}), aiconfig.InvalidArgumentError, aiconfig.Reason.VALIDATION_FAILED),
+            (c, "generation_context", (self.acme, "generate_content", "no-such-profile"), aiconfig.NotFoundError,
+             aiconfig.Reason.AUTHOR_PROFILE_NOT_FOUND),
+            (c, "generation_context", (self.acme, "generate_content", "", "no-such-strategy"), aiconfig.NotFoundError,
+             aiconfig.Reason.CONTENT_STRATEGY_NOT_FOUND),
+            (c, "generation_context", (self.acme, "write_poems"), aiconfig.InvalidArgumentError,
+             aiconfig.Reason.UNKNOWN_FUNCTION),
         ]
         for client, method, args, cls, reason in cases:
             with self.subTest(reason):
@@ -162,6 +210,12 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(aiconfig.InvalidArgumentError) as cm:
             c.render_prompt(self.acme, "clustering", {})
         self.assertIn("{{keywords}}", cm.exception.field_violations[0].description)
+        entries = c.stats()["entries"]
+        with self.assertRaises(aiconfig.NotFoundError) as cm:
+            c.generation_context(self.acme, "generate_content", content_strategy_id="no-such-strategy")
+        self.assertEqual(cm.exception.metadata.get("content_strategy_id"), "no-such-strategy")
+        self.assertIn("no-such-strategy", cm.exception.message)
+        self.assertEqual(c.stats()["entries"], entries, "a failure is not cached")
 
         # Other RPCs, on stubs of the generated modules, decoded by from_rpc_error.
         free = account("free")
@@ -208,7 +262,9 @@ class ClientTest(unittest.TestCase):
             c = self.env.in_step()
             cfg = c.model_config(self.acme, "generate_content")
             self.assertEqual(cfg.api_key, API_KEY)
-            logger.info("config %s %r", cfg, cfg)
+            job = c.generation_context(self.acme, "generate_content")
+            self.assertEqual(job.api_key, API_KEY)
+            logger.info("config %s %r; context %s %r", cfg, cfg, job, job)
             try:
                 c.model_config(self.acme, "generate_images")
             except aiconfig.AiconfigError as e:
@@ -216,12 +272,13 @@ class ClientTest(unittest.TestCase):
         finally:
             logger.removeHandler(handler)
             logger.setLevel(level)
-        for name, text in {"str": str(cfg), "repr": repr(cfg), "error": err, "logs": logs.getvalue(),
-                           "client": repr(c)}.items():
+        for name, text in {"str": str(cfg), "repr": repr(cfg), "context str": str(job), "context repr": repr(job),
+                           "error": err, "logs": logs.getvalue(), "client": repr(c)}.items():
             self.assertNotIn(API_KEY, text, name)
             self.assertNotIn("SECRET", text, name)
             self.assertNotIn(self.env.service_token, text, name)
         self.assertIn(cfg.model, repr(cfg))
+        self.assertIn(cfg.model, repr(job))
 
     def test_an_account_token_reads_without_caching(self):
         # ACCOUNT tokens may not watch the feed: every read asks the server.
@@ -268,6 +325,7 @@ class ClientTest(unittest.TestCase):
                 try:
                     c.model_config(a, "generate_content")
                     c.effective_prompt(a, "ideas")
+                    c.generation_context(a, "generate_ideas", "friendly-guide")
                     reads[0] += 1
                 except Exception as e:  # noqa: BLE001
                     failures.append(e)
@@ -283,6 +341,8 @@ class ClientTest(unittest.TestCase):
                 a = random.choice(accounts)
                 if i % 5 == 3:
                     last = max(last, admin.customize(a, "ideas", f"{a}'s ideas {i}: {{{{clusters}}}}"))
+                elif i % 5 == 2:
+                    last = max(last, admin.set_tone(a, "friendly-guide", f"tone {i}"))
                 else:
                     last = max(last, admin.set_temperature(a, (i % 20) / 10))
             wait_for("the client to apply every write", lambda: c.stats()["revision"] >= last)
@@ -301,6 +361,10 @@ class ClientTest(unittest.TestCase):
                 want_p = aiconfig.EffectivePrompt.from_pb(direct.prompts.GetEffectivePrompt(
                     prompt_pb2.GetEffectivePromptRequest(account_id=a, prompt_type="ideas"), metadata=direct.md))
                 self.assertEqual(c.effective_prompt(a, "ideas"), want_p, a)
+                want_c = aiconfig.GenerationContext.from_pb(direct.config.GetGenerationContext(
+                    config_pb2.GetGenerationContextRequest(account_id=a, function="generate_ideas",
+                                                           author_profile_id="friendly-guide"), metadata=direct.md))
+                self.assertEqual(c.generation_context(a, "generate_ideas", "friendly-guide"), want_c, a)
         finally:
             direct.close()
         self.assertGreater(reads[0], 0)
