@@ -154,8 +154,11 @@ func startDriverProfile(file string) error {
 // fetchProfile writes a pprof profile (kind "profile" or "allocs") taken
 // over the measurement to file.
 func fetchProfile(s *server, kind, file string) error {
-	secs := int(duration.Seconds()) - 1
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.metricsAddr, kind, max(secs, 1)))
+	url := fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", s.metricsAddr, kind, max(int(duration.Seconds())-1, 1))
+	if kind == "heap" { // what is in use now, after a collection
+		url = fmt.Sprintf("http://%s/debug/pprof/heap?gc=1", s.metricsAddr)
+	}
+	resp, err := http.Get(url)
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ var (
 	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
 	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
 	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt, the cache-off server's to FILE.off) and the load driver's to the same names + .driver")
-	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs")
+	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs, and replica A's heap in use once warmed to FILE.heap")
 )
 
 func main() {
@@ -182,6 +182,11 @@ func run() error {
 		rep.warmTime = time.Since(t0)
 		rep.warmServerCPU, rep.warmDriverCPU = a.cpu()-cpu0, selfCPU()-self0
 		rep.rssWarm, rep.heapWarm = a.rssMB(), a.heapMB()
+		if *memProfile && *profile != "" {
+			if err := fetchProfile(a, "heap", *profile+".heap"); err != nil {
+				return err
+			}
+		}
 		fmt.Printf("warmed in %s (%d calls, %.0f calls/s); %d distinct answers; starting the reference server\n",
 			rep.warmTime.Round(100*time.Millisecond), rep.warmCalls, float64(rep.warmCalls)/rep.warmTime.Seconds(), len(ans.values))
 		if ref, err = startReference(ans); err != nil {

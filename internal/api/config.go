@@ -243,9 +243,7 @@ func (s *ConfigServer) build(acct *cache.Account, g *cache.Global, function stri
 		return nil, err
 	}
 	in := resolve.ModelInput{Function: function, Global: g.Settings, Catalog: g.Catalog, Account: acct.Account, Caller: caller}
-	if o, ok := acct.Overrides[integ]; ok {
-		in.Override = &o
-	}
+	in.Override = acct.Overrides[integ]
 	mc, err := resolve.ResolveModelConfig(in)
 	if err != nil {
 		return nil, err

@@ -47,13 +47,10 @@ var itemAPIs = map[domain.ItemKind]itemAPI{
 // item or the account cannot use it.
 func usableItem(acct *cache.Account, g *cache.Global, key domain.ItemKey) (resolve.EffectiveItem, error) {
 	var global *domain.GlobalItem
-	var stored *domain.AccountItem
 	if v, ok := g.Items[key]; ok {
 		global = &v
 	}
-	if v, ok := acct.Items[key]; ok {
-		stored = &v
-	}
+	stored := acct.Items[key]
 	if global == nil && stored == nil {
 		return resolve.EffectiveItem{}, store.ItemNotFound(key.Kind, acct.Account.ID, key.ID, "")
 	}
@@ -101,15 +98,11 @@ func itemAnswer(c *cache.Cache, acct *cache.Account, g *cache.Global, key domain
 func accountItems(acct *cache.Account, g *cache.Global, k domain.ItemKind) []resolve.EffectiveItem {
 	var out []resolve.EffectiveItem
 	for _, global := range g.ItemList[k] {
-		var stored *domain.AccountItem
-		if v, ok := acct.Items[domain.ItemKey{Kind: k, ID: global.ID}]; ok {
-			stored = &v
-		}
-		out = append(out, resolve.ResolveItem(&global, acct.Account, stored))
+		out = append(out, resolve.ResolveItem(&global, acct.Account, acct.Items[domain.ItemKey{Kind: k, ID: global.ID}]))
 	}
 	for key, stored := range acct.Items {
 		if key.Kind == k && stored.Own() {
-			out = append(out, resolve.ResolveItem(nil, acct.Account, &stored))
+			out = append(out, resolve.ResolveItem(nil, acct.Account, stored))
 		}
 	}
 	slices.SortFunc(out, func(a, b resolve.EffectiveItem) int { return strings.Compare(a.ID, b.ID) })

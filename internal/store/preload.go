@@ -20,7 +20,7 @@ func (s *Store) Preload(ctx context.Context, keep func(AccountData) bool) (int64
 		if err := tx.QueryRow(ctx, `SELECT revision FROM revisions WHERE id = 1`).Scan(&rev); err != nil {
 			return err
 		}
-		overrides := map[string]map[domain.Integration]domain.Override{}
+		overrides := map[string]map[domain.Integration]*domain.Override{}
 		rows, err := tx.Query(ctx, `SELECT `+overrideCols+` FROM integration_overrides`)
 		if err != nil {
 			return err
@@ -32,14 +32,17 @@ func (s *Store) Preload(ctx context.Context, keep func(AccountData) bool) (int64
 				return err
 			}
 			if overrides[o.AccountID] == nil {
-				overrides[o.AccountID] = map[domain.Integration]domain.Override{}
+				overrides[o.AccountID] = map[domain.Integration]*domain.Override{}
 			}
-			overrides[o.AccountID][o.Integration] = o
+			overrides[o.AccountID][o.Integration] = &o
 		}
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		items := map[string]map[domain.ItemKey]domain.AccountItem{}
+		items := map[string]map[domain.ItemKey]*domain.AccountItem{}
+		// The global content each customization started from is mostly the
+		// same for every account (the current global item's): kept once.
+		defaults := map[domain.ItemKey]domain.Content{}
 		if rows, err = tx.Query(ctx, `SELECT `+accountItemCols+` FROM account_items`); err != nil {
 			return err
 		}
@@ -49,10 +52,16 @@ func (s *Store) Preload(ctx context.Context, keep func(AccountData) bool) (int64
 				rows.Close()
 				return err
 			}
-			if items[it.AccountID] == nil {
-				items[it.AccountID] = map[domain.ItemKey]domain.AccountItem{}
+			key := domain.ItemKey{Kind: it.Kind, ID: it.ID}
+			if d, ok := defaults[key]; ok && it.Default != nil && d.Equal(it.Default) {
+				it.Default = d
+			} else if it.Default != nil {
+				defaults[key] = it.Default
 			}
-			items[it.AccountID][domain.ItemKey{Kind: it.Kind, ID: it.ID}] = it
+			if items[it.AccountID] == nil {
+				items[it.AccountID] = map[domain.ItemKey]*domain.AccountItem{}
+			}
+			items[it.AccountID][key] = &it
 		}
 		if err := rows.Err(); err != nil {
 			return err

@@ -194,9 +194,11 @@ func queueLayer(b *pgx.Batch, l *GlobalLayer) {
 // AccountData is one account with everything stored for it.
 type AccountData struct {
 	Account   domain.Account
-	Overrides map[domain.Integration]domain.Override
+	// Overrides and Items hold pointers: a Go map keeps its values in
+	// groups of eight slots, and most accounts that have any have one.
+	Overrides map[domain.Integration]*domain.Override
 	// Items are its customizations and own items of every kind.
-	Items map[domain.ItemKey]domain.AccountItem
+	Items map[domain.ItemKey]*domain.AccountItem
 }
 
 // LoadAccountData reads an account, its overrides and its items in one
@@ -258,9 +260,9 @@ func queueAccountData(b *pgx.Batch, accountID string, d *AccountData) {
 				return err
 			}
 			if d.Items == nil {
-				d.Items = map[domain.ItemKey]domain.AccountItem{}
+				d.Items = map[domain.ItemKey]*domain.AccountItem{}
 			}
-			d.Items[domain.ItemKey{Kind: it.Kind, ID: it.ID}] = it
+			d.Items[domain.ItemKey{Kind: it.Kind, ID: it.ID}] = &it
 		}
 		return rows.Err()
 	})
@@ -284,9 +286,9 @@ func queueOverrides(b *pgx.Batch, accountID string, d *AccountData) {
 				return err
 			}
 			if d.Overrides == nil {
-				d.Overrides = map[domain.Integration]domain.Override{}
+				d.Overrides = map[domain.Integration]*domain.Override{}
 			}
-			d.Overrides[o.Integration] = o
+			d.Overrides[o.Integration] = &o
 		}
 		return rows.Err()
 	})
