@@ -15,7 +15,7 @@ import (
 // the wire, its ErrorInfo metadata (a map) included, as answers are.
 func TestErrorDetailsAreDeterministic(t *testing.T) {
 	de := &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonPlanLimitReached, Message: "limit",
-		Metadata: map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "6"},
+		Metadata:   map[string]string{"a": "1", "b": "2", "c": "3", "d": "4", "e": "5", "f": "6"},
 		Violations: []domain.Violation{{Field: "x", Description: "bad"}}}
 	var first [][]byte
 	for i := range 50 {
