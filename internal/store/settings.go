@@ -193,7 +193,7 @@ func queueLayer(b *pgx.Batch, l *GlobalLayer) {
 
 // AccountData is one account with everything stored for it.
 type AccountData struct {
-	Account   domain.Account
+	Account domain.Account
 	// Overrides and Items hold pointers: a Go map keeps its values in
 	// groups of eight slots, and most accounts that have any have one.
 	Overrides map[domain.Integration]*domain.Override
