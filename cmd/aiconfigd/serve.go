@@ -31,7 +31,7 @@ type serveCmd struct {
 	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
 	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
 	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; the least recently used go first)."`
-	Preload          bool          `name:"preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
+	Preload          bool          `name:"cache-preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
 	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
 	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
 	TLSCert          string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
@@ -50,7 +50,7 @@ type serveCmd struct {
 func (serveCmd) Help() string {
 	return `Every flag can also be set by the environment variable named beside it; the flag wins.
 
-Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation).
+Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation) or AICONFIG_PREVIOUS_SECRET_KEYS_FILE (a file holding them). Key files are read again when they change.
 
 Tracing (OpenTelemetry, off by default) follows the standard variables: OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_ENDPOINT turns it on; OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf or grpc), OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME (default aiconfigd), OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER and OTEL_TRACES_SAMPLER_ARG (default parentbased_always_on), OTEL_SDK_DISABLED. Calls continue the caller's W3C traceparent; store queries are child spans.`
 }
@@ -86,8 +86,10 @@ func (c *serveCmd) Run(e *env) error {
 	cfg.Preload = c.Preload
 	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = c.DBMaxConns, c.DrainDelay, c.ChangesRetention, c.MaxStale
-	cfg.Limits = access.Limits{Unauthenticated: c.RateUnauth, UnauthenticatedBurst: int(2 * c.RateUnauth),
-		Writes: c.RateWrites, WritesBurst: int(2 * c.RateWrites)}
+	// A burst of two seconds' worth, and at least one call (a rate below
+	// 0.5/s would otherwise allow none).
+	cfg.Limits = access.Limits{Unauthenticated: c.RateUnauth, UnauthenticatedBurst: max(1, int(2*c.RateUnauth)),
+		Writes: c.RateWrites, WritesBurst: max(1, int(2*c.RateWrites))}
 	cfg.Transport = server.Transport{TLSCert: c.TLSCert, TLSKey: c.TLSKey, TLSClientCA: c.TLSClientCA,
 		MaxConnectionAge: c.MaxConnectionAge, MaxRecvBytes: c.MaxRecvBytes}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)

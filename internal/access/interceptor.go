@@ -85,10 +85,13 @@ var (
 
 // Authenticate turns the bearer token into a principal, in the context and
 // in the call's audit record (for audit rows and the call log). A call
-// without a valid token, and a lookup of a token not known in memory, each
-// spend one of the peer's allowance (Limits); a valid token gives it back.
-// A peer that spent it is refused RATE_LIMITED before any database query,
-// so forged tokens cannot become a flood of queries.
+// without a valid token spends one of the peer's allowance (Limits), and
+// a peer that spent it is refused RATE_LIMITED before any database query,
+// so forged tokens cannot become a flood of queries. Valid tokens spend
+// nothing, however many are looked up at once: workers behind one
+// address starting together, or every call with the cache off. (Forged
+// lookups in flight together when the allowance runs out all go through:
+// at most as many as the peer's concurrent calls, charged after.)
 func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	secret, err := auth.AuthFromMD(ctx, "bearer")
 	var hash [32]byte
@@ -104,21 +107,21 @@ func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 		}
 	}
 	bucket := g.unauth.get(Peer(ctx))
-	if !bucket.take() {
+	if !bucket.has() {
 		return nil, rateLimited("too many calls without a valid token from this address")
 	}
 	if err != nil {
+		bucket.charge()
 		return nil, err
 	}
 	p, ok, err := g.store.Authenticate(ctx, hash)
 	switch {
 	case err != nil:
-		bucket.give()
-		return nil, err
+		return nil, err // the database's failure, not the caller's
 	case !ok:
+		bucket.charge()
 		return nil, errTokenInvalid
 	}
-	bucket.give()
 	return g.authenticated(ctx, p), nil
 }
 

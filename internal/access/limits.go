@@ -30,8 +30,8 @@ func DefaultLimits() Limits {
 }
 
 // bucket is a token bucket. (Hand-written rather than x/time/rate: a
-// token lookup takes a token before its query and gives it back when the
-// token turns out valid, which rate.Limiter cannot undo.)
+// token lookup is let through while the bucket has a token, and charged
+// only after it fails, possibly below zero.)
 type bucket struct {
 	mu     sync.Mutex
 	rate   float64
@@ -57,11 +57,22 @@ func (b *bucket) take() bool {
 	return true
 }
 
-// give returns a token taken for nothing.
-func (b *bucket) give() {
+// has reports whether there is a token, spending none.
+func (b *bucket) has() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.tokens = min(b.burst, b.tokens+1)
+	b.refill(time.Now())
+	return b.tokens >= 1
+}
+
+// charge spends a token after the fact: calls let through together may
+// take the bucket below zero (at most a burst below), and the peer then
+// waits the longer.
+func (b *bucket) charge() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refill(time.Now())
+	b.tokens = max(b.tokens-1, -b.burst)
 }
 
 // limiters is a bucket per key (a peer, a token), for the keys seen most

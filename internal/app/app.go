@@ -113,6 +113,8 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
 	case c.DBMaxConns < 0:
 		return errors.New("AICONFIG_DB_MAX_CONNS must not be negative")
+	case c.MaxStale < 0:
+		return errors.New("AICONFIG_MAX_STALE must not be negative (0: reads go NOT_SERVING as soon as the database does)")
 	}
 	if err := c.Transport.Check(); err != nil {
 		return err

@@ -53,8 +53,12 @@ func New(st *store.Store, c *cache.Cache, f *store.Follower) *Metrics {
 	pool("acquired_conns", "Connections in use.", func(s poolStat) float64 { return float64(s.AcquiredConns()) })
 	pool("idle_conns", "Idle connections.", func(s poolStat) float64 { return float64(s.IdleConns()) })
 	pool("max_conns", "Pool size limit.", func(s poolStat) float64 { return float64(s.MaxConns()) })
-	pool("acquire_wait_seconds_total", "Time spent waiting for a connection.", func(s poolStat) float64 { return s.AcquireDuration().Seconds() })
-	pool("empty_acquire_total", "Acquires that had to wait for a connection.", func(s poolStat) float64 { return float64(s.EmptyAcquireCount()) })
+	poolCounter := func(name, help string, f func(s poolStat) float64) {
+		reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "aiconfig_db_pool_" + name, Help: help},
+			func() float64 { return f(st.PoolStat()) }))
+	}
+	poolCounter("acquire_wait_seconds_total", "Time spent waiting for a connection.", func(s poolStat) float64 { return s.AcquireDuration().Seconds() })
+	poolCounter("empty_acquire_total", "Acquires that had to wait for a connection.", func(s poolStat) float64 { return float64(s.EmptyAcquireCount()) })
 
 	if c != nil {
 		counter := func(name, help string, f func() uint64) {

@@ -95,9 +95,11 @@ func enabled() (bool, error) {
 }
 
 func exporter(ctx context.Context) (sdktrace.SpanExporter, error) {
-	proto := os.Getenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+	name := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	proto := os.Getenv(name)
 	if proto == "" {
-		proto = os.Getenv("OTEL_EXPORTER_OTLP_PROTOCOL")
+		name = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		proto = os.Getenv(name)
 	}
 	switch proto {
 	case "grpc":
@@ -105,7 +107,7 @@ func exporter(ctx context.Context) (sdktrace.SpanExporter, error) {
 	case "", "http/protobuf":
 		return otlptracehttp.New(ctx)
 	}
-	return nil, fmt.Errorf("OTEL_EXPORTER_OTLP_PROTOCOL: %q is not supported: use grpc or http/protobuf", proto)
+	return nil, fmt.Errorf("%s: %q is not supported: use grpc or http/protobuf", name, proto)
 }
 
 // checkSampler refuses a sampler setting the SDK would only complain
