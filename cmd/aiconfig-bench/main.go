@@ -49,6 +49,7 @@ var (
 	referenceWorkers = flag.Int("reference-stream-workers", 0, "the reference server's grpc.NumStreamWorkers; 0: grpc-go's default (a goroutine per call)")
 	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
 	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
+	memLimit         = flag.String("server-memlimit", "", "GOMEMLIMIT for the aiconfigd servers, e.g. 900MiB: the Go runtime collects garbage more often to stay under it (default: none, so a heap may grow to twice what it holds)")
 	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
 	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt, the cache-off server's to FILE.off) and the load driver's to the same names + .driver")
 	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs, and replica A's heap in use once warmed to FILE.heap")

@@ -65,6 +65,9 @@ func startServer(dbURL, key, cacheMode string, preload bool) (*server, error) {
 	}
 	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn",
 		"AICONFIG_CACHE_PRELOAD=" + strconv.FormatBool(preload)}
+	if *memLimit != "" {
+		env = append(env, "GOMEMLIMIT="+*memLimit)
+	}
 	return startProcess(args, env, addr, maddr, func(conn *grpc.ClientConn) error {
 		// Reads are NOT_SERVING while the replica warms up (preloads).
 		resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{})
