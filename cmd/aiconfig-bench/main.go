@@ -153,7 +153,7 @@ func run() error {
 		ids[i] = fmt.Sprintf("acct-%d", i+1)
 	}
 
-	rep := &report{accounts: *accounts, rssIdle: rssIdle, heldIdle: int(heldIdle)}
+	rep := &report{accounts: *accounts, rssIdle: rssIdle, heldIdle: int(heldIdle), startupA: a.startup}
 	refIDs := ids[:min(max(*refAccounts, 1), len(ids))]
 	var ref *server
 	if *warm {

@@ -33,7 +33,8 @@ type report struct {
 	// Replica A's resident memory and Go heap in use (MB): started and
 	// idle, after warm-up, and after the load (before the writes).
 	rssIdle, rssWarm, heapWarm, rssA, heapA float64
-	heldIdle                                int // accounts A held when started (preloaded)
+	startupA                                time.Duration // until A served reads, its preload included
+	heldIdle                                int           // accounts A held when started (preloaded)
 
 	// refAccounts is how many accounts the reference server answers for
 	// (the first ones); 0: no reference server.
@@ -171,8 +172,8 @@ func (rep *report) print(w io.Writer) {
 			rep.warmCalls, rep.warmTime.Round(100*time.Millisecond), float64(rep.warmCalls)/rep.warmTime.Seconds(),
 			(rep.warmServerCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond), (rep.warmDriverCPU / time.Duration(max(rep.warmCalls, 1))).Round(100*time.Nanosecond))
 		if rep.heldIdle > 0 { // preloaded: the start's RSS already holds the accounts
-			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started, holding %d accounts)\n",
-				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, rep.heldIdle)
+			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started, holding %d accounts, serving reads %s after its start)\n",
+				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, rep.heldIdle, rep.startupA.Round(100*time.Millisecond))
 		} else {
 			fmt.Fprintf(w, "replica A with %d accounts cached: RSS %.0f MB, Go heap in use %.0f MB (RSS %.0f MB when started: %.2f KB per account)\n",
 				rep.accounts, rep.rssA, rep.heapA, rep.rssIdle, (rep.rssA-rep.rssIdle)*1024/float64(rep.accounts))
@@ -346,6 +347,8 @@ func (rep *report) jsonRows() []jsonRow {
 		}
 		out = append(out, j)
 	}
+	out = append(out, jsonRow{Call: "replica A serving reads after its start (its preload included)", Accounts: rep.accounts,
+		Seconds: num(rep.startupA.Seconds(), 2), RSSMB: num(rep.rssIdle, 1)})
 	if rep.warmTime > 0 {
 		out = append(out, jsonRow{Call: "warm-up of replica A (the reference sample and customized accounts, every call; one call for each other account A did not hold)", Accounts: rep.accounts,
 			RPS: num(float64(rep.warmCalls)/rep.warmTime.Seconds(), 1), Seconds: num(rep.warmTime.Seconds(), 1), Count: rep.warmCalls,

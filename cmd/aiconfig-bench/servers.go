@@ -28,7 +28,8 @@ type server struct {
 	addr        string
 	metricsAddr string // aiconfigd's metrics and pprof; "" for the reference server
 	conns       []*grpc.ClientConn
-	exited      chan struct{} // closed when the process has exited, exitErr its status
+	exited      chan struct{}
+	startup     time.Duration // from its start until it served reads (a preload included) // closed when the process has exited, exitErr its status
 	exitErr     error
 }
 
@@ -92,6 +93,7 @@ func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
+	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -109,6 +111,7 @@ func startProcess(args, env []string, addr, metricsAddr string, ready func(*grpc
 	for {
 		err := ready(s.conns[0])
 		if err == nil {
+			s.startup = time.Since(began)
 			return s, nil
 		}
 		if !told && time.Since(start) > 5*time.Second {
