@@ -250,7 +250,7 @@ func run() error {
 		offRef = pgbenchName
 		round = append(round, phase{name: pgbenchName, ref: pgbenchName, profile: "-"})
 	} else {
-		fmt.Println("pgbench not found: cache-off is compared with the reference server only")
+		fmt.Println("no pgbench of PostgreSQL 14 or later found: cache-off is compared with the reference server only")
 	}
 	round = append(round, phase{modelOffName, off, modelConfig, offRef, ".off"})
 	script := pgbenchScript(serviceSecret, len(ids))

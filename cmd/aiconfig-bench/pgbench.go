@@ -26,16 +26,25 @@ const pgbenchConns = 4
 // statements: its × reference.
 const pgbenchName = "pgbench of cache-off's statements"
 
-// findPgbench is the pgbench binary, or "" if there is none.
+// findPgbench is a pgbench of PostgreSQL 14 or later (the first with
+// \startpipeline), or "" if there is none.
 func findPgbench() string {
+	candidates, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench")
 	if p, err := exec.LookPath("pgbench"); err == nil {
-		return p
+		candidates = append([]string{p}, candidates...)
 	}
-	if m, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); len(m) > 0 {
-		return m[len(m)-1]
+	for _, p := range candidates {
+		out, err := exec.Command(p, "--version").Output()
+		if m := pgbenchVersion.FindSubmatch(out); err == nil && m != nil {
+			if v, _ := strconv.Atoi(string(m[1])); v >= 14 {
+				return p
+			}
+		}
 	}
 	return ""
 }
+
+var pgbenchVersion = regexp.MustCompile(`\(PostgreSQL\) (\d+)`)
 
 // pgbenchScript is what a cache-off GetModelConfig sends the database,
 // as a pgbench script: the token lookup, then the snapshot read of a
@@ -43,6 +52,12 @@ func findPgbench() string {
 func pgbenchScript(serviceSecret string, accounts int) string {
 	h := access.HashSecret(serviceSecret)
 	auth, pipeline := store.UncachedCallSQL()
+	for _, q := range append([]string{auth}, pipeline...) {
+		// Only $1 is replaced; anything else pgbench would misread.
+		if otherParam.MatchString(q) || strings.Contains(q, ":") {
+			panic("pgbench cannot replay this statement as it is: " + q)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\\set n random(1, %d)\n", accounts)
 	b.WriteString(strings.ReplaceAll(auth, "$1", `'\x`+hex.EncodeToString(h[:])+`'::bytea`) + ";\n")
@@ -53,6 +68,8 @@ func pgbenchScript(serviceSecret string, accounts int) string {
 	b.WriteString("\\endpipeline\n")
 	return b.String()
 }
+
+var otherParam = regexp.MustCompile(`\$([2-9]|1[0-9])`)
 
 var tpsLine = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
 
@@ -93,8 +110,9 @@ func runPgbench(bin, dbURL, script string) (result, error) {
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
 			if f := strings.Fields(sc.Text()); len(f) >= 3 {
-				us, _ := strconv.ParseInt(f[2], 10, 64)
-				lat = append(lat, time.Duration(us)*time.Microsecond)
+				if us, err := strconv.ParseInt(f[2], 10, 64); err == nil { // not "failed" or "skipped"
+					lat = append(lat, time.Duration(us)*time.Microsecond)
+				}
 			}
 		}
 		f.Close()

@@ -28,9 +28,9 @@ type server struct {
 	addr        string
 	metricsAddr string // aiconfigd's metrics and pprof; "" for the reference server
 	conns       []*grpc.ClientConn
-	exited      chan struct{}
-	startup     time.Duration // from its start until it served reads (a preload included) // closed when the process has exited, exitErr its status
+	exited      chan struct{} // closed when the process has exited, exitErr its status
 	exitErr     error
+	startup     time.Duration // from its start until it served reads (a preload included)
 }
 
 func freeAddr() (string, error) {

@@ -88,10 +88,10 @@ var (
 // without a valid token spends one of the peer's allowance (Limits), and
 // a peer that spent it is refused RATE_LIMITED before any database query,
 // so forged tokens cannot become a flood of queries. Valid tokens spend
-// nothing, however many are looked up at once: workers behind one
-// address starting together, or every call with the cache off. (Forged
-// lookups in flight together when the allowance runs out all go through:
-// at most as many as the peer's concurrent calls, charged after.)
+// nothing, however many are looked up at once (workers behind one
+// address starting together, or every call with the cache off): lookups
+// from one address run at most a burst at a time, the others waiting for
+// a slot, and each failed one is charged as it fails.
 func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 	secret, err := auth.AuthFromMD(ctx, "bearer")
 	var hash [32]byte
@@ -114,7 +114,16 @@ func (g *Guard) Authenticate(ctx context.Context) (context.Context, error) {
 		bucket.charge()
 		return nil, err
 	}
+	release, err := bucket.enter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !bucket.has() { // failed lookups spent it while this one waited
+		release()
+		return nil, rateLimited("too many calls without a valid token from this address")
+	}
 	p, ok, err := g.store.Authenticate(ctx, hash)
+	release()
 	switch {
 	case err != nil:
 		return nil, err // the database's failure, not the caller's

@@ -38,6 +38,8 @@ type bucket struct {
 	burst  float64
 	tokens float64
 	last   time.Time
+	// slots bound the token lookups in flight from one address to a burst.
+	slots chan struct{}
 }
 
 func (b *bucket) refill(now time.Time) {
@@ -65,9 +67,20 @@ func (b *bucket) has() bool {
 	return b.tokens >= 1
 }
 
-// charge spends a token after the fact: calls let through together may
-// take the bucket below zero (at most a burst below), and the peer then
-// waits the longer.
+// enter waits for a lookup slot (or the caller's deadline) and returns
+// its release.
+func (b *bucket) enter(ctx context.Context) (func(), error) {
+	select {
+	case b.slots <- struct{}{}:
+		return func() { <-b.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// charge spends a token after the fact: lookups in flight together (at
+// most a burst, see enter) may take the bucket below zero, and the peer
+// then waits the longer.
 func (b *bucket) charge() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -92,7 +105,7 @@ func (l *limiters) get(key string) *bucket {
 	if b, ok := l.lru.Get(key); ok {
 		return b
 	}
-	b := &bucket{rate: l.rate, burst: float64(l.burst), tokens: float64(l.burst), last: time.Now()}
+	b := &bucket{rate: l.rate, burst: float64(l.burst), tokens: float64(l.burst), last: time.Now(), slots: make(chan struct{}, l.burst)}
 	l.lru.Add(key, b)
 	return b
 }

@@ -157,3 +157,24 @@ func TestValidTokensAreNotRateLimited(t *testing.T) {
 		t.Fatalf("a call with a valid token failed: %v", err)
 	}
 }
+
+// TestForgedTokensAtOnce: forged tokens sent all at once from one address
+// (here 300 together) reach the database at most a burst at a time, so
+// their queries stay within the allowance plus one burst.
+func TestForgedTokensAtOnce(t *testing.T) {
+	env := testsrv.StartWith(t, pgtest.NewDatabase(t), nil, func(c *app.Config) { c.Limits = access.DefaultLimits() })
+	limits := access.DefaultLimits()
+	loads, start := env.Cache.Stats.TokenLoads.Load(), time.Now()
+	var wg sync.WaitGroup
+	for i := range 300 {
+		wg.Go(func() {
+			forged := testsrv.Ctx(fmt.Sprintf("aic_%043d", i+1))
+			_, _ = env.Config.GetModelConfig(forged, &pb.GetModelConfigRequest{AccountId: "acct", Function: "generate_content"})
+		})
+	}
+	wg.Wait()
+	allowed := 2*float64(limits.UnauthenticatedBurst) + float64(limits.Unauthenticated)*time.Since(start).Seconds() + 2
+	if q := env.Cache.Stats.TokenLoads.Load() - loads; float64(q) > allowed {
+		t.Fatalf("300 forged tokens at once made %d token queries (at most %.0f)", q, allowed)
+	}
+}

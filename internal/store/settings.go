@@ -206,6 +206,9 @@ type AccountData struct {
 func (s *Store) LoadAccountData(ctx context.Context, accountID string) (AccountData, error) {
 	var d AccountData
 	err := s.readBatch(ctx, func(b *pgx.Batch) { queueAccountData(b, accountID, &d) })
+	if err == nil && d.Account.ID == "" {
+		err = domain.AccountNotFound(accountID)
+	}
 	return d, err
 }
 
@@ -217,6 +220,9 @@ func (s *Store) LoadAccountAndLayer(ctx context.Context, accountID string, items
 	var d AccountData
 	var l GlobalLayer
 	err := s.readBatch(ctx, func(b *pgx.Batch) { queueAccountAndLayer(b, accountID, items, &d, &l) })
+	if err == nil && d.Account.ID == "" {
+		err = domain.AccountNotFound(accountID)
+	}
 	return d, l, err
 }
 
@@ -268,11 +274,16 @@ func queueAccountData(b *pgx.Batch, accountID string, d *AccountData) {
 	})
 }
 
+// queueAccount queues the read of an account into a, left zero (no ID)
+// when there is none: the caller answers NOT_FOUND after the batch, as an
+// error inside it would make pgx forget the connection's prepared
+// statements, and the next read prepare them again.
 func queueAccount(b *pgx.Batch, accountID string, a *domain.Account) {
 	b.Queue(`SELECT `+accountCols+` FROM accounts WHERE id = $1`, accountID).QueryRow(func(row pgx.Row) (err error) {
 		*a, err = scanAccount(row)
 		if errors.Is(err, pgx.ErrNoRows) {
-			return domain.AccountNotFound(accountID)
+			*a = domain.Account{}
+			return nil
 		}
 		return err
 	})

@@ -76,7 +76,7 @@ var errNothingWritten = errors.New("nothing written")
 func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
 	for attempt := 1; ; attempt++ {
 		committing, err := s.writeOnce(ctx, fn)
-		if attempt == 3 || committing || !s.lost(err) {
+		if attempt == 3 || committing || !s.lost(ctx, err) {
 			return mapErr(err)
 		}
 	}
@@ -84,8 +84,10 @@ func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
 
 // lost reports whether err means the connection was lost, and if so drops
 // the pool's idle connections: after a database restart they are all dead.
-func (s *Store) lost(err error) bool {
-	if err == nil || !lostConnection(err) {
+// A caller's deadline or cancellation is not a lost connection (pgx reports
+// it as a timeout): nothing to reset, and no time left to try again.
+func (s *Store) lost(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil || !lostConnection(err) {
 		return false
 	}
 	s.pool.Reset()
@@ -158,7 +160,7 @@ var snapshot = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadO
 // was lost (reads are always safe to repeat).
 func (s *Store) read(ctx context.Context, fn func(pgx.Tx) error) error {
 	err := pgx.BeginTxFunc(ctx, s.pool, snapshot, fn)
-	if s.lost(err) {
+	if s.lost(ctx, err) {
 		err = pgx.BeginTxFunc(ctx, s.pool, snapshot, fn)
 	}
 	return mapErr(err)
@@ -171,7 +173,7 @@ func (s *Store) readBatch(ctx context.Context, queue func(b *pgx.Batch)) error {
 	// A failure part way leaves the connection in a failed transaction;
 	// the pool then closes it rather than reuse it.
 	err := s.pool.SendBatch(ctx, snapshotBatch(queue)).Close()
-	if s.lost(err) {
+	if s.lost(ctx, err) {
 		err = s.pool.SendBatch(ctx, snapshotBatch(queue)).Close()
 	}
 	return mapErr(err)
