@@ -27,6 +27,7 @@ import (
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
 	"github.com/igny8/aiconfig/internal/access"
+	"github.com/igny8/aiconfig/internal/devdb"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
@@ -87,7 +88,7 @@ func run() error {
 	began := time.Now()
 	ctx := context.Background()
 	dbName := fmt.Sprintf("aiconfig_bench_%d", os.Getpid())
-	dbURL, cleanup, err := createDatabase(ctx, dbName)
+	dbURL, cleanup, err := devdb.Create(ctx, *serverURL, dbName)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/devdb"
 )
 
 // referenceFlag, as the first argument, runs the reference server instead
@@ -394,7 +395,7 @@ func startReference(ans *answers) (*server, error) {
 	if err := ans.writeFile(f.Name()); err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
+	addr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

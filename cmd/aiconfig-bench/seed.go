@@ -12,23 +12,6 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func createDatabase(ctx context.Context, name string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, *serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	cfg := conn.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-	return url, func() {
-		_, _ = conn.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-		conn.Close(context.Background())
-	}, nil
-}
-
 // plans are spread evenly: acct-i has plans[i%4], so every fourth account
 // (i%4 == 0) is Free and the others are Starter or above.
 var plans = [4]string{"free", "starter", "growth", "scale"}

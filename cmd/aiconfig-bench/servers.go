@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"github.com/igny8/aiconfig/internal/devdb"
 )
 
 // server is a server process the bench started, aiconfigd or the
@@ -33,25 +34,16 @@ type server struct {
 	startup     time.Duration // from its start until it served reads (a preload included)
 }
 
-func freeAddr() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer lis.Close()
-	return lis.Addr().String(), nil
-}
-
 // startServer starts aiconfigd with the cache on or off, preloading every
 // account at start or not (a server that preloads only when asked ignores
 // the setting), and returns once it serves reads. Replicas that cache
 // are allowed to hold every account.
 func startServer(dbURL, key, cacheMode string, preload bool) (*server, error) {
-	addr, err := freeAddr()
+	addr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	maddr, err := freeAddr()
+	maddr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,10 +19,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/igny8/aiconfig/internal/access"
 	"github.com/igny8/aiconfig/internal/audit"
+	"github.com/igny8/aiconfig/internal/devdb"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/secret"
 	"github.com/igny8/aiconfig/internal/store"
@@ -61,7 +60,7 @@ func run() error {
 		return fmt.Errorf("no Chromium at %s (set AICONFIG_CHROMIUM or -chromium): %w", *chromium, err)
 	}
 	ctx := context.Background()
-	dbURL, drop, err := createDatabase(ctx, fmt.Sprintf("aiconfig_screens_%d", os.Getpid()))
+	dbURL, drop, err := devdb.Create(ctx, *serverURL, fmt.Sprintf("aiconfig_screens_%d", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -127,21 +126,12 @@ type server struct {
 	base string
 }
 
-func freeAddr() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer lis.Close()
-	return lis.Addr().String(), nil
-}
-
 func startServer(dbURL string) (*server, error) {
-	grpcAddr, err := freeAddr()
+	grpcAddr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	httpAddr, err := freeAddr()
+	httpAddr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -171,23 +161,6 @@ func startServer(dbURL string) (*server, error) {
 func (s *server) stop() {
 	_ = s.cmd.Process.Signal(os.Interrupt)
 	_ = s.cmd.Wait()
-}
-
-func createDatabase(ctx context.Context, name string) (string, func(), error) {
-	conn, err := pgx.Connect(ctx, *serverURL)
-	if err != nil {
-		return "", nil, err
-	}
-	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
-		conn.Close(ctx)
-		return "", nil, err
-	}
-	cfg := conn.Config()
-	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-	return url, func() {
-		_, _ = conn.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
-		conn.Close(context.Background())
-	}, nil
 }
 
 // call makes one JSON call, as any HTTP client of the service would.
