@@ -218,10 +218,21 @@ func (p *page) text(sel string) string {
 	return eval[string](p, fmt.Sprintf(`(() => { const e = document.querySelector(%s); return e ? e.textContent : '<no ' + %s + '>'; })()`, js(sel), js(sel)))
 }
 
+// click clicks the element once it is usable. A list the page redraws
+// just then (a history section loading again) may replace the element
+// between finding it and clicking it: then it is found again.
 func (p *page) click(sel string) {
 	p.t.Helper()
-	p.waitUsable(sel)
-	p.do(chromedp.Click(css(sel)))
+	for attempt := 1; ; attempt++ {
+		p.waitUsable(sel)
+		err := chromedp.Do(p.ctx, chromedp.Click(css(sel)))
+		if err == nil {
+			return
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "Could not find node with given id") {
+			p.t.Fatalf("browser: clicking %s: %v", sel, err)
+		}
+	}
 }
 
 // typeInto focuses a field and types, as a person does.
