@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"sync"
@@ -132,8 +133,10 @@ type globalEntry struct {
 	stale atomic.Bool
 }
 
-// Account is one account's data as loaded. It is immutable once
-// returned; a change loads a new one (and so starts with an empty memo).
+// Account is one account's data as loaded, less its name (no answer needs
+// it, and a million names are a million objects to keep). It is immutable
+// once returned; a change loads a new one (and so starts with an empty
+// memo).
 type Account struct {
 	store.AccountData
 	// overridden has bit i set when Overrides holds integration i: the hot
@@ -163,6 +166,7 @@ func (a *Account) memo() *memos {
 
 func (a *Account) init(d store.AccountData) {
 	a.AccountData = d
+	a.Account.Name = ""
 	for i := range d.Overrides {
 		if i >= 0 && i < 32 {
 			a.overridden |= 1 << i
@@ -250,7 +254,7 @@ type accountEntry struct {
 // node and map slot, its strings, and per override and item what they
 // hold (the memos of an account with either, as they grow).
 func (a *Account) size() int64 {
-	n := 360 + len(a.Account.ID) + len(a.Account.Name) + 64*len(a.Account.ItemDefaults) + 180*len(a.Overrides)
+	n := 360 + len(a.Account.ID) + 64*len(a.Account.ItemDefaults) + 180*len(a.Overrides)
 	for _, it := range a.Items {
 		n += 200 + textSize(reflect.ValueOf(it.Content)) + textSize(reflect.ValueOf(it.Default))
 	}
@@ -340,7 +344,8 @@ type Cache struct {
 	// loaded otherwise is kept only as a fallback, never as fresh.
 	inStep atomic.Bool
 
-	bytes  atomic.Int64 // estimated size of the cached accounts
+	plain  plainAccounts
+	bytes  atomic.Int64 // estimated size of the cached accounts, both kinds
 	flight singleflight.Group
 	hub    hub
 	Stats  Stats
@@ -366,17 +371,55 @@ func New(loader Loader, opts Options) *Cache {
 	return c
 }
 
-// keep caches an account entry, evicting the least recently used while
-// the accounts take more than MaxBytes.
-func (c *Cache) keep(id string, e *accountEntry) {
+// keep caches an account's data, loaded at epoch, and returns it: a plain
+// account among the plain ones, any other in the LRU, never in both. With
+// counter non-nil, it is marked stale at once if counter moved from seen
+// (see outdated). Then trim.
+func (c *Cache) keep(d store.AccountData, epoch uint64, counter *atomic.Uint64, seen uint64) *Account {
+	id := d.Account.ID
+	if isPlain(d) {
+		c.bytes.Add(c.plain.put(d, epoch))
+		c.accounts.Remove(id) // its eviction callback counts the bytes
+		if counter != nil && c.outdated(counter, seen) {
+			c.plain.markStale(id)
+		}
+		c.trim(id)
+		a := &Account{}
+		a.init(d)
+		return a
+	}
+	e := &accountEntry{epoch: epoch}
+	e.d.init(d)
 	e.size = e.d.size()
 	if old, ok := c.accounts.Peek(id); ok {
 		c.bytes.Add(-old.size) // replaced: no eviction callback
 	}
 	c.bytes.Add(e.size)
 	c.accounts.Add(id, e)
-	for c.bytes.Load() > c.opts.MaxBytes && c.accounts.Len() > 1 {
-		c.accounts.RemoveOldest()
+	c.bytes.Add(c.plain.remove(id))
+	if counter != nil && c.outdated(counter, seen) {
+		e.stale.Store(true)
+	}
+	c.trim(id)
+	return &e.d
+}
+
+// trim evicts while the accounts take more than MaxBytes or are more than
+// MaxAccounts. The one to go is drawn in proportion to the bytes each kind
+// holds: a random plain account other than keep (the one just kept), or
+// the least recently used other one.
+func (c *Cache) trim(keep string) {
+	for {
+		plain, plainBytes := c.plain.size()
+		others, total := c.accounts.Len(), c.bytes.Load()
+		if total <= c.opts.MaxBytes && plain+others <= c.opts.MaxAccounts || plain+others <= 1 {
+			return
+		}
+		if plain > 0 && (others == 0 || rand.Int64N(max(total, 1)) < plainBytes) {
+			c.bytes.Add(c.plain.evictOne(keep))
+		} else {
+			c.accounts.RemoveOldest()
+		}
 	}
 }
 
@@ -385,15 +428,12 @@ func (c *Cache) keep(id string, e *accountEntry) {
 // the cache is full, to stop the preload. The preload's changes come
 // through the feed, which then starts where its snapshot stood.
 func (c *Cache) Preloaded(d store.AccountData) bool {
-	if c.opts.Disabled || c.bytes.Load() >= c.opts.MaxBytes {
+	if c.opts.Disabled || c.bytes.Load() >= c.opts.MaxBytes || c.Len() >= c.opts.MaxAccounts {
 		return false
 	}
-	if _, ok := c.accounts.Peek(d.Account.ID); ok {
-		return true
+	if a, _ := c.cached(d.Account.ID); a == nil {
+		c.keep(d, c.acctEpoch.Load(), nil, 0)
 	}
-	e := &accountEntry{epoch: c.acctEpoch.Load()}
-	e.d.init(d)
-	c.keep(d.Account.ID, e)
 	return true
 }
 
@@ -446,7 +486,9 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 		if c.globalInval.Load() == seen {
 			ge := &globalEntry{g: g}
 			c.global.Store(ge)
-			c.recheck(&c.globalInval, seen, &ge.stale)
+			if c.outdated(&c.globalInval, seen) {
+				ge.stale.Store(true)
+			}
 		}
 		return g, nil
 	})
@@ -471,10 +513,10 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		a.init(d)
 		return a, nil
 	}
-	e, ok := c.getAccount(id)
-	if ok && !e.stale.Load() && e.epoch == c.acctEpoch.Load() {
+	cached, fresh := c.cached(id)
+	if fresh {
 		c.Stats.Hits.Add(1)
-		return &e.d, nil
+		return cached, nil
 	}
 	c.Stats.Misses.Add(1)
 	seen, epoch := c.inval.Load(), c.acctEpoch.Load()
@@ -485,25 +527,37 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		if err != nil {
 			return nil, err
 		}
-		if ok && e.d.Account.ConfigRevision > d.Account.ConfigRevision {
-			return &e.d, nil // never step back (a stale read racing a newer one)
+		if cached != nil && cached.Account.ConfigRevision > d.Account.ConfigRevision {
+			return cached, nil // never step back (a stale read racing a newer one)
 		}
-		ne := &accountEntry{epoch: epoch}
-		ne.d.init(d)
-		if c.inval.Load() == seen {
-			c.keep(id, ne)
-			c.recheck(&c.inval, seen, &ne.stale)
+		if c.inval.Load() != seen {
+			a := &Account{} // returned, not kept: a change came meanwhile
+			a.init(d)
+			return a, nil
 		}
-		return &ne.d, nil
+		return c.keep(d, epoch, &c.inval, seen), nil
 	})
 	if err != nil {
-		if ok && unavailable(err) {
+		if cached != nil && unavailable(err) {
 			c.Stats.StaleServed.Add(1)
-			return &e.d, nil
+			return cached, nil
 		}
 		return nil, err
 	}
 	return v.(*Account), nil
+}
+
+// cached finds an account in memory; fresh says it may be served without
+// a load.
+func (c *Cache) cached(id string) (a *Account, fresh bool) {
+	epoch := c.acctEpoch.Load()
+	if p, ok := c.plain.get(id); ok {
+		return p.account(id), !p.stale && p.epoch == uint32(epoch)
+	}
+	if e, ok := c.getAccount(id); ok {
+		return &e.d, !e.stale.Load() && e.epoch == epoch
+	}
+	return nil, false
 }
 
 // AccountAndGlobal returns an account's data and the global layer: what
@@ -530,16 +584,15 @@ func (c *Cache) AccountAndGlobal(ctx context.Context, id string, items bool) (*A
 	return a, g, nil
 }
 
-// recheck marks a just-stored entry stale if its invalidation counter
-// moved after the load began, or the feed is not followed up to date.
-// Checking only before storing would leave a window: an invalidation
-// between that check and the store marks the entry it finds (the old one)
-// and the new entry, loaded before the change, would stay. Invalidate
-// counts first and marks second, so one of the two sees the other.
-func (c *Cache) recheck(counter *atomic.Uint64, seen uint64, stale *atomic.Bool) {
-	if counter.Load() != seen || !c.inStep.Load() {
-		stale.Store(true)
-	}
+// outdated reports whether a just-stored entry must be marked stale: its
+// invalidation counter moved after the load began, or the feed is not
+// followed up to date. Checking only before storing would leave a window:
+// an invalidation between that check and the store marks the entry it
+// finds (the old one) and the new entry, loaded before the change, would
+// stay. Invalidate counts first and marks second, so one of the two sees
+// the other.
+func (c *Cache) outdated(counter *atomic.Uint64, seen uint64) bool {
+	return counter.Load() != seen || !c.inStep.Load()
 }
 
 // GetAccount returns just the account (the access layer's plan gate).
@@ -660,6 +713,7 @@ func (c *Cache) Invalidate(ch store.Change) {
 		if e, ok := c.accounts.Peek(ch.AccountID); ok {
 			e.stale.Store(true)
 		}
+		c.plain.markStale(ch.AccountID)
 		if ch.Resource == "accounts/"+ch.AccountID {
 			c.forgetTokensOf(ch.AccountID) // the account itself: if deleted, its tokens went with it
 		}
@@ -702,7 +756,10 @@ func (c *Cache) Lost() {
 func (c *Cache) Warm() bool { return c.Enabled() && c.global.Load() != nil }
 
 // Len is the number of cached accounts.
-func (c *Cache) Len() int { return c.accounts.Len() }
+func (c *Cache) Len() int {
+	n, _ := c.plain.size()
+	return n + c.accounts.Len()
+}
 
 // Changed returns a channel closed at the next change that may affect the
 // account (its own data, or the global layer). Take it before reading, so

@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,11 +14,15 @@ import (
 )
 
 // fakeLoader serves account data whose revision is a counter that writers
-// bump; loads are slow enough to overlap invalidations.
+// bump; loads are slow enough to overlap invalidations. An account stores
+// an override (so the cache keeps it in its LRU, not among the plain
+// ones) when its id starts with "custom", or, with toggle, at odd
+// revisions: each write then moves it from one kind to the other.
 type fakeLoader struct {
-	rev   atomic.Int64
-	loads atomic.Int64
-	down  atomic.Bool
+	toggle bool
+	rev    atomic.Int64
+	loads  atomic.Int64
+	down   atomic.Bool
 	// written holds an account's revision once a writer wrote it (id →
 	// int64); until then an account reads as of rev.
 	written sync.Map
@@ -51,7 +56,11 @@ func (f *fakeLoader) LoadAccountData(_ context.Context, id string) (store.Accoun
 		rev = w.(int64)
 	}
 	time.Sleep(50 * time.Microsecond)
-	return store.AccountData{Account: domain.Account{ID: id, ConfigRevision: rev}}, nil
+	d := store.AccountData{Account: domain.Account{ID: id, Name: "n-" + id, Plan: domain.PlanStarter, ConfigRevision: rev}}
+	if strings.HasPrefix(id, "custom") || f.toggle && rev%2 == 1 {
+		d.Overrides = map[domain.Integration]*domain.Override{domain.OpenAI: {AccountID: id, Integration: domain.OpenAI}}
+	}
+	return d, nil
 }
 
 func (f *fakeLoader) LoadAccountAndLayer(ctx context.Context, id string, _ bool) (store.AccountData, store.GlobalLayer, error) {
@@ -111,7 +120,7 @@ func TestNotFreshOutOfStep(t *testing.T) {
 // a revision go backwards, and once writes stop, every reader sees the
 // last write.
 func TestConcurrentReadsAndInvalidations(t *testing.T) {
-	f := &fakeLoader{}
+	f := &fakeLoader{toggle: true}
 	c := inStep(New(f, Options{MaxAccounts: 8}))
 	ctx := context.Background()
 	stop := make(chan struct{})
@@ -153,6 +162,10 @@ func TestConcurrentReadsAndInvalidations(t *testing.T) {
 					errs <- fmt.Errorf("%s went back from %d to %d", id, last[id], d.Account.ConfigRevision)
 					return
 				}
+				if err := sameAsLoaded(f, d); err != nil {
+					errs <- err
+					return
+				}
 				last[id] = d.Account.ConfigRevision
 			}
 		})
@@ -172,6 +185,76 @@ func TestConcurrentReadsAndInvalidations(t *testing.T) {
 			t.Fatalf("%s after writes stopped: rev %d, want its last write's %d (%v)", id, d.Account.ConfigRevision, w, err)
 		}
 	}
+	if c.Len() != 4 {
+		t.Fatalf("%d accounts cached, want the 4 read (each kept once, plain or not)", c.Len())
+	}
+	checkBytes(t, c)
+}
+
+// sameAsLoaded checks that d is what fakeLoader loads at d's revision
+// (less the name, which the cache does not keep).
+func sameAsLoaded(f *fakeLoader, d *Account) error {
+	a := d.Account
+	override := strings.HasPrefix(a.ID, "custom") || f.toggle && a.ConfigRevision%2 == 1
+	if a.Name != "" || a.Plan != domain.PlanStarter || override != d.HasOverride(domain.OpenAI) ||
+		override != (len(d.Overrides) == 1) {
+		return fmt.Errorf("%s at revision %d read as %+v, overrides %v", a.ID, a.ConfigRevision, a, d.Overrides)
+	}
+	return nil
+}
+
+// checkBytes checks the cache's byte count against what it holds.
+func checkBytes(t *testing.T, c *Cache) {
+	t.Helper()
+	c.plain.mu.RLock()
+	want := int64(len(c.plain.m)) * plainSize
+	for _, id := range c.accounts.Keys() {
+		if _, ok := c.plain.m[keyOf(id)]; ok {
+			t.Errorf("%s is cached twice, plain and not", id)
+		}
+	}
+	c.plain.mu.RUnlock()
+	for _, e := range c.accounts.Values() {
+		want += e.size
+	}
+	if got := c.Bytes(); got != want {
+		t.Fatalf("the cache counts %d bytes, its entries add up to %d", got, want)
+	}
+}
+
+// TestBoundedByBytes: plain accounts and the others share MaxBytes, both
+// kinds stay (eviction draws from each by its bytes), and the byte count
+// stays exact through evictions and accounts changing kind.
+func TestBoundedByBytes(t *testing.T) {
+	f := &fakeLoader{toggle: true}
+	max := int64(200 * plainSize)
+	c := inStep(New(f, Options{MaxBytes: max}))
+	ctx := context.Background()
+	for i := range 2000 {
+		id := fmt.Sprintf("acct-%03d", i%1000)
+		if i%10 == 0 {
+			id = fmt.Sprintf("custom-%03d", i%1000)
+		}
+		if i%7 == 0 {
+			rev := f.write(id) // moves it to the other kind (toggle)
+			c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount, AccountID: id})
+		}
+		d, err := c.Account(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := sameAsLoaded(f, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Bytes() > max {
+		t.Fatalf("the accounts take %d bytes, bound is %d", c.Bytes(), max)
+	}
+	plain, _ := c.plain.size()
+	if plain == 0 || c.accounts.Len() == 0 {
+		t.Fatalf("%d plain and %d other accounts kept: want both kinds", plain, c.accounts.Len())
+	}
+	checkBytes(t, c)
 }
 
 func TestBoundedAndServesStaleWhenDown(t *testing.T) {
