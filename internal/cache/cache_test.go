@@ -207,13 +207,22 @@ func sameAsLoaded(f *fakeLoader, d *Account) error {
 func checkBytes(t *testing.T, c *Cache) {
 	t.Helper()
 	c.plain.mu.RLock()
-	want := int64(len(c.plain.m)) * plainSize
+	n := 0
+	for _, s := range c.plain.slots {
+		if s.key != (plainKey{}) {
+			n++
+		}
+	}
+	if n != c.plain.n {
+		t.Errorf("%d plain accounts in the table, %d counted", n, c.plain.n)
+	}
+	want := int64(n) * plainSize
+	c.plain.mu.RUnlock()
 	for _, id := range c.accounts.Keys() {
-		if _, ok := c.plain.m[keyOf(id)]; ok {
+		if _, ok := c.plain.get(id); ok {
 			t.Errorf("%s is cached twice, plain and not", id)
 		}
 	}
-	c.plain.mu.RUnlock()
 	for _, e := range c.accounts.Values() {
 		want += e.size
 	}
