@@ -59,8 +59,12 @@ func isPlain(d store.AccountData) bool {
 // the table's spare room, between 1/4 and 5/8 of it.
 const plainSize = 72
 
-// find returns where k is, or the empty slot where it would go.
+// find returns where k is, or the empty slot where it would go (none in
+// an empty table).
 func (p *plainAccounts) find(k plainKey) (i uint64, found bool) {
+	if len(p.slots) == 0 {
+		return 0, false
+	}
 	mask := uint64(len(p.slots) - 1)
 	for i = k[0] & mask; ; i = (i + 1) & mask {
 		switch p.slots[i].key {
@@ -76,11 +80,10 @@ func (p *plainAccounts) get(id string) (plainAccount, bool) {
 	k := keyOf(id)
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	if p.n == 0 {
-		return plainAccount{}, false
+	if i, ok := p.find(k); ok {
+		return p.slots[i].a, true
 	}
-	i, ok := p.find(k)
-	return p.slots[i].a, ok
+	return plainAccount{}, false
 }
 
 // account rebuilds the account as the store read it (names are not kept,
@@ -126,14 +129,10 @@ func (p *plainAccounts) remove(id string) int64 {
 	k := keyOf(id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 {
-		return 0
+	if i, ok := p.find(k); ok {
+		return p.removeAt(i)
 	}
-	i, ok := p.find(k)
-	if !ok {
-		return 0
-	}
-	return p.removeAt(i)
+	return 0
 }
 
 // removeAt empties slot i, moving back the slots after it that probed
@@ -159,10 +158,7 @@ func (p *plainAccounts) evictOne(keep string) int64 {
 	kk := keyOf(keep)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 {
-		return 0
-	}
-	if _, ok := p.find(kk); ok && p.n == 1 {
+	if _, ok := p.find(kk); p.n == 0 || ok && p.n == 1 {
 		return 0
 	}
 	mask := uint64(len(p.slots) - 1)
@@ -177,9 +173,6 @@ func (p *plainAccounts) markStale(id string) {
 	k := keyOf(id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.n == 0 {
-		return
-	}
 	if i, ok := p.find(k); ok {
 		p.slots[i].a.stale = true
 	}
