@@ -30,7 +30,7 @@ type serveCmd struct {
 	LogLevel         string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
 	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
 	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
-	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; the least recently used go first)."`
+	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; over it, a random account that stores nothing of its own goes, or the least recently used of the others)."`
 	Preload          bool          `name:"cache-preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
 	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
 	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`

@@ -1,11 +1,12 @@
 // Package cache keeps the hot path (GetModelConfig, GetEffectivePrompt and
-// token checks) in memory: the global layer whole, accounts and tokens in
-// bounded LRUs. PostgreSQL stays the truth: every write is a row of the
-// change feed, which each replica follows in order (store.Follower, woken
-// by NOTIFY), and a write's own replica hears it at once too; a stale entry
-// is reloaded on its next use. When the database cannot be reached, a stale
-// entry is served rather than failing the read; a token whose revocation
-// may be pending is not.
+// token checks) in memory: the global layer whole; accounts within a byte
+// budget, those that store nothing of their own as a few numbers each
+// (plain.go), the others in an LRU; tokens in an LRU. PostgreSQL stays
+// the truth: every write is a row of the change feed, which each replica
+// follows in order (store.Follower, woken by NOTIFY), and a write's own
+// replica hears it at once too; a stale entry is reloaded on its next use.
+// When the database cannot be reached, a stale entry is served rather than
+// failing the read; a token whose revocation may be pending is not.
 package cache
 
 import (
@@ -118,7 +119,7 @@ type Options struct {
 	// comparison and debugging.
 	Disabled bool
 	// MaxBytes bounds the memory the cached accounts take (estimated per
-	// account); the least recently used go first. Default 512 MiB.
+	// account); see trim for which go. Default 512 MiB.
 	MaxBytes int64
 	// MaxAccounts also bounds their number (0: only by MaxBytes).
 	MaxAccounts int
