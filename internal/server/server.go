@@ -131,5 +131,9 @@ func New(d Deps, t Transport) (*Server, error) {
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
 	c.describe(s)
-	return &Server{GRPC: s, Health: hs, draining: draining}, nil
+	srv := &Server{GRPC: s, Health: hs, draining: draining}
+	// Not serving until WatchHealth's first check says otherwise (the
+	// health server starts out SERVING).
+	srv.setStatus(healthpb.HealthCheckResponse_NOT_SERVING, healthpb.HealthCheckResponse_NOT_SERVING)
+	return srv, nil
 }
