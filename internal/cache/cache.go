@@ -345,11 +345,12 @@ type Cache struct {
 	// loaded otherwise is kept only as a fallback, never as fresh.
 	inStep atomic.Bool
 
-	plain  plainAccounts
-	bytes  atomic.Int64 // estimated size of the cached accounts, both kinds
-	flight singleflight.Group
-	hub    hub
-	Stats  Stats
+	plain   plainAccounts
+	bytes   atomic.Int64 // estimated size of the cached accounts, both kinds
+	keeping sync.Mutex   // held by keep: every change to bytes is made under it
+	flight  singleflight.Group
+	hub     hub
+	Stats   Stats
 }
 
 // New builds a cache over loader.
@@ -377,6 +378,10 @@ func New(loader Loader, opts Options) *Cache {
 // counter non-nil, it is marked stale at once if counter moved from seen
 // (see outdated). Then trim.
 func (c *Cache) keep(d store.AccountData, epoch uint64, counter *atomic.Uint64, seen uint64) *Account {
+	// One keep at a time (loads only): its steps and trim's evictions
+	// would otherwise interleave with another's and miscount the bytes.
+	c.keeping.Lock()
+	defer c.keeping.Unlock()
 	id := d.Account.ID
 	if isPlain(d) {
 		c.bytes.Add(c.plain.put(d, epoch))
@@ -416,10 +421,19 @@ func (c *Cache) trim(keep string) {
 		if total <= c.opts.MaxBytes && plain+others <= c.opts.MaxAccounts || plain+others <= 1 {
 			return
 		}
-		if plain > 0 && (others == 0 || rand.Int64N(max(total, 1)) < plainBytes) {
-			c.bytes.Add(c.plain.evictOne(keep))
-		} else {
+		_, keptOther := c.accounts.Peek(keep)
+		lastOther := others == 1 && keptOther // the LRU's oldest is the one just kept
+		switch {
+		case plain > 0 && (others == 0 || lastOther || rand.Int64N(max(total, 1)) < plainBytes):
+			freed := c.plain.evictOne(keep)
+			if freed == 0 {
+				return // only the one just kept is left
+			}
+			c.bytes.Add(freed)
+		case others > 0 && !lastOther:
 			c.accounts.RemoveOldest()
+		default:
+			return
 		}
 	}
 }
@@ -429,7 +443,13 @@ func (c *Cache) trim(keep string) {
 // the cache is full, to stop the preload. The preload's changes come
 // through the feed, which then starts where its snapshot stood.
 func (c *Cache) Preloaded(d store.AccountData) bool {
-	if c.opts.Disabled || c.bytes.Load() >= c.opts.MaxBytes || c.Len() >= c.opts.MaxAccounts {
+	size := int64(plainSize)
+	if !isPlain(d) {
+		var a Account
+		a.init(d)
+		size = a.size()
+	}
+	if c.opts.Disabled || c.bytes.Load()+size > c.opts.MaxBytes || c.Len() >= c.opts.MaxAccounts {
 		return false
 	}
 	if a, _ := c.cached(d.Account.ID); a == nil {

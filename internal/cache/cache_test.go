@@ -232,20 +232,22 @@ func checkBytes(t *testing.T, c *Cache) {
 }
 
 // TestBoundedByBytes: plain accounts and the others share MaxBytes, both
-// kinds stay (eviction draws from each by its bytes), and the byte count
-// stays exact through evictions and accounts changing kind.
+// kinds stay (eviction draws from each by its bytes), the account just
+// read is never the one evicted, and the byte count stays exact through
+// evictions and accounts changing kind.
 func TestBoundedByBytes(t *testing.T) {
 	f := &fakeLoader{toggle: true}
 	max := int64(200 * plainSize)
 	c := inStep(New(f, Options{MaxBytes: max}))
 	ctx := context.Background()
+	both := 0
 	for i := range 2000 {
 		id := fmt.Sprintf("acct-%03d", i%1000)
 		if i%10 == 0 {
 			id = fmt.Sprintf("custom-%03d", i%1000)
 		}
 		if i%7 == 0 {
-			rev := f.write(id) // moves it to the other kind (toggle)
+			rev := f.write(id) // may move it to the other kind (toggle: by its revision)
 			c.Invalidate(store.Change{Revision: rev, Kind: store.ChangeAccount, AccountID: id})
 		}
 		d, err := c.Account(ctx, id)
@@ -255,15 +257,43 @@ func TestBoundedByBytes(t *testing.T) {
 		if err := sameAsLoaded(f, d); err != nil {
 			t.Fatal(err)
 		}
+		_, plain := c.plain.get(id)
+		if _, other := c.accounts.Peek(id); !plain && !other {
+			t.Fatalf("read %d: %s was evicted as it was kept", i, id)
+		}
+		if c.Bytes() > max {
+			t.Fatalf("read %d: the accounts take %d bytes, bound is %d", i, c.Bytes(), max)
+		}
+		if n, _ := c.plain.size(); n > 0 && c.accounts.Len() > 0 {
+			both++
+		}
 	}
-	if c.Bytes() > max {
-		t.Fatalf("the accounts take %d bytes, bound is %d", c.Bytes(), max)
-	}
-	plain, _ := c.plain.size()
-	if plain == 0 || c.accounts.Len() == 0 {
-		t.Fatalf("%d plain and %d other accounts kept: want both kinds", plain, c.accounts.Len())
+	if both < 1800 {
+		t.Fatalf("both kinds cached after only %d of 2000 reads", both)
 	}
 	checkBytes(t, c)
+}
+
+// TestPreloadStopsWhenFull: the preload stops at the first account that
+// does not fit, rather than evicting others to keep reading.
+func TestPreloadStopsWhenFull(t *testing.T) {
+	max := int64(100*plainSize + plainSize/2) // room for 100 and a half
+	c := New(&fakeLoader{}, Options{MaxBytes: max})
+	kept := 0
+	for i := range 1000 {
+		if !c.Preloaded(store.AccountData{Account: domain.Account{ID: fmt.Sprintf("acct-%d", i)}}) {
+			break
+		}
+		kept++
+	}
+	if kept != 100 || c.Len() != 100 || c.Bytes() != 100*plainSize {
+		t.Fatalf("preload went on for %d accounts, holds %d in %d bytes; want it to stop at 100", kept, c.Len(), c.Bytes())
+	}
+	for i := range 100 {
+		if _, ok := c.plain.get(fmt.Sprintf("acct-%d", i)); !ok {
+			t.Fatalf("acct-%d was preloaded, then evicted", i)
+		}
+	}
 }
 
 func TestBoundedAndServesStaleWhenDown(t *testing.T) {
