@@ -423,18 +423,16 @@ func (c *Cache) trim(keep string) {
 		}
 		_, keptOther := c.accounts.Peek(keep)
 		lastOther := others == 1 && keptOther // the LRU's oldest is the one just kept
-		switch {
-		case plain > 0 && (others == 0 || lastOther || rand.Int64N(max(total, 1)) < plainBytes):
-			freed := c.plain.evictOne(keep)
-			if freed == 0 {
-				return // only the one just kept is left
-			}
-			c.bytes.Add(freed)
-		case others > 0 && !lastOther:
-			c.accounts.RemoveOldest()
-		default:
-			return
+		if plain > 0 && (others == 0 || lastOther || rand.Int64N(max(total, 1)) < plainBytes) {
+			if freed := c.plain.evictOne(keep); freed != 0 {
+				c.bytes.Add(freed)
+				continue
+			} // else the one plain account is the one just kept
 		}
+		if others == 0 || lastOther {
+			return // only the one just kept is left
+		}
+		c.accounts.RemoveOldest()
 	}
 }
 
