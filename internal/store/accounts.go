@@ -66,8 +66,8 @@ func (s *Store) UpsertAccount(ctx context.Context, a domain.Account, expected *i
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch("account "+a.ID, *expected, cur.Revision)
+		if err := checkExpected("account "+a.ID, expected, cur.Revision); err != nil {
+			return err
 		}
 		out, err = scanAccount(w.QueryRow(ctx, `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ($1, $2, $3, $4, $4)
 			ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, plan = EXCLUDED.plan,
@@ -103,8 +103,8 @@ func (s *Store) DeleteAccount(ctx context.Context, id string, expected *int64) e
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch("account "+id, *expected, cur.Revision)
+		if err := checkExpected("account "+id, expected, cur.Revision); err != nil {
+			return err
 		}
 		w.Record(ChangeAccount, id, "accounts/"+id, cur, nil)
 		return nil
@@ -129,8 +129,8 @@ func (s *Store) SetAccountDefaults(ctx context.Context, accountID string, defaul
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch("account "+accountID, *expected, cur.Revision)
+		if err := checkExpected("account "+accountID, expected, cur.Revision); err != nil {
+			return err
 		}
 		var c domain.Collector
 		for _, k := range domain.OwnKinds {

@@ -81,8 +81,8 @@ func (s *Store) UpsertModel(ctx context.Context, m domain.Model, expected *int64
 		if before != nil {
 			cur = before.Revision
 		}
-		if expected != nil && *expected != cur {
-			return domain.RevisionMismatch(fmt.Sprintf("model %s/%s", m.Integration, m.ID), *expected, cur)
+		if err := checkExpected(fmt.Sprintf("model %s/%s", m.Integration, m.ID), expected, cur); err != nil {
+			return err
 		}
 		if err := check(g, append(after, m)); err != nil {
 			return err

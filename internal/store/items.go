@@ -182,15 +182,6 @@ func (s *Store) UpsertGlobalItem(ctx context.Context, it domain.GlobalItem, expe
 	return out, err
 }
 
-// checkExpected compares an expected revision with a stored one (0 when
-// nothing is stored yet).
-func checkExpected(resource string, expected *int64, rev int64) error {
-	if expected != nil && *expected != rev {
-		return domain.RevisionMismatch(resource, *expected, rev)
-	}
-	return nil
-}
-
 // writeGlobalItem creates or replaces a global item (before is the one it
 // replaces, or nil) with its history entry, and records it. A new id may
 // not be an id accounts use for items of their own, and the platform's

@@ -116,8 +116,8 @@ func (s *Store) UpsertOverride(ctx context.Context, accountID string, integ doma
 		if err := w.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
+		if err := checkExpected(fmt.Sprintf("override %s/%s", accountID, integ), expected, cur.Revision); err != nil {
+			return err
 		}
 		p, err := change(cur.Params, g, models)
 		if err != nil {
@@ -150,8 +150,8 @@ func (s *Store) DeleteOverride(ctx context.Context, accountID string, integ doma
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch(fmt.Sprintf("override %s/%s", accountID, integ), *expected, cur.Revision)
+		if err := checkExpected(fmt.Sprintf("override %s/%s", accountID, integ), expected, cur.Revision); err != nil {
+			return err
 		}
 		w.Record(ChangeAccount, accountID, overrideResource(accountID, integ), cur, nil)
 		return nil

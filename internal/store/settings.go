@@ -90,8 +90,8 @@ func (s *Store) UpdateGlobal(ctx context.Context, expected *int64, change Global
 		if err != nil {
 			return err
 		}
-		if expected != nil && *expected != cur.Revision {
-			return domain.RevisionMismatch("global settings", *expected, cur.Revision)
+		if err := checkExpected("global settings", expected, cur.Revision); err != nil {
+			return err
 		}
 		models, err := listModels(ctx, w)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/igny8/aiconfig/internal/audit"
+	"github.com/igny8/aiconfig/internal/domain"
 )
 
 // Write is one write transaction in progress. Every write to the
@@ -252,4 +253,13 @@ func commonPrefix(a, b string) string {
 		return a[:i+1]
 	}
 	return "*"
+}
+
+// checkExpected compares an expected revision with a stored one (0 when
+// nothing is stored yet).
+func checkExpected(resource string, expected *int64, rev int64) error {
+	if expected != nil && *expected != rev {
+		return domain.RevisionMismatch(resource, *expected, rev)
+	}
+	return nil
 }
