@@ -206,6 +206,20 @@ func TestEveryWriteIsAuditedOnce(t *testing.T) {
 	if e.GetBefore().GetFields()["plan"].GetStringValue() != "starter" || e.GetAfter().GetFields()["plan"].GetStringValue() != "scale" {
 		t.Fatalf("plan change event: before=%v after=%v", e.GetBefore(), e.GetAfter())
 	}
+	// Whatever was created has no "before": SQL NULL, never a JSON null.
+	conn, err := pgx.Connect(context.Background(), env.DatabaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var jsonNulls, creates int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE jsonb_typeof(before) = 'null'),
+		count(*) FILTER (WHERE before IS NULL AND after IS NOT NULL) FROM audit_events`).Scan(&jsonNulls, &creates); err != nil {
+		t.Fatal(err)
+	}
+	if jsonNulls != 0 || creates == 0 {
+		t.Fatalf("%d audit rows hold a JSON null as before, %d a create's SQL NULL", jsonNulls, creates)
+	}
 	// Keys appear as set + hint only.
 	g := auditEvents(t, env, admin, &pb.ListAuditEventsRequest{Resource: "global_settings"})[0]
 	key := g.GetAfter().GetFields()["defaults"].GetStructValue().GetFields()["openai"].GetStructValue().GetFields()["api_key"].GetStructValue()

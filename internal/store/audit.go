@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,10 +19,11 @@ const (
 	OutcomeDenied = "denied"
 )
 
-// toJSON is the audit form of a domain value (nil for none); it never holds
-// a secret (domain.SealedKey marshals as its hint).
+// toJSON is the audit form of a domain value: nil (SQL NULL) for none, a
+// nil pointer included (a create's "before"); it never holds a secret
+// (domain.SealedKey marshals as its hint).
 func toJSON(v any) ([]byte, error) {
-	if v == nil {
+	if rv := reflect.ValueOf(v); !rv.IsValid() || rv.Kind() == reflect.Pointer && rv.IsNil() {
 		return nil, nil
 	}
 	return json.Marshal(v)

@@ -341,15 +341,7 @@ func changeAccountItem(ctx context.Context, w *Write, accountID string, key doma
 		return st, err
 	}
 	st.Entry = &e
-	var after any
-	if st.Stored != nil {
-		after = st.Stored
-	}
-	var before any
-	if cur != nil {
-		before = cur
-	}
-	w.Record(ChangeAccount, accountID, resource, before, after)
+	w.Record(ChangeAccount, accountID, resource, cur, st.Stored)
 	return st, nil
 }
 
