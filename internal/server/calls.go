@@ -39,9 +39,9 @@ type calls struct {
 }
 
 type callMethod struct {
-	service, name, kind string // kind: unary or server_stream
-	public, read        bool
-	m                   *metrics.Method // nil without metrics
+	full, service, name, kind string // full: /service/name; kind: unary or server_stream
+	public, read              bool
+	m                         *metrics.Method // nil without metrics
 }
 
 // RequestIDHeader carries a call's id in and out.
@@ -61,7 +61,7 @@ func (c *calls) describe(s *grpc.Server) {
 
 func (c *calls) newMethod(service, name string, stream bool) *callMethod {
 	full := "/" + service + "/" + name
-	m := &callMethod{service: service, name: name, kind: "unary", public: access.Public(full)}
+	m := &callMethod{full: full, service: service, name: name, kind: "unary", public: access.Public(full)}
 	if stream {
 		m.kind = "server_stream"
 	}
@@ -102,7 +102,7 @@ func (c *calls) end(ctx context.Context, m *callMethod, start time.Time, err err
 		c.log.ErrorContext(ctx, "panic in handler", "grpc.method", m.name, "request_id", audit.From(ctx).RequestID, "panic", panicked)
 		err = errPanicked
 	}
-	err = toStatus(ctx, c.log, "/"+m.service+"/"+m.name, err)
+	err = toStatus(ctx, c.log, m.full, err)
 	code := status.Code(err)
 	elapsed := time.Since(start)
 	if m.m != nil {
