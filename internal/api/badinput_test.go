@@ -1,12 +1,15 @@
 package api_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -54,10 +57,26 @@ func TestBadTextIsInvalidArgument(t *testing.T) {
 	codec := grpc.ForceCodecV2(rawCodec{encoding.GetCodecV2("proto")})
 	err = env.Conn.Invoke(admin, pb.AccountService_UpsertAccount_FullMethodName, req, &pb.Account{}, codec)
 	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "account.name")
-	// Bytes that are no message at all stay a decoding failure (not ours to name).
-	err = env.Conn.Invoke(admin, pb.AccountService_UpsertAccount_FullMethodName, []byte{0x0a, 0xff}, &pb.Account{}, codec)
+	// Bytes that are no message at all: INVALID_ARGUMENT once the caller is
+	// authenticated (UNAUTHENTICATED before), unary or streaming.
+	truncated := []byte{0x0a, 0xff}
+	err = env.Conn.Invoke(admin, pb.AccountService_UpsertAccount_FullMethodName, truncated, &pb.Account{}, codec)
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "not a valid UpsertAccount request message") {
+		t.Fatalf("a truncated message: %v", err)
+	}
+	err = env.Conn.Invoke(context.Background(), pb.ConfigService_GetModelConfig_FullMethodName, truncated, &pb.ModelConfig{}, codec)
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("a truncated message without a token: %v", err)
+	}
+	stream, err := env.Conn.NewStream(admin, &grpc.StreamDesc{ServerStreams: true}, pb.ConfigService_WatchModelConfig_FullMethodName, codec)
 	if err == nil {
-		t.Fatal("a truncated message was accepted")
+		if err = stream.SendMsg(truncated); err == nil {
+			_ = stream.CloseSend()
+			err = stream.RecvMsg(&pb.ModelConfig{})
+		}
+	}
+	if status.Code(err) != codes.InvalidArgument || !strings.Contains(err.Error(), "not a valid WatchModelConfig request message") {
+		t.Fatalf("a truncated message on a stream: %v", err)
 	}
 }
 

@@ -54,8 +54,8 @@ func (c codec) Marshal(v any) (mem.BufferSlice, error) {
 // caller's mistake. So a string field holding invalid UTF-8 becomes NUL,
 // which validate.Text (run on every request) refuses naming the field; and
 // bytes that are no message of the type leave it empty but marked (see
-// malformedRequest), for decodeChecked to refuse as INVALID_ARGUMENT after
-// the interceptors have authenticated the call.
+// MalformedRequest), for the request check (server/text.go) to refuse as
+// INVALID_ARGUMENT after the call is authenticated.
 func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 	err := c.CodecV2.Unmarshal(data, v)
 	m, ok := v.(proto.Message)
@@ -81,9 +81,9 @@ func (c codec) Unmarshal(data mem.BufferSlice, v any) error {
 // field number, which no message of this API uses.
 const malformedField = protowire.MaxValidNumber
 
-// malformedRequest is the INVALID_ARGUMENT for a request the codec could
+// MalformedRequest is the INVALID_ARGUMENT for a request the codec could
 // not decode, or nil.
-func malformedRequest(method string, req any) error {
+func MalformedRequest(method string, req any) error {
 	m, ok := req.(proto.Message)
 	if !ok {
 		return nil
@@ -181,61 +181,8 @@ func Register(s *grpc.Server, d Deps) {
 		&pb.AuditService_ServiceDesc:   &AuditServer{Store: d.Store},
 		&pb.ChangeService_ServiceDesc:  &ChangeServer{Store: d.Store, Feed: d.Feed, Draining: d.Draining, Progress: d.FeedProgress},
 	} {
-		s.RegisterService(decodeChecked(*desc), impl)
+		s.RegisterService(desc, impl)
 	}
-}
-
-// decodeChecked makes a request that is not a message of its type (bad
-// wire format) INVALID_ARGUMENT, like any other bad input, through the
-// interceptors (authentication first, then the error's mapping, log and
-// metrics): gRPC itself would answer INTERNAL before any interceptor ran.
-func decodeChecked(desc grpc.ServiceDesc) *grpc.ServiceDesc {
-	desc.Methods = slices.Clone(desc.Methods)
-	for i, m := range desc.Methods {
-		handler := m.Handler
-		m := m
-		desc.Methods[i].Handler = func(srv any, ctx context.Context, dec func(any) error, interceptor grpc.UnaryServerInterceptor) (any, error) {
-			var decErr error
-			// The request is decoded before the interceptors run; its
-			// failure is answered after them, in place of the handler.
-			return handler(srv, ctx, func(v any) error {
-				if err := dec(v); err != nil {
-					return err
-				}
-				decErr = malformedRequest(desc.ServiceName+"/"+m.MethodName, v)
-				return nil
-			},
-				func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-					if decErr != nil {
-						h = func(context.Context, any) (any, error) { return nil, decErr }
-					}
-					if interceptor == nil {
-						return h(ctx, req)
-					}
-					return interceptor(ctx, req, info, h)
-				})
-		}
-	}
-	desc.Streams = slices.Clone(desc.Streams)
-	for i, sd := range desc.Streams {
-		handler, method := sd.Handler, "/"+desc.ServiceName+"/"+sd.StreamName
-		desc.Streams[i].Handler = func(srv any, stream grpc.ServerStream) error {
-			return handler(srv, decodeCheckedStream{stream, method})
-		}
-	}
-	return &desc
-}
-
-type decodeCheckedStream struct {
-	grpc.ServerStream
-	method string
-}
-
-func (s decodeCheckedStream) RecvMsg(m any) error {
-	if err := s.ServerStream.RecvMsg(m); err != nil {
-		return err
-	}
-	return malformedRequest(s.method, m)
 }
 
 // fast is desc with the handlers of some methods replaced.

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/igny8/aiconfig/internal/api"
 	"github.com/igny8/aiconfig/internal/validate"
 )
 
@@ -16,10 +17,8 @@ import (
 
 func unaryText() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		if m, ok := req.(proto.Message); ok {
-			if err := validate.Text(m); err != nil {
-				return nil, err
-			}
+		if err := checkRequest(info.FullMethod, req); err != nil {
+			return nil, err
 		}
 		return handler(ctx, req)
 	}
@@ -27,18 +26,30 @@ func unaryText() grpc.UnaryServerInterceptor {
 
 func streamText() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		return handler(srv, textStream{ss})
+		return handler(srv, textStream{ss, info.FullMethod})
 	}
 }
 
-type textStream struct{ grpc.ServerStream }
+type textStream struct {
+	grpc.ServerStream
+	method string
+}
 
 func (s textStream) RecvMsg(m any) error {
 	if err := s.ServerStream.RecvMsg(m); err != nil {
 		return err
 	}
-	if pm, ok := m.(proto.Message); ok {
-		return validate.Text(pm)
+	return checkRequest(s.method, m)
+}
+
+// checkRequest refuses a request the codec could not decode, then one
+// whose text cannot be stored.
+func checkRequest(method string, req any) error {
+	if err := api.MalformedRequest(method, req); err != nil {
+		return err
+	}
+	if m, ok := req.(proto.Message); ok {
+		return validate.Text(m)
 	}
 	return nil
 }
