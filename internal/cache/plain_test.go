@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -65,4 +66,42 @@ func TestPlainTable(t *testing.T) {
 func hasKey(m map[string]int64, k string) bool {
 	_, ok := m[k]
 	return ok
+}
+
+// TestMemoSlotsHoldEveryFunction: each function's answer has its memo slot
+// (domain.FunctionIndex); a function added past MemoSlots would panic on
+// its first cached read.
+func TestMemoSlotsHoldEveryFunction(t *testing.T) {
+	if n := len(domain.Functions); n > MemoSlots {
+		t.Fatalf("%d functions, %d memo slots", n, MemoSlots)
+	}
+}
+
+// TestTrimPassesOverTheAccountJustKept: when the plain account drawn for
+// eviction is the only one, the one just kept, an older account of the
+// other kind goes instead and the bound holds. (The draw is random, by
+// bytes: 200 rounds make missing the case about 1 in 10,000.)
+func TestTrimPassesOverTheAccountJustKept(t *testing.T) {
+	ctx := context.Background()
+	for round := range 200 {
+		f := &fakeLoader{}
+		probe := inStep(New(f, Options{}))
+		d, err := probe.Account(ctx, "custom-0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		max := 3 * d.size() // room for three customized accounts
+		c := inStep(New(f, Options{MaxBytes: max}))
+		for _, id := range []string{"custom-0", "custom-1", "custom-2", "plain"} {
+			if _, err := c.Account(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.Bytes() > max {
+			t.Fatalf("round %d: %d bytes kept, bound %d", round, c.Bytes(), max)
+		}
+		if _, ok := c.plain.get("plain"); !ok {
+			t.Fatalf("round %d: the account just read was evicted", round)
+		}
+	}
 }
