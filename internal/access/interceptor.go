@@ -143,11 +143,17 @@ func (g *Guard) authenticated(ctx context.Context, p *domain.Principal) context.
 // ACCOUNT principal that left the account empty, it fills in its own.
 func (g *Guard) Authorize(ctx context.Context, fullMethod string, req proto.Message) error {
 	rule, ok := g.rules[fullMethod]
-	if !ok {
+	p, _ := PrincipalFrom(ctx)
+	return g.authorize(ctx, p, fullMethod, rule, ok, req)
+}
+
+// authorize is Authorize with the principal and the method's rule (known:
+// whether it has one) already looked up.
+func (g *Guard) authorize(ctx context.Context, p domain.Principal, fullMethod string, rule Rule, known bool, req proto.Message) error {
+	if !known {
 		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRuleMissing,
 			Message: fmt.Sprintf("%s declares no access rule and is refused", fullMethod)}
 	}
-	p, _ := PrincipalFrom(ctx)
 	if !rule.Allows(p.Role) {
 		return roleNotAllowed(p.Role, fullMethod, rule.Roles, "")
 	}
@@ -231,14 +237,14 @@ func (g *Guard) UnaryInterceptor() grpc.UnaryServerInterceptor {
 			return nil, err
 		}
 		ctx = authed
-		if rule, ok := g.rules[info.FullMethod]; ok && rule.Write {
-			if p, _ := PrincipalFrom(ctx); !g.writes.get(p.TokenID).take() {
-				err := rateLimited("too many writes with this token")
-				g.recordDenied(ctx, info.FullMethod, msg, err)
-				return nil, err
-			}
+		p, _ := PrincipalFrom(ctx)
+		rule, known := g.rules[info.FullMethod]
+		if known && rule.Write && !g.writes.get(p.TokenID).take() {
+			err := rateLimited("too many writes with this token")
+			g.recordDenied(ctx, info.FullMethod, msg, err)
+			return nil, err
 		}
-		if err := g.Authorize(ctx, info.FullMethod, msg); err != nil {
+		if err := g.authorize(ctx, p, info.FullMethod, rule, known, msg); err != nil {
 			g.recordDenied(ctx, info.FullMethod, msg, err)
 			return nil, err
 		}
