@@ -44,11 +44,8 @@ func queueModels(b *pgx.Batch, out *[]domain.Model) {
 // ListModels returns the whole catalog.
 func (s *Store) ListModels(ctx context.Context) ([]domain.Model, error) {
 	var out []domain.Model
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		out, err = listModels(ctx, tx)
-		return err
-	})
-	return out, mapErr(err)
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queueModels(b, &out) })
+	return out, err
 }
 
 // CatalogCheck decides whether a catalog change may be stored, given the

@@ -72,11 +72,8 @@ func queueGlobal(b *pgx.Batch, g *domain.GlobalSettings) {
 // GetGlobal reads the global settings.
 func (s *Store) GetGlobal(ctx context.Context) (domain.GlobalSettings, error) {
 	var g domain.GlobalSettings
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) (err error) {
-		g, err = loadGlobal(ctx, tx)
-		return err
-	})
-	return g, mapErr(err)
+	err := s.readBatch(ctx, func(b *pgx.Batch) { queueGlobal(b, &g) })
+	return g, err
 }
 
 // GlobalChange computes new settings from the current ones and the catalog.
