@@ -21,7 +21,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"math/rand/v2"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -272,13 +271,11 @@ func load[T proto.Message](c *Client, ctx context.Context, k key, call func(cont
 	}
 	// With the feed out of step, an entry held is the answer to fall back
 	// on: do not wait for a connection that is not there, and do not retry.
-	_, held := c.cache.fallback(k, c.opts.maxStale)
+	fb, held := c.cache.fallback(k, c.opts.maxStale)
 	if held && c.conn.GetState() != connectivity.Ready {
 		c.conn.Connect()
-		if v, ok := c.cache.fallback(k, c.opts.maxStale); ok {
-			c.cache.served()
-			return v.(T), nil
-		}
+		c.cache.served()
+		return fb.(T), nil
 	}
 	t := c.cache.begin(k.account)
 	var v T
@@ -315,20 +312,19 @@ const (
 func (c *Client) invoke(ctx context.Context, attempts int, call func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
-	delay := retryDelay
+	wait := retryWait{base: retryDelay, max: retryDelay << maxAttempts}
 	for i := 1; ; i++ {
 		err := call(ctx)
 		if err == nil || i >= attempts || status.Code(err) != codes.Unavailable {
 			return err
 		}
-		t := time.NewTimer(delay/2 + rand.N(delay/2+1))
+		t := time.NewTimer(wait.next())
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return err
 		case <-t.C:
 		}
-		delay *= 2
 	}
 }
 

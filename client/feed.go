@@ -16,7 +16,7 @@ import (
 // a disconnect (retrying with jittered backoff), and starts over when the
 // server no longer keeps the changes it would resume from.
 func (c *Client) follow(ctx context.Context) {
-	wait := c.opts.feedBackoff
+	wait := retryWait{base: 100 * time.Millisecond, max: 5 * time.Second}
 	lost := false // logged that the feed is down (once per outage)
 	for {
 		err := c.watch(ctx)

@@ -18,23 +18,21 @@ import (
 type Option func(*options)
 
 type options struct {
-	token       string
-	insecure    bool
-	caFile      string
-	certFile    string
-	keyFile     string
-	tlsConfig   *tls.Config
-	timeout     time.Duration
-	maxStale    time.Duration
-	cacheSize   int
-	log         *slog.Logger
-	dial        []grpc.DialOption
-	feedBackoff retryWait
+	token     string
+	insecure  bool
+	caFile    string
+	certFile  string
+	keyFile   string
+	tlsConfig *tls.Config
+	timeout   time.Duration
+	maxStale  time.Duration
+	cacheSize int
+	log       *slog.Logger
+	dial      []grpc.DialOption
 }
 
 func defaults() options {
-	return options{timeout: 2 * time.Second, maxStale: 10 * time.Minute, cacheSize: 10000,
-		feedBackoff: retryWait{base: 100 * time.Millisecond, max: 5 * time.Second}}
+	return options{timeout: 2 * time.Second, maxStale: 10 * time.Minute, cacheSize: 10000}
 }
 
 // WithToken sends the bearer token on every call. Watching the change feed
