@@ -306,7 +306,7 @@ class Client:
     def _invoke(self, p: _Process, call: Callable[[_Connection, float], Any], attempts: int) -> Any:
         """Runs call within the client's deadline, retrying UNAVAILABLE."""
         deadline = time.monotonic() + self._timeout
-        delay, attempt = _RETRY_DELAY, 0
+        wait, attempt = _Backoff(_RETRY_DELAY, 8 * _RETRY_DELAY), 0
         while True:
             conn = self._connection(p)
             try:
@@ -321,11 +321,10 @@ class Client:
                     raise
                 err = from_rpc_error(e)
             attempt += 1
-            pause = delay / 2 + random.uniform(0, delay / 2)
+            pause = wait.next()
             if err.code != grpc.StatusCode.UNAVAILABLE or attempt >= attempts or time.monotonic() + pause >= deadline:
                 raise err from None
             time.sleep(pause)
-            delay *= 2
 
     def _follow(self, p: _Process, conn: _Connection) -> None:
         """The feed thread: one WatchChanges stream at a time, applied to the
