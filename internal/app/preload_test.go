@@ -51,11 +51,12 @@ func TestPreload(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := int32(4000); i%3 == 0 {
-			want = int32(1000 + i)
-			if c.GetMaxTokens() != want {
-				t.Fatalf("%s: max_tokens %d, want %d", id, c.GetMaxTokens(), want)
-			}
+		want := int32(4000) // the platform default
+		if i%3 == 0 {
+			want = int32(1000 + i) // the account's override
+		}
+		if c.GetMaxTokens() != want || c.GetRevision() == 0 {
+			t.Fatalf("%s: max_tokens %d at revision %d, want %d", id, c.GetMaxTokens(), c.GetRevision(), want)
 		}
 		p, err := env.Prompts.GetEffectivePrompt(admin, &pb.GetEffectivePromptRequest{AccountId: id, PromptType: "ideas"})
 		if err != nil {

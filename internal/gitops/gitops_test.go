@@ -194,8 +194,8 @@ func TestImportDiffIsFieldLevel(t *testing.T) {
 	changed = edit(changed, "display_name: GPT-4o mini\n    enabled: true", "display_name: GPT-4o mini\n    enabled: false")
 	changed = edit(changed, "      - Every keyword belongs to exactly one cluster", "      - Each keyword belongs to exactly one cluster")
 	plan, err = gitops.Import(context.Background(), st, []byte(changed), true)
-	if err == nil {
-		t.Fatal("disabling the default model should be refused")
+	if err == nil || !strings.Contains(err.Error(), `settings.openai.model: model "gpt-4o-mini" is disabled`) {
+		t.Fatalf("disabling the default model should be refused, naming it: %v", err)
 	}
 	changed = edit(changed, "display_name: GPT-4o mini\n    enabled: false", "display_name: GPT-4o mini\n    enabled: true")
 	changed = edit(changed, "display_name: GPT-4o mini", "display_name: GPT-4o Mini")
