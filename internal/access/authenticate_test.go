@@ -47,3 +47,12 @@ func TestAuthenticateSaysWhatWasExpected(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultLimits: SPEC §16's defaults, 20 unauthenticated calls a
+// second per peer with a burst of 40, and 50 writes a second per token.
+func TestDefaultLimits(t *testing.T) {
+	l := DefaultLimits()
+	if l.Unauthenticated != 20 || l.UnauthenticatedBurst != 40 || l.Writes != 50 {
+		t.Fatalf("default limits %+v", l)
+	}
+}

@@ -401,7 +401,12 @@ func TestStoreUnavailable(t *testing.T) {
 	read := func(account string) (*pb.ModelConfig, error) {
 		return env.Config.GetModelConfig(admin, &pb.GetModelConfigRequest{AccountId: account, Function: "generate_content"})
 	}
+	genReq := &pb.GetGenerationContextRequest{AccountId: "acct", Function: "generate_content"}
 	if _, err := read("acct"); err != nil { // now cached
+		t.Fatal(err)
+	}
+	before, err := env.Config.GetGenerationContext(admin, genReq)
+	if err != nil {
 		t.Fatal(err)
 	}
 	restore := env.Outage(t)
@@ -409,7 +414,11 @@ func TestStoreUnavailable(t *testing.T) {
 	if c, err := read("acct"); err != nil || c.GetModel() != "gpt-4o-mini" {
 		t.Fatalf("cached read during the outage: %v, %v", c, err)
 	}
-	_, err := read("cold")
+	// A generation context is served from memory too (SPEC §13).
+	if g, err := env.Config.GetGenerationContext(admin, genReq); err != nil || !proto.Equal(g, before) {
+		t.Fatalf("generation context during the outage: %v, %v; before it: %v", g, err, before)
+	}
+	_, err = read("cold")
 	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)
 	_, err = env.Config.UpsertIntegrationOverride(admin, upsertReq("acct", pb.Integration_INTEGRATION_OPENAI, &pb.IntegrationOverride{Model: proto.String("gpt-4.1")}))
 	testsrv.WantError(t, err, codes.Unavailable, domain.ReasonStoreUnavailable)

@@ -89,6 +89,10 @@ func TestConcurrentWritersAgree(t *testing.T) {
 		promptWatches[name] = watchAll(t, pw.Recv, (*pb.EffectivePrompt).GetRevision, false)
 	}
 
+	start, err := a.Store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lastOverride, lastPrompt, lastGlobal int64
 	for round := range 10 {
 		var wg sync.WaitGroup
@@ -211,6 +215,25 @@ func TestConcurrentWritersAgree(t *testing.T) {
 			var broken interface{ GRPCStatus() *status.Status }
 			if time.Now().After(deadline) || errors.As(last, &broken) {
 				t.Fatalf("round %d: after the writes stopped: %v", round, last)
+			}
+		}
+	}
+
+	// The change feed of all those concurrent writes, through either
+	// replica, resumed from before them: every revision up to the head,
+	// once each, in order (SPEC §9: no gaps).
+	head, err := a.Store.Head(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, env := range map[string]*testsrv.Env{"A": a, "B": b} {
+		changes, _ := feed(t, env, admin, start)
+		if int64(len(changes)) != head-start {
+			t.Fatalf("%s's feed from %d has %d changes up to the head %d, want %d", name, start, len(changes), head, head-start)
+		}
+		for i, c := range changes {
+			if c.GetRevision() != start+1+int64(i) {
+				t.Fatalf("%s's feed: change %d has revision %d, want %d", name, i, c.GetRevision(), start+1+int64(i))
 			}
 		}
 	}

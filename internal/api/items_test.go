@@ -138,6 +138,10 @@ func TestAuthorProfileLifecycle(t *testing.T) {
 	}
 	_, err = env.Profiles.CreateAuthorProfile(user, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "house-voice", Name: "Again", Language: "en"}})
 	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
+	// Nor may a new global profile take an id an account uses for its own.
+	_, err = env.Profiles.UpsertGlobalAuthorProfile(admin, &pb.UpsertGlobalAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
+		Id: "house-voice", Name: "House voice", Language: "en", Tone: "plain", StyleGuide: "Short sentences."}})
+	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
 	_, err = env.Profiles.CreateAuthorProfile(user, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "news-reporter", Name: "Mine", Language: "en"}})
 	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
 	own, err = env.Profiles.UpdateAuthorProfile(user, &pb.UpdateAuthorProfileRequest{
