@@ -191,7 +191,7 @@ func (g *Guard) authorize(ctx context.Context, p domain.Principal, fullMethod st
 		return err
 	}
 	if a.Plan < rule.MinPlan {
-		cur, req := planName(a.Plan), planName(rule.MinPlan)
+		cur, req := a.Plan.APIName(), rule.MinPlan.APIName()
 		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonPlanUpgradeRequired,
 			Message:  fmt.Sprintf("account %q is on %s; this needs %s or higher", target, cur, req),
 			Metadata: map[string]string{"current_plan": cur, "required_plan": req, "account_id": target}}
@@ -210,8 +210,6 @@ func roleNotAllowed(role domain.Role, method string, allowed []domain.Role, scop
 		Message:  fmt.Sprintf("role ROLE_%s may not call %s%s; allowed: %s", strings.ToUpper(role.String()), method, scope, strings.Join(names, ", ")),
 		Metadata: map[string]string{"role": "ROLE_" + strings.ToUpper(role.String()), "allowed_roles": strings.Join(names, ",")}}
 }
-
-func planName(p domain.Plan) string { return "PLAN_" + strings.ToUpper(p.String()) }
 
 func fieldPath(r Rule) string {
 	parts := make([]string, len(r.AccountField))

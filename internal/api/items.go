@@ -58,7 +58,7 @@ func usableItem(acct *cache.Account, g *cache.Global, key domain.ItemKey) (resol
 	if e.Usable {
 		return e, nil
 	}
-	plan := "PLAN_" + strings.ToUpper(acct.Account.Plan.String())
+	plan := acct.Account.Plan.APIName()
 	why := "it is archived"
 	switch {
 	case global == nil:

@@ -33,6 +33,10 @@ func (p Plan) String() string {
 	return fmt.Sprintf("plan(%d)", int(p))
 }
 
+// APIName is the plan as the API's enum names it (PLAN_STARTER), for
+// messages a caller acts on.
+func (p Plan) APIName() string { return "PLAN_" + strings.ToUpper(p.String()) }
+
 // MarshalText writes the database name, for JSON.
 func (x Plan) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -356,7 +355,7 @@ func checkOwnLimit(ctx context.Context, w *Write, a domain.Account, k domain.Ite
 		return err
 	}
 	info := k.Info()
-	plan := "PLAN_" + strings.ToUpper(a.Plan.String())
+	plan := a.Plan.APIName()
 	return &domain.Error{Code: domain.CodeResourceExhausted, Reason: domain.ReasonPlanLimitReached,
 		Message: fmt.Sprintf("account %q keeps %d %s items of its own, the limit of %s; delete one or upgrade the plan",
 			a.ID, n, info.Noun, plan),
