@@ -412,6 +412,27 @@ _WITHOUT_DJANGO = textwrap.dedent("""
     out["by_pk"] = dj.get_model_config("generate_content", Acct(int(os.environ["NUMBERED"])))
     out["prompt"] = dj.get_effective_prompt(os.environ["ACME"], "clustering")
 
+    # A forked child (Celery's prefork) uses the shared client too: its
+    # own channel, not the parent's.
+    shared = dj.client()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            got = dj.get_model_config("generate_content", os.environ["ACME"])
+            os.write(w, json.dumps([dj.client() is shared, got]).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    chunks = []
+    while True:
+        b = os.read(r, 65536)
+        if not b:
+            break
+        chunks.append(b)
+    os.waitpid(pid, 0)
+    out["child"] = json.loads(b"".join(chunks) or b"null")
+
     def get_model_config(function_name, account):  # the legacy code, elsewhere
         return {"api_key": os.environ["API_KEY"], "model": "gpt-4o", "temperature": 0.5, "max_tokens": 4000}
     logging.basicConfig(level=logging.WARNING)
@@ -441,7 +462,7 @@ class WithoutDjangoTest(unittest.TestCase):
             env=dict({k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
                      AICONFIG_TARGET=env.server.addr, AICONFIG_TOKEN=env.service_token, AICONFIG_INSECURE="1",
                      ACME=acme, NUMBERED=numbered, API_KEY=API_KEY),
-            capture_output=True, text=True, timeout=60)
+            capture_output=True, text=True, timeout=60)  # a hung fork fails here
         self.assertEqual(run.returncode, 0, run.stderr[-3000:])
         out = json.loads(run.stdout)
         self.assertEqual(out["by_text"], {"api_key": API_KEY, "model": "gpt-4o-mini", "temperature": 0.25,
@@ -449,6 +470,7 @@ class WithoutDjangoTest(unittest.TestCase):
         self.assertEqual(out["by_number"], dict(out["by_text"], temperature=0.7))
         self.assertEqual(out["by_pk"]["temperature"], 0.7)
         self.assertIn("{{keywords}}", out["prompt"])
+        self.assertEqual(out["child"], [True, out["by_text"]])
         self.assertEqual(out["shadow_answer"]["model"], "gpt-4o")
         self.assertEqual(out["shadow"]["fields"], {"model": 1, "temperature": 1})
         self.assertEqual(out["down_answer"], out["shadow_answer"])
