@@ -250,7 +250,9 @@ class Client:
     # and a retry after UNAVAILABLE (same backoff and deadline as the
     # reads) sends the same key, so a write whose answer was lost is
     # never applied twice. A write does not touch the cache: the change
-    # feed drops what it affects, as it does for anyone else's write.
+    # feed drops what it affects, as it does for anyone else's write; the
+    # write returns once this process's feed has brought it (read your
+    # writes), up to the client's timeout.
 
     def upsert_account(self, account_id: str, name: str, plan: Union[str, int], *,
                        expected_revision: Optional[int] = None,
@@ -272,9 +274,11 @@ class Client:
                             "account.plan", "one of PLAN_FREE, PLAN_STARTER, PLAN_GROWTH, PLAN_SCALE")])
         req = account_pb2.UpsertAccountRequest(
             account=account_pb2.Account(id=account_id, name=name, plan=plan), expected_revision=expected_revision)
-        return Account.from_pb(self._write(
+        a = Account.from_pb(self._write(
             lambda c, t, md: account_pb2_grpc.AccountServiceStub(c.channel).UpsertAccount(req, timeout=t, metadata=md),
             idempotency_key))
+        self._catch_up(a.revision)
+        return a
 
     def _write(self, call: Callable[[_Connection, float, Tuple[Tuple[str, str], ...]], Any],
                idempotency_key: Optional[str]) -> Any:
@@ -288,6 +292,25 @@ class Client:
         if p is None or p.pid != os.getpid():
             p = self._process()
         return self._invoke(p, lambda c, t: call(c, t, md), _MAX_ATTEMPTS)
+
+    def _catch_up(self, revision: int) -> None:
+        """Waits, up to the client's timeout, until this process's change
+        feed has applied revision, so that no read after the write serves
+        an answer from before it. A feed out of step serves nothing from
+        the cache as fresh: nothing to wait for then."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            return
+        deadline = time.monotonic() + self._timeout
+        while True:
+            st = p.cache.stats()
+            if not st["in_step"] or st["revision"] >= revision:
+                return
+            if time.monotonic() >= deadline:
+                log.warning("aiconfig: the change feed has not brought revision %d within %.1f s; "
+                            "cached answers may predate the write for a moment", revision, self._timeout)
+                return
+            time.sleep(0.001)
 
     def stats(self) -> Dict[str, Any]:
         """The cache's counters and the change feed's state (this process)."""

@@ -371,8 +371,9 @@ def sync_account(account: Any) -> Account:
     model's post_save, best from transaction.on_commit so a rolled-back
     change is not sent. The write carries an idempotency key, reused by its
     retries. A downgrade to Free suppresses the account's overrides at
-    once on the server; this process's cache drops its answers when the
-    change feed brings the change (milliseconds)."""
+    once; sync_account returns once this process's cache has the change
+    (other processes' caches get it from the change feed, in
+    milliseconds), so the next get_model_config here ignores them."""
     if isinstance(account, (str, int)):
         raise TypeError("sync_account needs the account instance (its name and plan), not an id")
     c, st = _state()

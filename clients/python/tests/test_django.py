@@ -351,9 +351,8 @@ class DropInTest(unittest.TestCase):
         acc.plan = free
         acc.save()
         gs = self.GlobalIntegrationSettings.get_instance()
-        wait_for("the downgrade to reach the drop-in's cache",
-                 lambda: self.dj.get_model_config("generate_content", acc)["model"] == gs.openai_model)
-        # Every override stops applying, and stays so.
+        # sync_account returned once this process's cache had the change:
+        # the very next read ignores every override.
         self.assertEqual(self.dj.get_model_config("generate_content", acc),
                          {"api_key": gs.openai_api_key, "model": gs.openai_model,
                           "temperature": gs.openai_temperature, "max_tokens": gs.openai_max_tokens})
@@ -363,8 +362,16 @@ class DropInTest(unittest.TestCase):
 
         # The upgrade brings them back (they were kept).
         restore()
-        wait_for("the upgrade to reach the drop-in's cache",
-                 lambda: self.dj.get_model_config("generate_content", acc)["model"] == "gpt-4.1")
+        self.assertEqual(self.dj.get_model_config("generate_content", acc)["model"], "gpt-4.1")
+        # A write by another process (the console, another worker) reaches
+        # this cache through the change feed alone.
+        other = aiconfig.Client(self.server.addr, token=self.service_token, insecure=True, cache_size=0)
+        self.addCleanup(other.close)
+        other.upsert_account(str(acc.pk), acc.name, "PLAN_FREE")
+        wait_for("another process's downgrade to reach the drop-in's cache",
+                 lambda: self.dj.get_model_config("generate_content", acc)["model"] == gs.openai_model)
+        self.dj.sync_account(acc)
+        self.assertEqual(self.dj.get_model_config("generate_content", acc)["model"], "gpt-4.1")
 
     def test_sync_account_of_a_plan_aiconfig_lacks(self):
         acc = self.acct("enterprise-legacy")
