@@ -388,14 +388,15 @@ def sync_account(account: Any) -> Account:
 
 MODEL_CONFIG = "model_config"
 PROMPT = "prompt"
-_SECRET_WORDS = ("key", "secret", "token", "password")
+# A field is secret when a word of its name is one of these (api_key,
+# anthropic_api_key, token; not max_tokens).
+_SECRET_WORDS = frozenset({"key", "apikey", "secret", "token", "password", "passwd"})
 _MISSING = object()
 _ERROR_LOG_INTERVAL = 60.0
 
 
 def _is_secret(field: str) -> bool:
-    f = field.lower()
-    return any(w in f for w in _SECRET_WORDS)
+    return any(w in _SECRET_WORDS for w in field.lower().replace("-", "_").split("_"))
 
 
 def _same(a: Any, b: Any) -> bool:

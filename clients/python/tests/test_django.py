@@ -441,7 +441,8 @@ _WITHOUT_DJANGO = textwrap.dedent("""
     out["child"] = json.loads(b"".join(chunks) or b"null")
 
     def get_model_config(function_name, account):  # the legacy code, elsewhere
-        return {"api_key": os.environ["API_KEY"], "model": "gpt-4o", "temperature": 0.5, "max_tokens": 4000}
+        return {"api_key": os.environ["API_KEY"], "model": "gpt-4o", "temperature": 0.5, "max_tokens": 3000,
+                "organization_token": "tok-legacy-only"}
     logging.basicConfig(level=logging.WARNING)
     shadowed = dj.shadow(get_model_config)
     out["shadow_answer"] = shadowed("generate_content", os.environ["ACME"])
@@ -479,10 +480,14 @@ class WithoutDjangoTest(unittest.TestCase):
         self.assertIn("{{keywords}}", out["prompt"])
         self.assertEqual(out["child"], [True, out["by_text"]])
         self.assertEqual(out["shadow_answer"]["model"], "gpt-4o")
-        self.assertEqual(out["shadow"]["fields"], {"model": 1, "temperature": 1})
+        self.assertEqual(out["shadow"]["fields"], {"model": 1, "temperature": 1, "max_tokens": 1,
+                                                   "organization_token": 1})
         self.assertEqual(out["down_answer"], out["shadow_answer"])
         self.assertEqual((out["down"]["errors"], out["down"]["error_reasons"]), (1, {"UNAVAILABLE": 1}))
         self.assertIn("model differs: legacy 'gpt-4o', aiconfig 'gpt-4o-mini'", run.stderr)
+        self.assertIn("max_tokens differs: legacy 3000, aiconfig 4000", run.stderr)
+        self.assertIn("organization_token differs\n", run.stderr)  # named like a secret: no values
+        self.assertNotIn("tok-legacy-only", run.stderr)
         self.assertNotIn(API_KEY, run.stderr)
 
 
