@@ -8,7 +8,7 @@
 See aiconfig.client for the cache, the change feed and fork safety.
 """
 
-from aiconfig.answers import (Adjustment, AuthorProfile, ContentStrategy, EffectivePrompt, GenerationContext,
+from aiconfig.answers import (Account, Adjustment, AuthorProfile, ContentStrategy, EffectivePrompt, GenerationContext,
                               ModelConfig)
 from aiconfig.client import Client
 from aiconfig.errors import (AbortedError, AiconfigError, DeadlineExceededError, FailedPreconditionError,
@@ -21,7 +21,7 @@ from aiconfig.render import render
 __version__ = "0.1.0"
 
 __all__ = [
-    "Client", "ModelConfig", "EffectivePrompt", "Adjustment", "GenerationContext", "AuthorProfile", "ContentStrategy",
+    "Client", "Account", "ModelConfig", "EffectivePrompt", "Adjustment", "GenerationContext", "AuthorProfile", "ContentStrategy",
     "Reason", "render",
     "AiconfigError", "FieldViolation", "InvalidArgumentError", "NotFoundError", "PermissionDeniedError",
     "UnauthenticatedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",

@@ -8,7 +8,7 @@ import dataclasses
 from types import MappingProxyType
 from typing import Mapping, Optional, Tuple
 
-from aiconfig.v1 import author_profile_pb2, common_pb2, config_pb2, content_strategy_pb2, prompt_pb2
+from aiconfig.v1 import account_pb2, author_profile_pb2, common_pb2, config_pb2, content_strategy_pb2, prompt_pb2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,6 +177,24 @@ class GenerationContext:
             revision=g.revision,
         )
 
+
+@dataclasses.dataclass(frozen=True)
+class Account:
+    """An account as the service holds it (AccountService); plan is the
+    enum's proto name ("PLAN_STARTER")."""
+
+    id: str
+    name: str
+    plan: str
+    revision: int
+    default_author_profile_id: str
+    default_content_strategy_id: str
+
+    @classmethod
+    def from_pb(cls, a: account_pb2.Account) -> "Account":
+        return cls(id=a.id, name=a.name, plan=_name(common_pb2.Plan, a.plan), revision=a.revision,
+                   default_author_profile_id=a.default_author_profile_id,
+                   default_content_strategy_id=a.default_content_strategy_id)
 
 def _name(enum, value: int) -> str:
     try:

@@ -28,18 +28,21 @@ import os
 import random
 import threading
 import time
+import uuid
 import weakref
-from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import grpc
 
 from aiconfig import _cache
 from aiconfig.answers import EffectivePrompt, GenerationContext, ModelConfig
-from aiconfig.errors import AiconfigError, error, from_rpc_error
+from aiconfig.answers import Account
+from aiconfig.errors import AiconfigError, FieldViolation, error, from_rpc_error
 from aiconfig.reasons import Reason
 from aiconfig.render import render
 from aiconfig.v1 import (change_pb2, change_pb2_grpc, config_pb2, config_pb2_grpc, prompt_pb2,
                          prompt_pb2_grpc)
+from aiconfig.v1 import account_pb2, account_pb2_grpc, common_pb2
 
 log = logging.getLogger("aiconfig")
 
@@ -69,6 +72,14 @@ _CHANNEL_OPTIONS = (
 )
 
 _UNAVAILABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+
+# The metadata key of a write's idempotency key (SPEC section 17).
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+def new_idempotency_key() -> str:
+    """A fresh idempotency key: 32 hex characters (a random UUID)."""
+    return uuid.uuid4().hex
 
 
 class _Backoff:
@@ -234,6 +245,72 @@ class Client:
         inserted literally (never expanded again, nothing escaped)."""
         p = self.effective_prompt(account_id, prompt_type)
         return render(p.text, p.variables, variables)
+
+    # The writes (SPEC section 17): each carries a fresh idempotency key,
+    # and a retry after UNAVAILABLE (same backoff and deadline as the
+    # reads) sends the same key, so a write whose answer was lost is
+    # never applied twice. A write does not touch the cache: the change
+    # feed drops what it affects, as it does for anyone else's write; the
+    # write returns once this process's feed has brought it (read your
+    # writes), up to the client's timeout.
+
+    def upsert_account(self, account_id: str, name: str, plan: Union[str, int], *,
+                       expected_revision: Optional[int] = None,
+                       idempotency_key: Optional[str] = None) -> Account:
+        """Creates or updates an account (AccountService.UpsertAccount;
+        ADMIN or SERVICE token). plan: "PLAN_FREE", "PLAN_STARTER",
+        "PLAN_GROWTH", "PLAN_SCALE" (or the enum's number); any other is
+        refused here with InvalidArgumentError. idempotency_key: 1-128
+        printable ASCII characters; by default a fresh one per call."""
+        if isinstance(plan, str):
+            try:
+                plan = common_pb2.Plan.Value(plan)
+            except ValueError:
+                plan = -1
+        if isinstance(plan, bool) or not isinstance(plan, int) or plan <= 0:
+            raise error(grpc.StatusCode.INVALID_ARGUMENT,
+                        "account.plan must be one of PLAN_FREE, PLAN_STARTER, PLAN_GROWTH, PLAN_SCALE",
+                        Reason.VALIDATION_FAILED, field_violations=[FieldViolation(
+                            "account.plan", "one of PLAN_FREE, PLAN_STARTER, PLAN_GROWTH, PLAN_SCALE")])
+        req = account_pb2.UpsertAccountRequest(
+            account=account_pb2.Account(id=account_id, name=name, plan=plan), expected_revision=expected_revision)
+        a = Account.from_pb(self._write(
+            lambda c, t, md: account_pb2_grpc.AccountServiceStub(c.channel).UpsertAccount(req, timeout=t, metadata=md),
+            idempotency_key))
+        self._catch_up(a.revision)
+        return a
+
+    def _write(self, call: Callable[[_Connection, float, Tuple[Tuple[str, str], ...]], Any],
+               idempotency_key: Optional[str]) -> Any:
+        key = new_idempotency_key() if idempotency_key is None else idempotency_key
+        if not (1 <= len(key) <= 128 and all(" " <= ch <= "~" for ch in key)):
+            raise error(grpc.StatusCode.INVALID_ARGUMENT, "an idempotency key is 1 to 128 printable ASCII characters",
+                        Reason.VALIDATION_FAILED, field_violations=[FieldViolation(
+                            IDEMPOTENCY_KEY, "1 to 128 printable ASCII characters")])
+        md = self._metadata + ((IDEMPOTENCY_KEY, key),)
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            p = self._process()
+        return self._invoke(p, lambda c, t: call(c, t, md), _MAX_ATTEMPTS)
+
+    def _catch_up(self, revision: int) -> None:
+        """Waits, up to the client's timeout, until this process's change
+        feed has applied revision, so that no read after the write serves
+        an answer from before it. A feed out of step serves nothing from
+        the cache as fresh: nothing to wait for then."""
+        p = self._proc
+        if p is None or p.pid != os.getpid():
+            return
+        deadline = time.monotonic() + self._timeout
+        while True:
+            st = p.cache.stats()
+            if not st["in_step"] or st["revision"] >= revision:
+                return
+            if time.monotonic() >= deadline:
+                log.warning("aiconfig: the change feed has not brought revision %d within %.1f s; "
+                            "cached answers may predate the write for a moment", revision, self._timeout)
+                return
+            time.sleep(0.001)
 
     def stats(self) -> Dict[str, Any]:
         """The cache's counters and the change feed's state (this process)."""

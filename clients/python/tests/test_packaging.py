@@ -26,7 +26,7 @@ class PackagingTest(unittest.TestCase):
             subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                             "--no-index", "--target", target, str(src)], check=True, capture_output=True)
             out = subprocess.run(
-                [sys.executable, "-c", "import aiconfig, aiconfig.v1.config_pb2_grpc, aiconfig._rpc.status_pb2; "
+                [sys.executable, "-c", "import aiconfig, aiconfig.django, aiconfig.v1.config_pb2_grpc, aiconfig._rpc.status_pb2; "
                                        "print(aiconfig.__file__); print(aiconfig.Client, aiconfig.Reason.TOKEN_MISSING)"],
                 cwd=target, env=dict(os.environ, PYTHONPATH=target), check=True, capture_output=True, text=True).stdout
             self.assertTrue(out.startswith(target), out)
