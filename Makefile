@@ -56,7 +56,7 @@ test-python: build
 	url=$$(scripts/pg.sh) && cd clients/python && AICONFIG_TEST_DATABASE_URL="$$url" $(PYTHON) -m tests
 
 ## bench: hot-path throughput and latency against the gRPC floor and a bare
-## grpc-go reference server (see README, Performance). With two or more CPUs
+## grpc-go reference server (see docs/performance.md). With two or more CPUs
 ## the servers (the reference too) run on CPU 0 and the load driver on the
 ## others, so the driver's work does not land on the measured server's core.
 ## Flags go through BENCH_FLAGS, e.g. BENCH_FLAGS='-accounts=1000000 -json bench.json'.
