@@ -46,8 +46,23 @@ wants() { [[ $want == *" $1 "* ]]; }
 pkgs=() why=() other=()
 need() { pkgs+=("$1"); why+=("  $1: $2"); }
 
-# has_python MODULE...: the test Python imports every module.
-has_python() { [ -x "$python" ] && "$python" -c "import $(IFS=,; echo "$*")" >/dev/null 2>&1; }
+# python_lacks MODULE...: prints each module the test Python cannot find
+# (all of them if there is no such Python). One interpreter start, and
+# find_spec rather than import, so the check takes well under a second.
+python_lacks() {
+  if [ -x "$python" ]; then
+    "$python" -c 'import importlib.util, sys
+for m in sys.argv[1:]:
+    try:
+        found = importlib.util.find_spec(m) is not None
+    except Exception:
+        found = False
+    if not found:
+        print(m)' "$@" 2>/dev/null || printf '%s\n' "$@"
+  else
+    printf '%s\n' "$@"
+  fi
+}
 
 # A PostgreSQL server answering at pg_addr (bash's /dev/tcp, so no client
 # tool is needed to know). Bash builtins only below, so the check works,
@@ -97,17 +112,23 @@ check() {
     fi
   fi
   if wants python; then
-    if [ ! -x "$python" ]; then
-      need python3 "$python, the Python the client's tests run with (PYTHON=...)"
+    [ -x "$python" ] || need python3 "$python, the Python the client's tests run with (PYTHON=...)"
+    local modules=(grpc google.protobuf) lacks=" "
+    wants python-django && modules+=(django)
+    wants python-celery && modules+=(celery)
+    wants python-pip && modules+=(pip setuptools)
+    local missing_modules=()
+    mapfile -t missing_modules < <(python_lacks "${modules[@]}")
+    lacks+="${missing_modules[*]} "
+    [[ $lacks == *" grpc "* ]] && need python3-grpcio "grpcio for $python (the Python client's tests)"
+    [[ $lacks == *" google.protobuf "* ]] && need python3-protobuf "protobuf for $python (the Python client's tests)"
+    [[ $lacks == *" django "* ]] && need python3-django "Django for $python (the Django import's tests)"
+    [[ $lacks == *" celery "* ]] && need python3-celery "Celery for $python (the prefork worker tests)"
+    [[ $lacks == *" pip "* ]] && need python3-pip "pip for $python (the client's packaging test)"
+    [[ $lacks == *" setuptools "* ]] && need python3-setuptools "setuptools for $python (the client's packaging test)"
+    if [ "$lacks" != " " ] && [ "$python" != "$root/usr/bin/python3" ]; then
+      other+=("  (PYTHON=$python: the Debian packages serve /usr/bin/python3; unset PYTHON to use it)")
     fi
-    has_python grpc || need python3-grpcio "grpcio for $python (the Python client's tests)"
-    has_python google.protobuf || need python3-protobuf "protobuf for $python (the Python client's tests)"
-  fi
-  if wants python-django; then has_python django || need python3-django "Django for $python (the Django import's tests)"; fi
-  if wants python-celery; then has_python celery || need python3-celery "Celery for $python (the prefork worker tests)"; fi
-  if wants python-pip; then
-    { [ -x "$python" ] && "$python" -m pip --version >/dev/null 2>&1; } || need python3-pip "pip for $python (the client's packaging test)"
-    has_python setuptools || need python3-setuptools "setuptools for $python (the client's packaging test)"
   fi
   if wants curl; then command -v curl >/dev/null || need curl "curl, for the README session's HTTP/JSON calls (make e2e)"; fi
   if wants protoc; then

@@ -44,7 +44,7 @@ var pythonModules = map[string]string{
 	"python3-django":     "django",
 	"python3-celery":     "celery",
 	"python3-setuptools": "setuptools",
-	"python3-pip":        "-m pip",
+	"python3-pip":        "pip",
 }
 
 func newMachine(t *testing.T, hide ...string) *machine {
@@ -61,17 +61,18 @@ func newMachine(t *testing.T, hide ...string) *machine {
 		}
 	}
 	os.MkdirAll(m.bin, 0o755)
-	// The stub Python fails an import of each hidden module, as Debian's
-	// does without the package.
-	var fail []string
+	// The stub Python, asked which modules it lacks (python3 -c CODE
+	// MODULE...), names each hidden one, as Debian's does without the
+	// package.
+	lacks := []string{"none"}
 	for pkg, module := range pythonModules {
 		if hidden[pkg] {
-			fail = append(fail, "*'"+module+"'*) exit 1;;")
+			lacks = append(lacks, module)
 		}
 	}
 	if !hidden["python3"] {
-		write(t, filepath.Join(m.root, "usr/bin/python3"),
-			"#!/bin/sh\ncase \"$*\" in\n"+strings.Join(fail, "\n")+"\nesac\nexit 0\n")
+		write(t, filepath.Join(m.root, "usr/bin/python3"), "#!/bin/sh\nshift 2\nfor m in \"$@\"; do case $m in "+
+			strings.Join(lacks, "|")+") echo $m;; esac; done\n")
 	}
 	m.env = []string{
 		"PATH=" + m.bin,
