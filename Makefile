@@ -52,7 +52,9 @@ test:
 	$(MAKE) --no-print-directory test-python
 
 ## test-python: the Python client's tests (python3 -m tests exits 1 on any failure, or if none ran)
-test-python: build
+test-python:
+	@scripts/prereqs.sh test-python
+	@$(MAKE) --no-print-directory build
 	url=$$(scripts/pg.sh) && cd clients/python && AICONFIG_TEST_DATABASE_URL="$$url" $(PYTHON) -m tests
 
 ## bench: hot-path throughput and latency against the gRPC floor and a bare
@@ -60,7 +62,9 @@ test-python: build
 ## the servers (the reference too) run on CPU 0 and the load driver on the
 ## others, so the driver's work does not land on the measured server's core.
 ## Flags go through BENCH_FLAGS, e.g. BENCH_FLAGS='-accounts=1000000 -json bench.json'.
-bench: build
+bench:
+	@scripts/prereqs.sh bench
+	@$(MAKE) --no-print-directory build
 	go build -o bin/aiconfig-bench ./cmd/aiconfig-bench
 	url=$$(scripts/pg.sh) && n=$$(nproc) && \
 	if [ "$$n" -ge 2 ] && command -v taskset >/dev/null; then \
@@ -69,7 +73,9 @@ bench: build
 
 ## screenshots: every console page as a PNG in .data/screenshots/, taken by headless
 ## Chromium (/usr/bin/chromium or $$AICONFIG_CHROMIUM) from bin/aiconfigd over demo data
-screenshots: build
+screenshots:
+	@scripts/prereqs.sh screenshots
+	@$(MAKE) --no-print-directory build
 	url=$$(scripts/pg.sh) && go run ./cmd/aiconfig-screenshots -server-url "$$url"
 
 ## e2e: the README's grpcurl session against a real server (on free ports,

@@ -5,7 +5,8 @@
 # it, then exits 1. `make test`, `make e2e`, `make lint` and .ci/run call
 # it, so the list of what a fresh machine needs lives here only.
 #
-#   scripts/prereqs.sh TARGET...   TARGET: test, e2e, lint (generate), run
+#   scripts/prereqs.sh TARGET...   TARGET: test, test-python, e2e, lint,
+#                                  generate, run, bench, screenshots
 #
 # Environment:
 #   AICONFIG_PREREQS_INSTALL  1: install missing Debian packages (needs root
@@ -33,10 +34,13 @@ want=" "
 for target in "$@"; do
   case $target in
     test) want+="go pg chromium python python-django python-celery python-pip curl " ;;
+    test-python) want+="go pg python python-django python-celery python-pip " ;;
+    screenshots) want+="go pg chromium " ;;
+    bench) want+="go pg " ;;
     e2e) want+="go pg curl " ;;
     lint|generate) want+="go protoc " ;;
     run) want+="go pg " ;;
-    *) echo "prereqs.sh: unknown target $target (test, e2e, lint, generate, run)" >&2; exit 2 ;;
+    *) echo "prereqs.sh: unknown target $target (test, test-python, e2e, lint, generate, run, bench, screenshots)" >&2; exit 2 ;;
   esac
 done
 wants() { [[ $want == *" $1 "* ]]; }
