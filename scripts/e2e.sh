@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=$PATH:$(go env GOPATH)/bin
 
+# The binary under test (the README session itself runs bin/aiconfigd).
+aiconfigd=${AICONFIG_BIN:-bin/aiconfigd}
 db=aiconfig_e2e_$$
 export AICONFIG_DATABASE_URL=$(scripts/pg.sh "$db")
 log=$(mktemp); out=$(mktemp)
@@ -32,7 +34,7 @@ logged() { sed -n 's/.*"msg":"'"$1"'".*"listen":"\([^"]*\)".*/\1/p' "$log" | tai
 start_server() {
   : >"$log"
   AICONFIG_LISTEN=127.0.0.1:0 AICONFIG_HTTP_LISTEN=127.0.0.1:0 AICONFIG_METRICS_LISTEN=127.0.0.1:0 \
-    bin/aiconfigd serve "$@" 2>"$log" &
+    "$aiconfigd" serve "$@" 2>"$log" &
   pid=$!
   for _ in $(seq 300); do
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -49,8 +51,8 @@ start_server() {
 }
 
 export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64)
-bin/aiconfigd migrate up
-export TOKEN=$(bin/aiconfigd token create --role admin --name e2e-admin)
+"$aiconfigd" migrate up
+export TOKEN=$("$aiconfigd" token create --role admin --name e2e-admin)
 start_server
 [ -n "$HTTP" ] && [ -n "$(logged metrics)" ] || { echo "e2e: the log does not name the HTTP and metrics listeners"; exit 1; }
 # What orchestrators run: the standard health probe (SERVING once the
@@ -99,14 +101,14 @@ grep -q '"msg":"shutting down"' "$log" || { echo "e2e: no graceful shutdown"; ca
 # key alone and check a worker still receives the key; a wrong key stops serve.
 old_key=$AICONFIG_SECRET_KEY
 export AICONFIG_SECRET_KEY=$(head -c 32 /dev/urandom | base64) AICONFIG_PREVIOUS_SECRET_KEYS=$old_key
-bin/aiconfigd secrets rotate | grep -q '^re-sealed 1 API keys' || { echo "e2e: rotate did not re-seal the key"; exit 1; }
+"$aiconfigd" secrets rotate | grep -q '^re-sealed 1 API keys' || { echo "e2e: rotate did not re-seal the key"; exit 1; }
 unset AICONFIG_PREVIOUS_SECRET_KEYS
 start_server
-grpcurl -plaintext -H "authorization: Bearer $(bin/aiconfigd token create --role service --name e2e-worker)" \
+grpcurl -plaintext -H "authorization: Bearer $("$aiconfigd" token create --role service --name e2e-worker)" \
   -d '{"account_id": "acme", "function": "generate_content"}' "$ADDR" aiconfig.v1.ConfigService/GetModelConfig \
   | grep -qF '"apiKey": "sk-demo-0123456789abcdef"' || { echo "e2e: key unreadable after rotation"; exit 1; }
 kill -TERM "$pid"; wait "$pid"; pid=""
-if AICONFIG_SECRET_KEY=$old_key AICONFIG_LISTEN=127.0.0.1:0 AICONFIG_HTTP_LISTEN= AICONFIG_METRICS_LISTEN= timeout 30 bin/aiconfigd serve 2>"$log"; then
+if AICONFIG_SECRET_KEY=$old_key AICONFIG_LISTEN=127.0.0.1:0 AICONFIG_HTTP_LISTEN= AICONFIG_METRICS_LISTEN= timeout 30 "$aiconfigd" serve 2>"$log"; then
   echo "e2e: serve started with the retired key"; exit 1
 fi
 grep -q 'cannot be opened' "$log" || { echo "e2e: no clear error for a wrong key"; cat "$log"; exit 1; }
