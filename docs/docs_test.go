@@ -149,8 +149,8 @@ func readSettings(t *testing.T, root string) settings {
 				walk(exprName(f.Type))
 				continue
 			}
-			if tag := fieldTag(f); tag.Get("name") != "" {
-				s.serve = append(s.serve, setting{tag.Get("env"), "--" + tag.Get("name")})
+			if flag := flagName(f); flag != "" {
+				s.serve = append(s.serve, setting{fieldTag(f).Get("env"), flag})
 			}
 		}
 	}
@@ -176,8 +176,8 @@ func readSettings(t *testing.T, root string) settings {
 					name = kebab(f.Names[0].Name)
 				}
 				commands(exprName(f.Type), strings.TrimSpace(path+" "+name))
-			} else if _, ok := tag.Lookup("arg"); !ok && tag.Get("name") != "" {
-				flags = append(flags, "--"+tag.Get("name"))
+			} else if _, ok := tag.Lookup("arg"); !ok && flagName(f) != "" {
+				flags = append(flags, flagName(f))
 			}
 		}
 		if leaf && path != "" {
@@ -213,16 +213,42 @@ func readSettings(t *testing.T, root string) settings {
 	return s
 }
 
-// kebab is kong's command name for a field: ImportDjango → import-django.
+// flagName is the flag kong makes of a field: its name tag, else its name
+// in kebab case; "" for a field kong ignores (unexported, or kong:"-").
+func flagName(f *ast.Field) string {
+	tag := fieldTag(f)
+	switch name := f.Names[0].Name; {
+	case tag.Get("kong") == "-" || !ast.IsExported(name):
+		return ""
+	case tag.Get("name") != "":
+		return "--" + tag.Get("name")
+	default:
+		return "--" + kebab(name)
+	}
+}
+
+// kebab is kong's name for a field: ImportDjango → import-django,
+// DBMaxConns → db-max-conns.
 func kebab(name string) string {
+	r := []rune(name)
 	var b strings.Builder
-	for i, r := range name {
-		if i > 0 && unicode.IsUpper(r) {
+	for i, c := range r {
+		if i > 0 && unicode.IsUpper(c) &&
+			(!unicode.IsUpper(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
 			b.WriteByte('-')
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(unicode.ToLower(c))
 	}
 	return b.String()
+}
+
+// TestKebab: the names kong gives fields without a name tag.
+func TestKebab(t *testing.T) {
+	for in, want := range map[string]string{"ImportDjango": "import-django", "DBMaxConns": "db-max-conns", "Serve": "serve", "TLSCert": "tls-cert"} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
+		}
+	}
 }
 
 // problems checks an operations.md text against the settings and commands;
