@@ -146,8 +146,10 @@ if [ ${#pkgs[@]} -gt 0 ] && [ "$AICONFIG_PREREQS_INSTALL" = 1 ]; then
   echo "prereqs: installing ${pkgs[*]}" >&2
   # One update and one install for everything; the check below says what
   # is still missing if either fails.
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}"; } >/dev/null 2>&1 \
-    || echo "prereqs: apt-get install ${pkgs[*]} failed" >&2
+  aptlog=$(mktemp)
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${pkgs[@]}"; } >"$aptlog" 2>&1 \
+    || { echo "prereqs: apt-get install ${pkgs[*]} failed:" >&2; tail -n 20 "$aptlog" >&2; }
+  rm -f "$aptlog"
   check
 fi
 if [ ${#pkgs[@]} -eq 0 ] && [ ${#other[@]} -eq 0 ]; then exit 0; fi
