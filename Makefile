@@ -1,7 +1,7 @@
 # aiconfig — see README.md. `make run` and `make test` work on a fresh clone.
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
-GOBIN := $(shell go env GOPATH)/bin
+GOBIN := $(shell go env GOPATH 2>/dev/null)/bin
 export PATH := $(PATH):$(GOBIN)
 
 # Pinned tools, installed on demand from the Go module proxy.
@@ -34,25 +34,37 @@ build:
 	go build -ldflags "$(LDFLAGS)" -o bin/aiconfigd ./cmd/aiconfigd
 
 ## run: find or start PostgreSQL, migrate, print a dev admin token, serve on 127.0.0.1:50051
-run: build
+run:
+	@scripts/prereqs.sh run
+	@$(MAKE) --no-print-directory build
 	scripts/run.sh
 
 ## test: the whole suite, race detector on, against real PostgreSQL (found or started),
-## then the Python client's tests against real aiconfigd processes
-test: build
-	url=$$(scripts/pg.sh) && AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./...
+## then the Python client's tests against real aiconfigd processes. First,
+## scripts/prereqs.sh checks (or, as root with apt, installs) everything it
+## needs, in seconds; at the end, the template databases this run made are
+## dropped (AICONFIG_TEST_RUN: see internal/pgtest), passed or failed.
+test:
+	@scripts/prereqs.sh test
+	@$(MAKE) --no-print-directory build
+	url=$$(scripts/pg.sh) && run=$$(date +%s)-$$$$ && trap 'scripts/pg.sh --drop-test-run "$$run"' EXIT && \
+	AICONFIG_TEST_RUN=$$run AICONFIG_TEST_DATABASE_URL="$$url" go test -race -count=1 ./... && \
 	$(MAKE) --no-print-directory test-python
 
 ## test-python: the Python client's tests (python3 -m tests exits 1 on any failure, or if none ran)
-test-python: build
+test-python:
+	@scripts/prereqs.sh test-python
+	@$(MAKE) --no-print-directory build
 	url=$$(scripts/pg.sh) && cd clients/python && AICONFIG_TEST_DATABASE_URL="$$url" $(PYTHON) -m tests
 
 ## bench: hot-path throughput and latency against the gRPC floor and a bare
-## grpc-go reference server (see README, Performance). With two or more CPUs
+## grpc-go reference server (see docs/performance.md). With two or more CPUs
 ## the servers (the reference too) run on CPU 0 and the load driver on the
 ## others, so the driver's work does not land on the measured server's core.
 ## Flags go through BENCH_FLAGS, e.g. BENCH_FLAGS='-accounts=1000000 -json bench.json'.
-bench: build
+bench:
+	@scripts/prereqs.sh bench
+	@$(MAKE) --no-print-directory build
 	go build -o bin/aiconfig-bench ./cmd/aiconfig-bench
 	url=$$(scripts/pg.sh) && n=$$(nproc) && \
 	if [ "$$n" -ge 2 ] && command -v taskset >/dev/null; then \
@@ -61,15 +73,22 @@ bench: build
 
 ## screenshots: every console page as a PNG in .data/screenshots/, taken by headless
 ## Chromium (/usr/bin/chromium or $$AICONFIG_CHROMIUM) from bin/aiconfigd over demo data
-screenshots: build
+screenshots:
+	@scripts/prereqs.sh screenshots
+	@$(MAKE) --no-print-directory build
 	url=$$(scripts/pg.sh) && go run ./cmd/aiconfig-screenshots -server-url "$$url"
 
-## e2e: the README's grpcurl session against a real server
-e2e: build grpcurl
+## e2e: the README's grpcurl session against a real server (on free ports,
+## so it runs beside make run)
+e2e:
+	@scripts/prereqs.sh e2e
+	@$(MAKE) --no-print-directory build grpcurl
 	scripts/e2e.sh
 
 ## lint: gofmt, go vet, buf lint, no breaking change against the released API, generated code up to date
-lint: tools
+lint:
+	@scripts/prereqs.sh lint
+	@$(MAKE) --no-print-directory tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	buf lint
@@ -88,8 +107,7 @@ generate: tools python-tools
 	protoc -I clients/python/proto -I "$$inc" --python_out=clients/python clients/python/proto/aiconfig/_rpc/*.proto
 
 python-tools:
-	@command -v protoc >/dev/null && command -v grpc_python_plugin >/dev/null || \
-		{ echo "make generate needs protoc and grpc_python_plugin: apt-get install protobuf-compiler protobuf-compiler-grpc"; exit 1; }
+	@scripts/prereqs.sh generate
 	@v=$$(protoc --version | awk '{print $$2}'); [ "$$v" = "$(PROTOC_VERSION)" ] || \
 		echo "warning: protoc $$v; the committed Python stubs come from $(PROTOC_VERSION) (Debian 12), so make lint may see a difference"
 

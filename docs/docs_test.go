@@ -4,10 +4,12 @@
 package docs
 
 import (
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -16,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // TestLinksStayInTheRepository: every relative link in the README and in
@@ -67,14 +70,74 @@ func TestLinksStayInTheRepository(t *testing.T) {
 // kong tags of cmd/aiconfigd: flag and environment variable), every
 // environment variable any other command declares, and every AICONFIG_
 // variable the code reads with os.Getenv has a row in the configuration
-// tables of docs/operations.md and the README, the flag beside its
-// variable; and every AICONFIG_ variable a table lists is one the code
-// reads. (cmd/aiconfigd's TestDocumentedDefaults checks the defaults.)
+// table of docs/operations.md, the flag beside its variable; every
+// AICONFIG_ variable the table lists is one the code reads; and every
+// command has a row in its Commands table naming each of its flags.
+// (cmd/aiconfigd's TestDocumentedDefaults checks the defaults.) A copy of
+// the page without a setting or a command fails, saying what to add where.
 func TestConfigurationIsDocumented(t *testing.T) {
 	root := repoRoot(t)
+	code := readSettings(t, root)
+	if len(code.serve) < 10 || len(code.commands) < 8 {
+		t.Fatalf("read %d settings of serveCmd and %d commands; the test no longer understands cmd/aiconfigd",
+			len(code.serve), len(code.commands))
+	}
+	ops := readPage(t, filepath.Join(root, "docs", "operations.md"))
+	for _, p := range code.problems(ops) {
+		t.Error(p)
+	}
+
+	t.Run("a missing setting or command fails", func(t *testing.T) {
+		doctored := regexp.MustCompile("(?m)^\\| `AICONFIG_LISTEN`.*\n").ReplaceAllString(ops, "")
+		doctored = regexp.MustCompile("(?m)^\\| `aiconfigd export.*\n").ReplaceAllString(doctored, "")
+		doctored = strings.Replace(doctored, "[--dry-run]", "", 1)
+		problems := strings.Join(code.problems(doctored), "\n")
+		for _, want := range []string{
+			"has no row for AICONFIG_LISTEN (--listen); add:\n\t| `AICONFIG_LISTEN` (`--listen`) |",
+			"has no row for `aiconfigd export`; add:\n\t| `aiconfigd export [--out]` |",
+			"the row of `aiconfigd import` does not name its flag --dry-run",
+		} {
+			if !strings.Contains(problems, want) {
+				t.Errorf("a doctored page: want a problem containing %q; got:\n%s", want, problems)
+			}
+		}
+		// A setting or command added to the code (e.g. a new serve flag)
+		// is reported the same way.
+		more := code
+		more.serve = append(slices.Clone(code.serve), setting{"AICONFIG_NEW_THING", "--new-thing"})
+		more.known = maps.Clone(code.known)
+		more.known["AICONFIG_NEW_THING"] = true
+		more.commands = append(slices.Clone(code.commands), command{"new-command", []string{"--flag"}})
+		problems = strings.Join(more.problems(ops), "\n")
+		for _, want := range []string{"has no row for AICONFIG_NEW_THING (--new-thing)", "has no row for `aiconfigd new-command`"} {
+			if !strings.Contains(problems, want) {
+				t.Errorf("a new setting or command passed: want %q in:\n%s", want, problems)
+			}
+		}
+	})
+}
+
+type setting struct{ env, flag string }
+
+// command is a leaf command of aiconfigd ("token create") and its own flags
+// (--database-url, which every command shares, left out).
+type command struct {
+	path  string
+	flags []string
+}
+
+// settings is what cmd/aiconfigd and the code declare.
+type settings struct {
+	serve    []setting       // serve's flags and variables
+	known    map[string]bool // every variable the code reads
+	otel     []string        // OTEL_ variables tracing reads
+	commands []command
+}
+
+func readSettings(t *testing.T, root string) settings {
+	t.Helper()
 	structs := structTypes(t, filepath.Join(root, "cmd", "aiconfigd"))
-	type setting struct{ env, flag string }
-	var serve []setting
+	var s settings
 	var walk func(typeName string)
 	walk = func(typeName string) {
 		st, ok := structs[typeName]
@@ -86,25 +149,51 @@ func TestConfigurationIsDocumented(t *testing.T) {
 				walk(exprName(f.Type))
 				continue
 			}
-			if tag := fieldTag(f); tag.Get("name") != "" {
-				serve = append(serve, setting{tag.Get("env"), "--" + tag.Get("name")})
+			if flag := flagName(f); flag != "" {
+				s.serve = append(s.serve, setting{fieldTag(f).Get("env"), flag})
 			}
 		}
 	}
 	walk("serveCmd")
-	if len(serve) < 10 {
-		t.Fatalf("read %d settings of serveCmd; the test no longer understands cmd/aiconfigd", len(serve))
+	// The command tree, from the cli struct down.
+	var commands func(typeName, path string)
+	commands = func(typeName, path string) {
+		st, ok := structs[typeName]
+		if !ok {
+			t.Fatalf("cmd/aiconfigd declares no struct %s", typeName)
+		}
+		var flags []string
+		leaf := true
+		for _, f := range st.Fields.List {
+			tag := fieldTag(f)
+			if len(f.Names) == 0 {
+				continue // dbFlag: --database-url, documented once for all
+			}
+			if _, ok := tag.Lookup("cmd"); ok {
+				leaf = false
+				name := tag.Get("name")
+				if name == "" {
+					name = kebab(f.Names[0].Name)
+				}
+				commands(exprName(f.Type), strings.TrimSpace(path+" "+name))
+			} else if _, ok := tag.Lookup("arg"); !ok && flagName(f) != "" {
+				flags = append(flags, flagName(f))
+			}
+		}
+		if leaf && path != "" {
+			s.commands = append(s.commands, command{path, flags})
+		}
 	}
-	known := map[string]bool{} // every variable the code reads
+	commands("cli", "")
+	s.known = map[string]bool{}
 	for _, st := range structs {
 		for _, f := range st.Fields.List {
 			if env := fieldTag(f).Get("env"); env != "" {
-				known[env] = true
+				s.known[env] = true
 			}
 		}
 	}
 	getenv := regexp.MustCompile(`os\.Getenv\("((?:AICONFIG|OTEL)_\w+)"\)`)
-	var otel []string
 	for _, file := range goFiles(t, filepath.Join(root, "internal"), filepath.Join(root, "cmd", "aiconfigd")) {
 		if strings.Contains(file, string(filepath.Separator)+"pgtest"+string(filepath.Separator)) {
 			continue // the test suite's own database, not a setting of the service
@@ -115,41 +204,129 @@ func TestConfigurationIsDocumented(t *testing.T) {
 		}
 		for _, m := range getenv.FindAllStringSubmatch(string(b), -1) {
 			if strings.HasPrefix(m[1], "OTEL_") {
-				otel = append(otel, m[1])
+				s.otel = append(s.otel, m[1])
 			} else {
-				known[m[1]] = true
+				s.known[m[1]] = true
 			}
 		}
 	}
-	for _, page := range []string{filepath.Join("docs", "operations.md"), "README.md"} {
-		rows := configRows(t, filepath.Join(root, page))
-		for _, s := range serve {
-			switch row, ok := rows[s.env]; {
-			case s.env == "":
-				t.Errorf("serve %s has no environment variable (every serve setting has one)", s.flag)
-			case !ok:
-				t.Errorf("%s: the configuration table has no row for %s (%s)", page, s.env, s.flag)
-			case !strings.Contains(row, "`"+s.flag+"`"):
-				t.Errorf("%s: the row of %s does not name its flag %s", page, s.env, s.flag)
-			}
+	return s
+}
+
+// flagName is the flag kong makes of a field: its name tag, else its name
+// in kebab case; "" for a field kong ignores (unexported, or kong:"-").
+func flagName(f *ast.Field) string {
+	tag := fieldTag(f)
+	switch name := f.Names[0].Name; {
+	case tag.Get("kong") == "-" || !ast.IsExported(name):
+		return ""
+	case tag.Get("name") != "":
+		return "--" + tag.Get("name")
+	default:
+		return "--" + kebab(name)
+	}
+}
+
+// kebab is kong's name for a field: ImportDjango → import-django,
+// DBMaxConns → db-max-conns.
+func kebab(name string) string {
+	r := []rune(name)
+	var b strings.Builder
+	for i, c := range r {
+		if i > 0 && unicode.IsUpper(c) &&
+			(!unicode.IsUpper(r[i-1]) || i+1 < len(r) && unicode.IsLower(r[i+1])) {
+			b.WriteByte('-')
 		}
-		for env := range known {
-			if _, ok := rows[env]; !ok && !slices.ContainsFunc(serve, func(s setting) bool { return s.env == env }) {
-				t.Errorf("%s: the configuration table has no row for %s, which the code reads", page, env)
-			}
-		}
-		for env := range rows {
-			if strings.HasPrefix(env, "AICONFIG_") && !known[env] {
-				t.Errorf("%s: the configuration table lists %s, which the code does not read", page, env)
-			}
+		b.WriteRune(unicode.ToLower(c))
+	}
+	return b.String()
+}
+
+// TestKebab: the names kong gives fields without a name tag.
+func TestKebab(t *testing.T) {
+	for in, want := range map[string]string{"ImportDjango": "import-django", "DBMaxConns": "db-max-conns", "Serve": "serve", "TLSCert": "tls-cert"} {
+		if got := kebab(in); got != want {
+			t.Errorf("kebab(%q) = %q, want %q", in, got, want)
 		}
 	}
-	ops := readPage(t, filepath.Join(root, "docs", "operations.md"))
-	for _, v := range otel {
+}
+
+// problems checks an operations.md text against the settings and commands;
+// each problem says what to add or change where.
+func (s settings) problems(ops string) []string {
+	var out []string
+	const where = "docs/operations.md: the table under ## Configuration"
+	rows, err := configRowsOf(ops)
+	if err != nil {
+		return []string{"docs/operations.md: " + err.Error()}
+	}
+	for _, v := range s.serve {
+		switch row, ok := rows[v.env]; {
+		case v.env == "":
+			out = append(out, fmt.Sprintf("serve %s has no environment variable (every serve setting has one)", v.flag))
+		case !ok:
+			out = append(out, fmt.Sprintf("%s has no row for %s (%s); add:\n\t| `%s` (`%s`) | <its default, as serve --help shows it> | <what it does> |",
+				where, v.env, v.flag, v.env, v.flag))
+		case !strings.Contains(row, "`"+v.flag+"`"):
+			out = append(out, fmt.Sprintf("%s: the row of %s does not name its flag %s; write it as `%s` (`%s`)", where, v.env, v.flag, v.env, v.flag))
+		}
+	}
+	for env := range s.known {
+		if _, ok := rows[env]; !ok && !slices.ContainsFunc(s.serve, func(v setting) bool { return v.env == env }) {
+			out = append(out, fmt.Sprintf("%s has no row for %s, which the code reads; add:\n\t| `%s` | | <what it does, and which commands read it> |",
+				where, env, env))
+		}
+	}
+	for env := range rows {
+		if strings.HasPrefix(env, "AICONFIG_") && !s.known[env] {
+			out = append(out, fmt.Sprintf("%s lists %s, which the code does not read", where, env))
+		}
+	}
+	for _, v := range s.otel {
 		if !strings.Contains(ops, "`"+v) {
-			t.Errorf("docs/operations.md does not mention %s, which tracing reads", v)
+			out = append(out, fmt.Sprintf("docs/operations.md does not mention %s, which tracing reads (add it to the table under ## Tracing)", v))
 		}
 	}
+	// Commands: a row whose first cell starts with `aiconfigd <path>`.
+	cmds := map[string]string{}
+	if i := strings.Index(ops, "\n## Commands\n"); i >= 0 {
+		body := ops[i+len("\n## Commands\n"):]
+		if j := strings.Index(body, "\n## "); j >= 0 {
+			body = body[:j]
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if strings.HasPrefix(line, "| `aiconfigd ") {
+				cmds[strings.Split(line, "|")[1]] = line
+			}
+		}
+	}
+	for _, c := range s.commands {
+		var row string
+		for first, line := range cmds {
+			rest, ok := strings.CutPrefix(strings.TrimSpace(first), "`aiconfigd "+c.path)
+			if ok && (rest == "`" || strings.HasPrefix(rest, " ")) {
+				row = line
+			}
+		}
+		if row == "" {
+			usage := "aiconfigd " + c.path
+			for _, f := range c.flags {
+				usage += " [" + f + "]"
+			}
+			out = append(out, fmt.Sprintf("docs/operations.md: the table under ## Commands has no row for `aiconfigd %s`; add:\n\t| `%s` | <what it does> |", c.path, usage))
+			continue
+		}
+		if c.path == "serve" {
+			continue // its flags are the configuration table's
+		}
+		for _, f := range c.flags {
+			if !strings.Contains(row, f) {
+				out = append(out, fmt.Sprintf("docs/operations.md: the row of `aiconfigd %s` does not name its flag %s; add it to the row's first cell", c.path, f))
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // TestReasonsAreDocumented: every reason the service can return (the
@@ -205,8 +382,8 @@ func TestReasonsAreDocumented(t *testing.T) {
 }
 
 // TestMetricsAreDocumented: every metric internal/metrics registers is in
-// the metrics table of docs/operations.md and in the README's Operations,
-// and every row of that table is a metric it registers.
+// the metrics table of docs/operations.md, and every row of that table is
+// a metric it registers.
 func TestMetricsAreDocumented(t *testing.T) {
 	root := repoRoot(t)
 	names := metricNames(t, filepath.Join(root, "internal", "metrics"))
@@ -214,17 +391,13 @@ func TestMetricsAreDocumented(t *testing.T) {
 		t.Fatalf("read %d metric names from internal/metrics; the test no longer understands it", len(names))
 	}
 	ops := section(t, readPage(t, filepath.Join(root, "docs", "operations.md")), "## Metrics")
-	readme := section(t, readPage(t, filepath.Join(root, "README.md")), "## Operations")
 	rows := map[string]bool{}
 	for _, m := range regexp.MustCompile("(?m)^\\| `(\\w+)` \\|").FindAllStringSubmatch(ops, -1) {
 		rows[m[1]] = true
 	}
 	for name := range names {
 		if !rows[name] {
-			t.Errorf("docs/operations.md: the metrics table has no row for %s", name)
-		}
-		if !regexp.MustCompile("`" + name + "[`{]").MatchString(readme) {
-			t.Errorf("README.md: Operations does not list the metric %s", name)
+			t.Errorf("docs/operations.md: the metrics table (under ## Metrics) has no row for %s; add:\n\t| `%s` | <type> | <labels> | <meaning> |", name, name)
 		}
 	}
 	for name := range rows {
@@ -322,13 +495,20 @@ func section(t *testing.T, page, heading string) string {
 	return s
 }
 
-// configRows maps each variable named in the first column of a page's
+// configRowsOf maps each variable named in the first column of a page's
 // configuration table to that cell (which also names the flag).
-func configRows(t *testing.T, path string) map[string]string {
-	t.Helper()
+func configRowsOf(page string) (map[string]string, error) {
 	rows := map[string]string{}
 	variable := regexp.MustCompile("`((?:AICONFIG|OTEL)_[A-Z_*]+)`")
-	for _, line := range strings.Split(section(t, readPage(t, path), "## Configuration"), "\n") {
+	i := strings.Index(page, "\n## Configuration\n")
+	if i < 0 {
+		return nil, fmt.Errorf("no section ## Configuration")
+	}
+	body := page[i+len("\n## Configuration\n"):]
+	if j := strings.Index(body, "\n## "); j >= 0 {
+		body = body[:j]
+	}
+	for _, line := range strings.Split(body, "\n") {
 		if !strings.HasPrefix(line, "| `") {
 			continue
 		}
@@ -338,9 +518,9 @@ func configRows(t *testing.T, path string) map[string]string {
 		}
 	}
 	if len(rows) == 0 {
-		t.Fatalf("%s: no configuration table", path)
+		return nil, fmt.Errorf("no configuration table under ## Configuration")
 	}
-	return rows
+	return rows, nil
 }
 
 // goFiles lists the Go files under dirs, tests left out.

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Finds or starts PostgreSQL and prints a connection URL for database $1
 # (default: postgres), creating that database if it is missing.
-# `pg.sh --drop NAME` drops database NAME instead.
+# `pg.sh --drop NAME` drops database NAME instead; `pg.sh --drop-test-run ID`
+# drops the template databases test run ID made (internal/pgtest: those
+# commented "aiconfig test run ID") and every database cloned from them.
 #   1. PostgreSQL on 127.0.0.1:5432 if it answers;
 #   2. else a private cluster under .data/pg on 127.0.0.1:55432, created
 #      with the installed binaries (as the postgres user when run as root:
 #      initdb refuses root). AICONFIG_PG_PRIVATE=1 skips step 1.
 set -euo pipefail
-drop=""
+drop="" droprun=""
 if [ "${1:-}" = --drop ]; then drop=$2; set -- postgres; fi
+if [ "${1:-}" = --drop-test-run ]; then
+  droprun=$2; set -- postgres
+  [[ $droprun =~ ^[A-Za-z0-9_.-]+$ ]] || { echo "pg.sh: bad test run id: $droprun" >&2; exit 2; }
+fi
 db=${1:-postgres}
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -44,6 +50,18 @@ fi
 
 psql=("$bindir/psql" -h "$host" -p "$port" -U postgres -d postgres -X -q -t -A)
 if [ -n "$drop" ]; then "${psql[@]}" -c "DROP DATABASE IF EXISTS \"$drop\" WITH (FORCE)" >/dev/null; exit 0; fi
+if [ -n "$droprun" ]; then
+  # pgtestdb names a template testdb_tpl_<hash> and its clones
+  # testdb_tpl_<hash>_inst_<id>; a template must stop being one to be dropped.
+  for tpl in $("${psql[@]}" -c "SELECT d.datname FROM pg_database d JOIN pg_shdescription s
+      ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
+      WHERE d.datname LIKE 'testdb\_tpl\_%' AND s.description = 'aiconfig test run $droprun'"); do
+    for db in $("${psql[@]}" -c "SELECT datname FROM pg_database WHERE starts_with(datname, '${tpl}_inst_')") "$tpl"; do
+      "${psql[@]}" -c "ALTER DATABASE \"$db\" IS_TEMPLATE false" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
+    done
+  done
+  exit 0
+fi
 if [ "$db" != postgres ] && [ -z "$("${psql[@]}" -c "SELECT 1 FROM pg_database WHERE datname = '$db'")" ]; then
   "${psql[@]}" -c "CREATE DATABASE \"$db\"" >/dev/null
 fi

@@ -224,6 +224,24 @@ type exportCmd struct {
 	Out string `name:"out" placeholder:"FILE" help:"Write to this file instead of standard output."`
 }
 
+// Help is export --help's description, above the flags.
+func (exportCmd) Help() string {
+	return `Writes the global layer as YAML, deterministically (the same data gives
+the same bytes), for review and version control:
+
+  settings            text and image integrations, each provider's default
+                      model and parameters (never an API key), and the
+                      platform's default author profile and content strategy
+  models              the model catalog, with each model's limits
+  prompts             the global prompts: text, description, variables
+  author_profiles     the global author profiles (archived ones flagged)
+  content_strategies  the global content strategies (archived ones flagged)
+  plan_limits         how many own items each plan keeps, per kind
+
+Accounts, their overrides and items, tokens and the audit log are not
+exported. aiconfigd import reads the same format back.`
+}
+
 func (c *exportCmd) Run(e *env) error {
 	ctx := context.Background()
 	st, err := c.openStore(ctx)

@@ -11,8 +11,8 @@ import (
 	"github.com/alecthomas/kong"
 )
 
-// TestDocumentedDefaults: the default the configuration tables of
-// docs/operations.md and the README give each serve setting is the one
+// TestDocumentedDefaults: the default the configuration table of
+// docs/operations.md gives each serve setting is the one
 // the command line applies (its ${...} filled from app.Defaults). A flag
 // without a default is documented as `false` (a bool), `0` (a number),
 // empty, or "(required)" when serve cannot do without it. That every
@@ -28,7 +28,7 @@ func TestDocumentedDefaults(t *testing.T) {
 	if serve == nil {
 		t.Fatal("no serve command")
 	}
-	for _, page := range []string{"../../docs/operations.md", "../../README.md"} {
+	for _, page := range []string{"../../docs/operations.md"} {
 		documented := documentedDefaults(t, page)
 		for _, f := range serve.Flags {
 			if len(f.Envs) == 0 {

@@ -28,11 +28,11 @@ import (
 )
 
 type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Serve gRPC (with reflection and health) and Prometheus /metrics."`
+	Serve   serveCmd   `cmd:"" help:"Serve the API: gRPC (reflection, health), HTTP/JSON and the web console, and Prometheus /metrics; reads answered from memory, kept current by the change feed."`
 	Migrate migrateCmd `cmd:"" help:"Manage the database schema: up, down (one step), version."`
 	Token   tokenCmd   `cmd:"" help:"Create, list and revoke bearer tokens."`
 	Secrets secretsCmd `cmd:"" help:"Re-seal stored API keys under a new secret key."`
-	Export  exportCmd  `cmd:"" help:"Write the global layer (settings without API keys, catalog, prompts) as YAML."`
+	Export  exportCmd  `cmd:"" help:"Write the global layer as YAML: settings (never API keys), model catalog, global prompts, author profiles, content strategies, plan limits."`
 	Import  importCmd  `cmd:"" help:"Validate a YAML file, show what it changes field by field, apply it in one transaction."`
 	Version versionCmd `cmd:"" help:"Print the version, commit and Go version."`
 }

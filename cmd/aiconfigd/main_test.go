@@ -27,7 +27,6 @@ import (
 
 	"github.com/alecthomas/kong"
 	"github.com/jackc/pgx/v5"
-	"github.com/peterldowns/pgtestdb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
@@ -304,7 +303,7 @@ func TestGracefulShutdown(t *testing.T) {
 // and move the schema.
 func TestMigrationsGateServe(t *testing.T) {
 	bin := buildBinary(t)
-	url := pgtestdb.Custom(t, pgtest.Config(t), pgtestdb.NoopMigrator{}).URL() // an empty database
+	url := pgtest.EmptyDatabase(t)
 	run := func(args ...string) (string, error) {
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "AICONFIG_DATABASE_URL="+url, "AICONFIG_SECRET_KEY="+secret.NewKey())

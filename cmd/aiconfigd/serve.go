@@ -48,7 +48,25 @@ type serveCmd struct {
 
 // Help is the detail `serve --help` prints below the summary.
 func (serveCmd) Help() string {
-	return `Every flag can also be set by the environment variable named beside it; the flag wins.
+	return `Runs one replica of the service:
+
+  - gRPC on --listen: every aiconfig.v1 service, server reflection, and
+    grpc.health.v1 (reads, and writes as the service "aiconfig.writes");
+  - HTTP on --http-listen: every RPC as HTTP/JSON (Connect) and gRPC-Web,
+    and the web console at /;
+  - Prometheus /metrics (and /debug/pprof/ with --pprof) on --metrics-listen.
+
+Reads (GetModelConfig, GetGenerationContext, prompts, author profiles,
+content strategies) are answered from memory: every account is preloaded
+at start (reads report NOT_SERVING until then) and the cache follows the
+change feed, so a write made on any replica reaches this one within
+milliseconds. Writes go to PostgreSQL, audited. serve refuses a schema
+with pending migrations unless --migrate, and stored API keys the
+configured secret keys cannot open. On SIGTERM it reports NOT_SERVING for
+--drain-delay, then finishes the calls in flight and exits 0.
+
+Every flag can also be set by the environment variable named beside it; the flag wins
+(docs/operations.md describes each setting).
 
 Secret keys are read from the environment only: AICONFIG_SECRET_KEY (base64 of 32 random bytes, e.g. openssl rand -base64 32) or AICONFIG_SECRET_KEY_FILE (a file holding it), and AICONFIG_PREVIOUS_SECRET_KEYS (comma-separated older keys, still used to decrypt during a rotation) or AICONFIG_PREVIOUS_SECRET_KEYS_FILE (a file holding them). Key files are read again when they change.
 

@@ -21,7 +21,7 @@ import (
 	"github.com/igny8/aiconfig/internal/testsrv"
 )
 
-// TestKeyRotationWithoutAnOutage follows the README's rotation of the
+// TestKeyRotationWithoutAnOutage follows docs/operations.md's rotation of the
 // secret key with two serving replicas under a load of SERVICE reads
 // (which open the sealed API key): the new key is added to the replicas'
 // key files, `secrets rotate` re-seals (refused, naming them, until every

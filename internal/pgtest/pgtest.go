@@ -6,6 +6,7 @@ package pgtest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -23,14 +24,52 @@ import (
 // from scripts/pg.sh, which finds or starts PostgreSQL.
 const ServerURLEnv = "AICONFIG_TEST_DATABASE_URL"
 
+// RunEnv names the id of one `make test` run. Set, the templates the run
+// makes are its own (the id is part of their hash) and carry the comment
+// "aiconfig test run <id>", so `scripts/pg.sh --drop-test-run <id>` drops
+// exactly them, and the databases cloned from them, when the run ends;
+// parallel test packages of the run share them, and other runs on the
+// same server are left alone. Unset (a plain go test), the template is
+// shared and kept between runs, so the next run skips the migrations.
+const RunEnv = "AICONFIG_TEST_RUN"
+
+// RunComment is the comment a run's templates carry.
+func RunComment(id string) string { return "aiconfig test run " + id }
+
 // migrator applies the embedded migrations with the service's own code,
-// and hashes them so the template is rebuilt whenever they change.
-type migrator struct{}
+// and hashes them so the template is rebuilt whenever they change. empty:
+// no migrations, for tests of the migrations themselves.
+type migrator struct{ empty bool }
 
-func (migrator) Hash() (string, error) { return common.HashDirs(migrations.FS, "*.sql", ".") }
+func (m migrator) Hash() (string, error) {
+	h := "empty"
+	if !m.empty {
+		var err error
+		if h, err = common.HashDirs(migrations.FS, "*.sql", "."); err != nil {
+			return "", err
+		}
+	}
+	if id := os.Getenv(RunEnv); id != "" {
+		h += " " + RunComment(id)
+	}
+	return h, nil
+}
 
-func (migrator) Migrate(_ context.Context, _ *sql.DB, conf pgtestdb.Config) error {
-	return store.MigrateUp(conf.URL(), nil)
+func (m migrator) Migrate(ctx context.Context, db *sql.DB, conf pgtestdb.Config) error {
+	if !m.empty {
+		if err := store.MigrateUp(conf.URL(), nil); err != nil {
+			return err
+		}
+	}
+	if id := os.Getenv(RunEnv); id != "" {
+		// COMMENT takes no parameters: the name and id are quoted here.
+		q := fmt.Sprintf(`COMMENT ON DATABASE "%s" IS '%s'`, strings.ReplaceAll(conf.Database, `"`, `""`),
+			strings.ReplaceAll(RunComment(id), "'", "''"))
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("marking the template with the test run: %w", err)
+		}
+	}
+	return nil
 }
 
 // Config is the pgtestdb configuration for the test server.
@@ -62,4 +101,11 @@ func Config(t testing.TB) pgtestdb.Config {
 func NewDatabase(t testing.TB) string {
 	t.Helper()
 	return pgtestdb.Custom(t, Config(t), migrator{}).URL()
+}
+
+// EmptyDatabase returns the URL of a fresh database with no schema at all,
+// dropped when the test passes.
+func EmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return pgtestdb.Custom(t, Config(t), migrator{empty: true}).URL()
 }

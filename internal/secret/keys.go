@@ -13,7 +13,7 @@ import (
 
 // Source says where a replica's keys come from: the environment, or files
 // a running replica re-reads when they change, so keys can be rotated
-// without a restart (README, Secrets).
+// without a restart (docs/operations.md, Secrets).
 type Source struct {
 	Active       string   // AICONFIG_SECRET_KEY
 	ActiveFile   string   // AICONFIG_SECRET_KEY_FILE

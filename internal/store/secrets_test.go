@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/peterldowns/pgtestdb"
 
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/pgtest"
@@ -53,7 +52,7 @@ func dump(t *testing.T, url string) string {
 
 func TestLegacyPlaintextKeysAreSealedByMigration(t *testing.T) {
 	// A database at version 2, before keys were sealed, holding a plaintext key.
-	url := pgtestdb.Custom(t, pgtest.Config(t), pgtestdb.NoopMigrator{}).URL()
+	url := pgtest.EmptyDatabase(t)
 	if err := store.MigrateTo(url, 2); err != nil {
 		t.Fatal(err)
 	}
