@@ -76,6 +76,8 @@ test-python: build
 ## test-deploy: deploy/ (its own Go module: compose-go and k8s.io/api stay out of the
 ## service's dependencies): the compose file and Kubernetes manifests checked against
 ## the binary's flags, then `make image image-test` (skipped, saying why, where podman cannot run)
+## (No -race there: those tests run no goroutines of their own, and the race build of
+## k8s.io/api would cost minutes.)
 test-deploy:
 	cd deploy && go test -count=1 ./...
 
@@ -104,6 +106,7 @@ e2e: build grpcurl
 lint: tools
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
+	cd deploy && go vet ./...
 	buf lint
 	buf breaking --against proto-baseline
 	$(MAKE) generate

@@ -17,7 +17,7 @@ IMAGE=${IMAGE:-aiconfigd:latest}
 VERSION=${VERSION:-}
 MAX_BYTES=$((40 * 1000 * 1000))
 DRAIN=3   # AICONFIG_DRAIN_DELAY, seconds
-GRACE=30  # what deploy/ gives a replica to stop: stop_grace_period, terminationGracePeriodSeconds
+GRACE=35  # what deploy/ gives a replica to stop: stop_grace_period, terminationGracePeriodSeconds
 UID_WANT=65532
 
 fail() { echo "image-test: $*" >&2; exit 1; }
@@ -37,6 +37,7 @@ cleanup() {
 trap cleanup EXIT
 
 # The image itself.
+engine image inspect "$IMAGE" >/dev/null 2>&1 || fail "no image $IMAGE: run make image first"
 size=$(engine image inspect --format '{{.Size}}' "$IMAGE")
 [ "$size" -lt "$MAX_BYTES" ] || fail "image is $size bytes, not under $MAX_BYTES"
 user=$(engine image inspect --format '{{.Config.User}}' "$IMAGE")
