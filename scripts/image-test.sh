@@ -16,7 +16,7 @@ ENGINE=${ENGINE:-podman --runtime runc --cgroup-manager cgroupfs}
 IMAGE=${IMAGE:-aiconfigd:latest}
 VERSION=${VERSION:-}
 MAX_BYTES=$((40 * 1000 * 1000))
-DRAIN=3   # AICONFIG_DRAIN_DELAY, seconds
+DRAIN=5   # AICONFIG_DRAIN_DELAY, seconds: room for a call after NOT_SERVING is seen
 GRACE=35  # what deploy/ gives a replica to stop: stop_grace_period, terminationGracePeriodSeconds
 UID_WANT=65532
 
