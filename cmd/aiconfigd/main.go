@@ -1,5 +1,5 @@
 // Command aiconfigd is the aiconfig gRPC service and its operator tools:
-// serve, migrate, token, secrets, export, import, version. Wiring only;
+// serve, health, migrate, token, secrets, export, import, version. Wiring only;
 // behaviour lives under internal/.
 //
 // The command line is declared once, as the structs below: each setting's
@@ -29,6 +29,7 @@ import (
 
 type cli struct {
 	Serve   serveCmd   `cmd:"" help:"Serve the API: gRPC (reflection, health), HTTP/JSON and the web console, and Prometheus /metrics; reads answered from memory, kept current by the change feed."`
+	Health  healthCmd  `cmd:"" help:"Check a server's gRPC health (grpc.health.v1): exit 0 when SERVING, for container health checks."`
 	Migrate migrateCmd `cmd:"" help:"Manage the database schema: up, down (one step), version."`
 	Token   tokenCmd   `cmd:"" help:"Create, list and revoke bearer tokens."`
 	Secrets secretsCmd `cmd:"" help:"Re-seal stored API keys under a new secret key."`
