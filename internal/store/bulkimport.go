@@ -316,3 +316,129 @@ func importAudit(ctx context.Context, sha string) audit.Call {
 	}
 	return c
 }
+
+// VerifyAccount is one account of a staged dump beside what aiconfig
+// holds for it, for import-django --verify.
+type VerifyAccount struct {
+	AccountID string
+	// Stored is aiconfig's account (nil: it has none of that id).
+	Stored *domain.Account
+	// LegacyOverrides are the dump's config values by integration name,
+	// as the legacy code reads them; Overrides aiconfig's.
+	LegacyOverrides map[string]domain.Params
+	Overrides       map[domain.Integration]*domain.Override
+	// LegacyPrompts are the dump's AIPrompt rows by prompt type; Items
+	// aiconfig's prompt items.
+	LegacyPrompts map[string]LegacyPrompt
+	Items         map[string]*domain.AccountItem
+}
+
+// LegacyPrompt is an AIPrompt row of a dump.
+type LegacyPrompt struct {
+	Value      string `json:"value"`
+	Default    string `json:"default"`
+	Customized bool   `json:"customized"`
+}
+
+const paramsJSON = `jsonb_strip_nulls(jsonb_build_object('model', %[1]s.model, 'temperature', %[1]s.temperature,
+	'max_tokens', %[1]s.max_tokens, 'image_size', %[1]s.image_size, 'image_quality', %[1]s.image_quality, 'image_style', %[1]s.image_style))`
+
+var verifySQL = `SELECT a.account_id, acc.id IS NOT NULL, coalesce(acc.name, ''), coalesce(acc.plan, 'free'),
+	coalesce(acc.revision, 0), coalesce(acc.config_revision, 0),
+	(SELECT jsonb_object_agg(o.integration, ` + fmt.Sprintf(paramsJSON, "o") + `) FROM import_stage o
+		WHERE o.kind = 'o' AND o.account_pk = a.account_pk),
+	(SELECT jsonb_object_agg(io.integration, jsonb_build_object('params', ` + fmt.Sprintf(paramsJSON, "io") + `, 'revision', io.revision))
+		FROM integration_overrides io WHERE io.account_id = a.account_id),
+	(SELECT jsonb_object_agg(p.prompt_type, jsonb_build_object('value', p.value, 'default', p.dflt, 'customized', p.customized))
+		FROM import_stage p WHERE p.kind = 'p' AND p.account_pk = a.account_pk),
+	(SELECT jsonb_object_agg(ai.id, jsonb_build_object('content', ai.content, 'default', ai.default_content,
+		'customized', ai.is_customized, 'revision', ai.revision))
+		FROM account_items ai WHERE ai.account_id = a.account_id AND ai.kind = 'prompt')
+FROM import_stage a LEFT JOIN accounts acc ON acc.id = a.account_id WHERE a.kind = 'a' ORDER BY a.account_id`
+
+// storedItem is an account prompt item as verifySQL returns it.
+type storedItem struct {
+	Content    string `json:"content"`
+	Default    string `json:"default"`
+	Customized bool   `json:"customized"`
+	Revision   int64  `json:"revision"`
+}
+
+// VerifyDump stages a dump (changing nothing), then calls start with its
+// small part and aiconfig's global layer, and each with every account of
+// the dump, in id order, all from one snapshot.
+func (s *Store) VerifyDump(ctx context.Context, src DumpSource, start func(DumpGlobal, GlobalLayer) error, each func(*VerifyAccount) error) error {
+	return mapErr(s.rolledBack(ctx, func(tx pgx.Tx) error {
+		g, err := stageDump(ctx, tx, src)
+		if err != nil {
+			return err
+		}
+		var l GlobalLayer
+		b := &pgx.Batch{}
+		queueLayer(b, &l)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
+		if err := start(g, l); err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, verifySQL)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			v, err := scanVerify(rows)
+			if err != nil {
+				return err
+			}
+			if err := each(v); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	}))
+}
+
+func scanVerify(rows pgx.Rows) (*VerifyAccount, error) {
+	v := &VerifyAccount{}
+	var a domain.Account
+	var exists bool
+	var plan string
+	var stored map[string]struct {
+		Params   domain.Params `json:"params"`
+		Revision int64         `json:"revision"`
+	}
+	var items map[string]storedItem
+	if err := rows.Scan(&v.AccountID, &exists, &a.Name, &plan, &a.Revision, &a.ConfigRevision,
+		&v.LegacyOverrides, &stored, &v.LegacyPrompts, &items); err != nil {
+		return nil, err
+	}
+	if exists {
+		a.ID = v.AccountID
+		p, err := domain.ParsePlan(plan)
+		if err != nil {
+			return nil, err
+		}
+		a.Plan = p
+		v.Stored = &a
+	}
+	for name, o := range stored {
+		integ, err := domain.ParseIntegration(name)
+		if err != nil {
+			return nil, err
+		}
+		if v.Overrides == nil {
+			v.Overrides = map[domain.Integration]*domain.Override{}
+		}
+		v.Overrides[integ] = &domain.Override{AccountID: v.AccountID, Integration: integ, Params: o.Params, Revision: o.Revision}
+	}
+	for id, it := range items {
+		if v.Items == nil {
+			v.Items = map[string]*domain.AccountItem{}
+		}
+		v.Items[id] = &domain.AccountItem{AccountID: v.AccountID, Kind: domain.ItemPrompt, ID: id, Content: domain.PromptText(it.Content),
+			Default: domain.PromptText(it.Default), IsCustomized: it.Customized, Revision: it.Revision}
+	}
+	return v, nil
+}
