@@ -133,7 +133,7 @@ func applyImport(ctx context.Context, w *Write, rep *ImportReport, opt ImportOpt
 		return err
 	}
 	// One change for the whole import, GLOBAL: every cache drops all.
-	w.RecordAudited(ChangeGlobal, "import-django")
+	w.RecordAudited(ChangeGlobal, ResourceBulkImport)
 	return nil
 }
 

@@ -269,6 +269,11 @@ func (w *Write) change() Change {
 	if c.Kind != ChangeAccount && c.Kind != ChangeToken {
 		c.AccountID = ""
 	}
+	for _, r := range w.records {
+		if r.audited { // a bulk write names itself (see ResourceBulkImport)
+			c.Resource, c.AccountID = r.resource, ""
+		}
+	}
 	return c
 }
 
