@@ -37,6 +37,7 @@ type Reader struct {
 	m            *Mapping
 	allowUnknown bool
 	labels       map[string]string // dumpdata label → role
+	models       map[string]*Model // role → its mapping
 	started      bool
 	done         bool
 	global       store.DumpGlobal
@@ -44,6 +45,9 @@ type Reader struct {
 	// models not in the mapping, one line each.
 	Warnings []string
 	seen     map[string]bool
+	// badIDs counts the accounts whose id aiconfig cannot use.
+	badIDs       int
+	badIDSamples []string
 	// Objects counts the objects read per dumpdata label.
 	Objects map[string]int
 	// KeysInDump lists the platform keys the dump holds in plaintext.
@@ -56,7 +60,8 @@ func NewReader(r io.Reader, m *Mapping, allowUnknown bool) *Reader {
 	src := io.TeeReader(bufio.NewReaderSize(r, 1<<16), h)
 	d := &Reader{src: src, dec: json.NewDecoder(src), hash: h, m: m, allowUnknown: allowUnknown,
 		labels: map[string]string{}, seen: map[string]bool{}, Objects: map[string]int{}}
-	for role, mod := range m.roles() {
+	d.models = m.roles()
+	for role, mod := range d.models {
 		d.labels[strings.ToLower(mod.Label)] = role
 	}
 	d.global.APIKeys = map[domain.Integration]string{}
@@ -70,6 +75,14 @@ func (d *Reader) SHA256() string { return hex.EncodeToString(d.hash.Sum(nil)) }
 func (d *Reader) Global() (store.DumpGlobal, error) {
 	if !d.done {
 		return d.global, errors.New("the dump was not read to its end")
+	}
+	if d.badIDs > 0 {
+		more := ""
+		if d.badIDs > len(d.badIDSamples) {
+			more = fmt.Sprintf(" (and %d more)", d.badIDs-len(d.badIDSamples))
+		}
+		return d.global, dumpError("account ids aiconfig cannot use (1-128 of A-Z a-z 0-9 . _ : @ -; the mapping's models.accounts.id names the field): %s%s",
+			strings.Join(d.badIDSamples, "; "), more)
 	}
 	return d.global, nil
 }
@@ -127,7 +140,7 @@ func (d *Reader) object(o *object) (*store.DumpRow, error) {
 	if !ok {
 		return nil, d.unknown(fmt.Sprintf("model %s (first pk %s) is not in the mapping", o.Model, pk))
 	}
-	mod := d.m.roles()[role]
+	mod := d.models[role]
 	if err := d.checkFields(mod, o, pk); err != nil {
 		return nil, err
 	}
@@ -162,15 +175,18 @@ func (d *Reader) unknown(msg string) error {
 
 // checkFields refuses (or warns about) a field neither mapped nor ignored.
 func (d *Reader) checkFields(mod *Model, o *object, pk string) error {
-	names := make([]string, 0, len(o.Fields))
-	for name := range o.Fields {
-		names = append(names, name)
+	known := func(name string) bool {
+		_, ok := mod.Fields[name]
+		return ok || name == mod.ID || slices.Contains(mod.Ignore, name)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if _, ok := mod.Fields[name]; ok || name == mod.ID || slices.Contains(mod.Ignore, name) {
-			continue
+	var unknown []string
+	for name := range o.Fields {
+		if !known(name) {
+			unknown = append(unknown, name)
 		}
+	}
+	sort.Strings(unknown) // the first named is the same every run
+	for _, name := range unknown {
 		key := strings.ToLower(mod.Label) + "." + name
 		if d.seen[key] {
 			continue

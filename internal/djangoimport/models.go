@@ -8,6 +8,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/store"
+	"github.com/igny8/aiconfig/internal/validate"
 )
 
 // setParam sets one parameter from a dump value; ok false: the value has
@@ -155,6 +156,12 @@ func (d *Reader) account(f fields) (*store.DumpRow, error) {
 			return nil, dumpError("%s pk %s: the account id field %s is %s", f.mod.Label, f.pk, id, v)
 		}
 		r.AccountID = s
+	}
+	if validate.CheckAccountID("id", r.AccountID) != nil {
+		d.badIDs++
+		if len(d.badIDSamples) < 20 {
+			d.badIDSamples = append(d.badIDSamples, fmt.Sprintf("account pk %s: id %q", f.pk, r.AccountID))
+		}
 	}
 	var err error
 	if r.Name, err = f.text("name"); err != nil {

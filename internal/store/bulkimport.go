@@ -50,7 +50,7 @@ type DumpRow struct {
 var stageCols = []string{"kind", "pk", "account_pk", "account_id", "name", "plan_ref", "integration", "model", "temperature",
 	"max_tokens", "image_size", "image_quality", "image_style", "key_fields", "prompt_type", "value", "dflt", "customized"}
 
-func (r *DumpRow) values() []any {
+func (r *DumpRow) Values() []any {
 	p := r.Params
 	return []any{r.Kind, r.PK, r.AccountPK, r.AccountID, r.Name, r.PlanRef, r.Integration, p.Model, p.Temperature,
 		p.MaxTokens, p.ImageSize, p.ImageQuality, p.ImageStyle, r.KeyFields, r.PromptType, r.Value, r.Default, r.Customized}
@@ -77,7 +77,7 @@ func (c *copySource) Next() bool {
 	}
 	return c.cur != nil && c.err == nil
 }
-func (c *copySource) Values() ([]any, error) { return c.cur.values(), nil }
+func (c *copySource) Values() ([]any, error) { return c.cur.Values(), nil }
 func (c *copySource) Err() error             { return c.err }
 
 // DumpPlan is a plan row of the dump: its pk, slug and the aiconfig plan
@@ -229,6 +229,17 @@ CREATE TEMP TABLE import_gmodels (integration text PRIMARY KEY, model text) ON C
 // stageDump creates the temporary tables, COPYs the dump's rows into
 // import_stage as they are read, then stores its small part beside them.
 func stageDump(ctx context.Context, tx pgx.Tx, src DumpSource) (DumpGlobal, error) {
+	// Temporary tables live in the session's own buffers (8 MB by
+	// default): a dump's tables spilled to disk at each step. Their size
+	// can be set only before the session first uses one; if this one
+	// has, the default stays (in a savepoint, so the transaction goes on).
+	if sp, err := tx.Begin(ctx); err == nil {
+		if _, err := sp.Exec(ctx, `SET LOCAL temp_buffers = '256MB'`); err != nil {
+			_ = sp.Rollback(ctx)
+		} else if err := sp.Commit(ctx); err != nil {
+			return DumpGlobal{}, err
+		}
+	}
 	if _, err := tx.Exec(ctx, stageDDL); err != nil {
 		return DumpGlobal{}, err
 	}
@@ -267,7 +278,7 @@ func stageDump(ctx context.Context, tx pgx.Tx, src DumpSource) (DumpGlobal, erro
 	b.Queue(`INSERT INTO import_gmodels SELECT integration, model FROM global_integration_defaults`)
 	b.Queue(`UPDATE import_gmodels g SET model = t.model FROM unnest($1::text[], $2::text[]) AS t(integration, model)
 		WHERE g.integration = t.integration`, integs, models)
-	b.Queue(`CREATE INDEX ON import_stage (account_pk)`)
+	b.Queue(`CREATE INDEX ON import_stage (kind, account_pk)`)
 	b.Queue(`ANALYZE import_stage`)
 	return g, tx.SendBatch(ctx, b).Close()
 }

@@ -36,9 +36,6 @@ var dumpChecks = []struct{ query, message string }{
 	{`SELECT format('account %s (%s): plan %s', s.account_id, s.name, coalesce(p.slug, 'pk ' || s.plan_ref))
 		FROM import_stage s LEFT JOIN import_plans p ON p.pk = s.plan_ref WHERE s.kind = 'a' AND p.plan IS NULL`,
 		"accounts on a plan the mapping does not map to one of the four plans (map it, e.g. plans: {enterprise: PLAN_SCALE}): %s"},
-	{`SELECT format('account pk %s: id %L', account_pk, account_id) FROM import_stage
-		WHERE kind = 'a' AND account_id !~ '^[A-Za-z0-9._:@-]{1,128}$'`,
-		"account ids aiconfig cannot use (1-128 of A-Z a-z 0-9 . _ : @ -): %s"},
 	{`SELECT format('account id %L', account_id) FROM import_stage WHERE kind = 'a' GROUP BY account_id HAVING count(*) > 1`,
 		"account ids given to several accounts (the mapping's models.accounts.id names a field that is not unique): %s"},
 	{`SELECT format('%s pk %s: account pk %s', CASE kind WHEN 'o' THEN 'IntegrationSettings' ELSE 'AIPrompt' END, pk, account_pk)
