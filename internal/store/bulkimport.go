@@ -279,7 +279,7 @@ func stageDump(ctx context.Context, tx pgx.Tx, src DumpSource) (DumpGlobal, erro
 	b.Queue(`UPDATE import_gmodels g SET model = t.model FROM unnest($1::text[], $2::text[]) AS t(integration, model)
 		WHERE g.integration = t.integration`, integs, models)
 	b.Queue(`CREATE INDEX ON import_stage (kind, account_pk)`)
-	b.Queue(`ANALYZE import_stage`)
+	b.Queue(`ANALYZE import_stage (kind, account_pk, plan_ref)`)
 	return g, tx.SendBatch(ctx, b).Close()
 }
 
