@@ -187,6 +187,17 @@ func TestImportDjangoRefusesWhatItCannotMap(t *testing.T) {
 	if n := query[int](t, url, `SELECT count(*) FROM accounts`); n != 0 {
 		t.Errorf("a refused import wrote %d accounts", n)
 	}
+	// Standard input works the same; --print-mapping shows the default.
+	b, err := os.ReadFile(dump)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code = runBin(t, env, string(b), "import-django", "-"); code != 2 || !strings.Contains(stderr, "field openai_organization") {
+		t.Errorf("a dump on stdin: exit %d\n%s", code, stderr)
+	}
+	if out, _, code = runBin(t, env, "", "import-django", "--print-mapping"); code != 0 || !strings.Contains(out, "openai_api_key: openai.api_key") {
+		t.Errorf("--print-mapping: exit %d\n%s", code, out)
+	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
 	if err := os.WriteFile(bad, []byte("plans: {enterprise: PLAN_ENTERPRISE}\n"), 0o600); err != nil {
 		t.Fatal(err)
