@@ -55,7 +55,7 @@ func TestReaderStreamsRows(t *testing.T) {
 {"model": "billing.plan", "pk": 1, "fields": {"name": "Starter", "slug": "starter", "monthly_price": "29.00", "is_active": true}},
 {"model": "accounts.account", "pk": 7, "fields": {"name": "Acme", "slug": "acme", "plan": 1, "status": "active", "created_at": null}},
 {"model": "system.integrationsettings", "pk": 3, "fields": {"account": 7, "integration_type": "openai",
-  "config": {"model": "gpt-4o", "temperature": null, "max_tokens": "2000", "api_key": "sk-secret-value-1234", "OpenAI_Secret": "x"},
+  "config": {"model": "gpt-4o", "temperature": null, "max_tokens": "2000", "api_key": "sk-secret-value-1234", "OpenAI_Secret": "x", "apiKey": "y", "access_token": "z"},
   "created_at": null, "updated_at": null}}
 ]
 `
@@ -82,7 +82,7 @@ func TestReaderStreamsRows(t *testing.T) {
 	if domain.Deref(o.Params.Model) != "gpt-4o" || o.Params.Temperature != nil || domain.Deref(o.Params.MaxTokens) != 2000 {
 		t.Errorf("override params: %+v", o.Params)
 	}
-	if strings.Join(o.KeyFields, ",") != "OpenAI_Secret,api_key" {
+	if strings.Join(o.KeyFields, ",") != "OpenAI_Secret,access_token,apiKey,api_key" {
 		t.Errorf("key fields %v, want both key-like names", o.KeyFields)
 	}
 	for _, v := range o.Values() {
@@ -108,9 +108,10 @@ func TestReaderRefusesWhatItCannotRead(t *testing.T) {
 	}
 	for dump, want := range map[string]string{
 		`{"model": "x"}`: "a dump is a JSON array",
-		`[{"model": "system.integrationsettings", "pk": 5, "fields": {"account": 1, "integration_type": "openai", "config": {"top_p": 1}}}]`: "config key top_p of model system.integrationsettings (first pk 5)",
-		`[{"model": "system.integrationsettings", "pk": 5, "fields": {"account": 1, "integration_type": "azure", "config": {}}}]`:            `integration "azure" is not mapped`,
-		`[{"model": "accounts.account", "pk": 5, "fields": {"name": "a", "plan": 1, "tier": "gold"}}]`:                                       "field tier of model accounts.account (first pk 5)",
+		`[{"model": "system.integrationsettings", "pk": 5, "fields": {"account": 1, "integration_type": "openai", "config": {"top_p": 1}}}]`:             "config key top_p of model system.integrationsettings (first pk 5)",
+		`[{"model": "system.integrationsettings", "pk": 6, "fields": {"account": 1, "integration_type": "openai", "config": {"max_output_tokens": 1}}}]`: "config key max_output_tokens of model system.integrationsettings (first pk 6)",
+		`[{"model": "system.integrationsettings", "pk": 5, "fields": {"account": 1, "integration_type": "azure", "config": {}}}]`:                        `integration "azure" is not mapped`,
+		`[{"model": "accounts.account", "pk": 5, "fields": {"name": "a", "plan": 1, "tier": "gold"}}]`:                                                   "field tier of model accounts.account (first pk 5)",
 	} {
 		d := NewReader(strings.NewReader(dump), m, false)
 		var err error

@@ -166,8 +166,8 @@ func planOf(s string) (domain.Plan, error) {
 }
 
 // keyLike matches a config key that holds a credential: api_key, apiKey,
-// openai_key, secret, token, password...
-var keyLike = regexp.MustCompile(`(?i)(key|secret|token|password|credential)s?$`)
+// openai_key, secret, access_token, password... (not max_tokens).
+var keyLike = regexp.MustCompile(`(?i)(^|[_.-])(api[_-]?key|apikey|key|secret|token|password|credentials?)$|[a-z]Key$|apikey$`)
 
 // source returns the Django field feeding target in mod ("" when none).
 func (mod *Model) source(target string) string {
