@@ -22,7 +22,7 @@ PY_GEN := clients/python/aiconfig/v1 clients/python/aiconfig/_rpc
 # python3 a version manager (pyenv) may put first on PATH.
 PYTHON ?= /usr/bin/python3
 
-.PHONY: run test test-python test-deploy lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean proto-baseline image image-test
+.PHONY: run test test-python test-deploy lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean proto-baseline image image-test bench-import
 
 # What `aiconfigd version` and aiconfig_build_info report: from git when
 # this is a checkout (the nearest tag, else the commit), else "devel".
@@ -104,6 +104,15 @@ bench:
 	if [ "$$n" -ge 2 ] && command -v taskset >/dev/null; then \
 		taskset -c 1-$$((n-1)) bin/aiconfig-bench -server-url "$$url" -server-cpus 0 $(BENCH_FLAGS); \
 	else bin/aiconfig-bench -server-url "$$url" $(BENCH_FLAGS); fi
+
+## bench-import: aiconfigd import-django's speed (SPEC 18) on a generated Django
+## dump of 100,000 accounts, a tenth with an override and a tenth with a customized
+## prompt (IMPORT_ACCOUNTS=N for another size): time, accounts/s, CPU of the
+## command and of its database backends, and the command's peak RSS.
+IMPORT_ACCOUNTS ?= 100000
+bench-import: build
+	go build -o bin/aiconfig-bench ./cmd/aiconfig-bench
+	url=$$(scripts/pg.sh) && bin/aiconfig-bench -server-url "$$url" -import $(IMPORT_ACCOUNTS)
 
 ## screenshots: every console page as a PNG in .data/screenshots/, taken by headless
 ## Chromium (/usr/bin/chromium or $$AICONFIG_CHROMIUM) from bin/aiconfigd over demo data

@@ -51,6 +51,7 @@ var (
 	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
 	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
 	memLimit         = flag.String("server-memlimit", "", "GOMEMLIMIT for the aiconfigd servers, e.g. 900MiB: the Go runtime collects garbage more often to stay under it (default: none, so a heap may grow to twice what it holds)")
+	importAccounts   = flag.Int("import", 0, "instead of the load: measure aiconfigd import-django on a generated Django dump of N accounts (a tenth with an override, a tenth with a customized prompt): accounts/s and the import's peak RSS")
 	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
 	profile          = flag.String("cpuprofile", "", "in the last round, write replica A's CPU profile of the cached GetModelConfig run to this file (the floor's to FILE.floor, GetEffectivePrompt's to FILE.prompt, the cache-off server's to FILE.off) and the load driver's to the same names + .driver")
 	memProfile       = flag.Bool("memprofile", false, "with -cpuprofile: also write the allocations of the same runs to FILE.allocs, FILE.floor.allocs, FILE.prompt.allocs, and replica A's heap in use once warmed to FILE.heap")
@@ -97,6 +98,9 @@ func run() error {
 	key := secret.NewKey()
 	if err := store.MigrateUp(dbURL, nil); err != nil {
 		return err
+	}
+	if *importAccounts > 0 {
+		return benchImport(ctx, dbURL, *importAccounts)
 	}
 	fmt.Printf("seeding %d accounts, every %d with an override and a custom prompt… ", *accounts, customEvery())
 	t0 := time.Now()

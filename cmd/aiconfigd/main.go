@@ -28,14 +28,15 @@ import (
 )
 
 type cli struct {
-	Serve   serveCmd   `cmd:"" help:"Serve the API: gRPC (reflection, health), HTTP/JSON and the web console, and Prometheus /metrics; reads answered from memory, kept current by the change feed."`
-	Health  healthCmd  `cmd:"" help:"Check a server's gRPC health (grpc.health.v1): exit 0 when SERVING, for container health checks."`
-	Migrate migrateCmd `cmd:"" help:"Manage the database schema: up, down (one step), version."`
-	Token   tokenCmd   `cmd:"" help:"Create, list and revoke bearer tokens."`
-	Secrets secretsCmd `cmd:"" help:"Re-seal stored API keys under a new secret key."`
-	Export  exportCmd  `cmd:"" help:"Write the global layer as YAML: settings (never API keys), model catalog, global prompts, author profiles, content strategies, plan limits."`
-	Import  importCmd  `cmd:"" help:"Validate a YAML file, show what it changes field by field, apply it in one transaction."`
-	Version versionCmd `cmd:"" help:"Print the version, commit and Go version."`
+	Serve        serveCmd        `cmd:"" help:"Serve the API: gRPC (reflection, health), HTTP/JSON and the web console, and Prometheus /metrics; reads answered from memory, kept current by the change feed."`
+	Health       healthCmd       `cmd:"" help:"Check a server's gRPC health (grpc.health.v1): exit 0 when SERVING, for container health checks."`
+	Migrate      migrateCmd      `cmd:"" help:"Manage the database schema: up, down (one step), version."`
+	Token        tokenCmd        `cmd:"" help:"Create, list and revoke bearer tokens."`
+	Secrets      secretsCmd      `cmd:"" help:"Re-seal stored API keys under a new secret key."`
+	Export       exportCmd       `cmd:"" help:"Write the global layer as YAML: settings (never API keys), model catalog, global prompts, author profiles, content strategies, plan limits."`
+	Import       importCmd       `cmd:"" help:"Validate a YAML file, show what it changes field by field, apply it in one transaction."`
+	ImportDjango importDjangoCmd `cmd:"" name:"import-django" help:"Import the platform's Django settings from a dumpdata file: dry run, --apply, --verify."`
+	Version      versionCmd      `cmd:"" help:"Print the version, commit and Go version."`
 }
 
 const description = `aiconfig: the AI configuration service.
@@ -74,6 +75,10 @@ func run(args []string, e *env) int {
 	}
 	if err := ctx.Run(); err != nil {
 		fmt.Fprintln(e.stderr, "aiconfigd:", err)
+		var ee *exitError
+		if errors.As(err, &ee) {
+			return ee.code
+		}
 		return 1
 	}
 	return 0

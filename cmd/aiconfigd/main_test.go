@@ -75,6 +75,9 @@ func TestMain(m *testing.M) {
 	if built.path != "" {
 		_ = os.RemoveAll(filepath.Dir(built.path))
 	}
+	if legacy.dir != "" { // the legacy Django project's seeded database and dump
+		_ = os.RemoveAll(legacy.dir)
+	}
 	os.Exit(code)
 }
 

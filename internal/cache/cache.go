@@ -724,6 +724,9 @@ func (c *Cache) Invalidate(ch store.Change) {
 		if e := c.global.Load(); e != nil {
 			e.stale.Store(true)
 		}
+		if ch.AccountRows() { // a bulk import rewrote accounts too
+			c.acctEpoch.Add(1)
+		}
 		c.hub.all()
 	case ch.Kind == store.ChangeAccount && ch.AccountID == "": // several accounts
 		c.acctEpoch.Add(1)

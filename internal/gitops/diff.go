@@ -225,3 +225,19 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(b)]
 }
+
+// SettingsDiff lists each global setting that differs between cur and
+// next, one line each (`~ settings.openai.temperature: 0.7 → 0.5`), as
+// import shows them; API keys are not compared (callers say whether a key
+// changed, never what it is).
+func SettingsDiff(cur, next domain.GlobalSettings) []string { return settingsDiff(cur, next) }
+
+// PromptDiff lists what differs between two global prompts (cur nil: a
+// new one), in import's format: a line diff for the text.
+func PromptDiff(cur *domain.GlobalPrompt, next domain.GlobalPrompt) []string {
+	entry := "prompt " + next.PromptType
+	if cur == nil {
+		return []string{"+ " + entry}
+	}
+	return changed("~ "+entry, promptOf(*cur), promptOf(next))
+}

@@ -49,6 +49,17 @@ func (c Change) AllAccounts() bool {
 	return c.Kind == ChangeGlobal || c.Kind == ChangeCatalog || (c.Kind == ChangeAccount && c.AccountID == "")
 }
 
+// ResourceBulkImport names the one change of a bulk import
+// (import-django): a GLOBAL change that also rewrote any number of
+// accounts' rows, so a cache drops every account entry too.
+const ResourceBulkImport = "import-django"
+
+// AccountRows reports whether the change may have rewritten several
+// accounts' own rows (not only the global layer they resolve against).
+func (c Change) AccountRows() bool {
+	return (c.Kind == ChangeAccount && c.AccountID == "") || c.Resource == ResourceBulkImport
+}
+
 // OnChange registers f to hear of every write this store commits, at once,
 // before the feed brings it (so a replica reads its own writes). Call it
 // before serving.

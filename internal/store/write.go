@@ -35,6 +35,9 @@ type Write struct {
 	Rev       int64
 	records   []record
 	unchanged *record
+	// requestID, when set, replaces the call's request id in the write's
+	// audit rows (an import names its dump's digest).
+	requestID string
 	// last holds statements whose results the write does not need, sent
 	// with the audit and change rows in one round trip (Queue).
 	last pgx.Batch
@@ -50,13 +53,23 @@ type record struct {
 	accountID     string
 	resource      string
 	before, after any
+	// audited: the write stored this record's audit rows itself (a bulk
+	// write, see RecordAudited); it only names the change.
+	audited bool
 }
 
 // Record notes one resource the write changed, for the audit log (before
 // and after are domain values or nil; their JSON never holds a secret) and
 // the change feed.
 func (w *Write) Record(kind ChangeKind, accountID, resource string, before, after any) {
-	w.records = append(w.records, record{kind, accountID, resource, before, after})
+	w.records = append(w.records, record{kind: kind, accountID: accountID, resource: resource, before: before, after: after})
+}
+
+// RecordAudited notes changes whose audit rows the write inserted itself,
+// set-based (a bulk import writes thousands, one INSERT ... SELECT): it
+// adds no audit row, and counts for the change feed like Record.
+func (w *Write) RecordAudited(kind ChangeKind, resource string) {
+	w.records = append(w.records, record{kind: kind, resource: resource, audited: true})
 }
 
 // Unchanged notes that the call changed nothing (e.g. a reset of a prompt
@@ -76,7 +89,7 @@ var errNothingWritten = errors.New("nothing written")
 // committed, and is not.
 func (s *Store) write(ctx context.Context, fn func(w *Write) error) error {
 	for attempt := 1; ; attempt++ {
-		committing, err := s.writeOnce(ctx, fn)
+		committing, err := s.writeOnce(ctx, nil, fn)
 		if attempt == 3 || committing || !s.lost(ctx, err) {
 			return mapErr(err)
 		}
@@ -95,7 +108,16 @@ func (s *Store) lost(ctx context.Context, err error) bool {
 	return true
 }
 
-func (s *Store) writeOnce(ctx context.Context, fn func(w *Write) error) (committing bool, err error) {
+// writeStaged is write for a write whose input is read once (a dump on
+// stdin): stage runs first in the transaction, before the revision lock
+// is taken (so loading its input holds no other writer back), and the
+// write is not retried.
+func (s *Store) writeStaged(ctx context.Context, stage func(tx pgx.Tx) error, fn func(w *Write) error) error {
+	_, err := s.writeOnce(ctx, stage, fn)
+	return mapErr(err)
+}
+
+func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn func(w *Write) error) (committing bool, err error) {
 	var ch Change
 	w := &Write{}
 	tx, err := s.pool.Begin(ctx)
@@ -105,6 +127,11 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *Write) error) (committ
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // after a commit: a no-op
 	err = func() error {
 		w.Tx = tx
+		if stage != nil {
+			if err := stage(tx); err != nil {
+				return err
+			}
+		}
 		if err := tx.QueryRow(ctx, `UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&w.Rev); err != nil {
 			return err
 		}
@@ -115,7 +142,13 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *Write) error) (committ
 			return errNothingWritten
 		}
 		call := audit.From(ctx)
+		if w.requestID != "" {
+			call.RequestID = w.requestID
+		}
 		for _, r := range w.records {
+			if r.audited {
+				continue
+			}
 			before, err := toJSON(r.before)
 			if err != nil {
 				return err
@@ -235,6 +268,11 @@ func (w *Write) change() Change {
 	}
 	if c.Kind != ChangeAccount && c.Kind != ChangeToken {
 		c.AccountID = ""
+	}
+	for _, r := range w.records {
+		if r.audited { // a bulk write names itself (see ResourceBulkImport)
+			c.Resource, c.AccountID = r.resource, ""
+		}
 	}
 	return c
 }

@@ -1,0 +1,303 @@
+package djangoimport
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/internal/store"
+)
+
+// object is one entry of a dumpdata array.
+type object struct {
+	Model  string                     `json:"model"`
+	PK     json.RawMessage            `json:"pk"`
+	Fields map[string]json.RawMessage `json:"fields"`
+}
+
+// Reader streams a dump: one object in memory at a time. The per-account
+// rows come out of Next; the small models (global settings and prompts,
+// plans) are kept for Global.
+type Reader struct {
+	src          io.Reader
+	dec          *json.Decoder
+	hash         hash.Hash
+	m            *Mapping
+	allowUnknown bool
+	labels       map[string]string // dumpdata label → role
+	models       map[string]*Model // role → its mapping
+	started      bool
+	done         bool
+	global       store.DumpGlobal
+	// Warnings are the unknown fields let through (--allow-unknown) and
+	// models not in the mapping, one line each.
+	Warnings []string
+	seen     map[string]bool
+	// badIDs counts the accounts whose id aiconfig cannot use.
+	badIDs       int
+	badIDSamples []string
+	// Objects counts the objects read per dumpdata label.
+	Objects map[string]int
+	// KeysInDump lists the platform keys the dump holds in plaintext.
+	KeysInDump []string
+}
+
+// NewReader reads a dump from r with mapping m.
+func NewReader(r io.Reader, m *Mapping, allowUnknown bool) *Reader {
+	h := sha256.New()
+	src := io.TeeReader(bufio.NewReaderSize(r, 1<<16), h)
+	d := &Reader{src: src, dec: json.NewDecoder(src), hash: h, m: m, allowUnknown: allowUnknown,
+		labels: map[string]string{}, seen: map[string]bool{}, Objects: map[string]int{}}
+	d.models = m.roles()
+	for role, mod := range d.models {
+		d.labels[strings.ToLower(mod.Label)] = role
+	}
+	d.global.APIKeys = map[domain.Integration]string{}
+	return d
+}
+
+// SHA256 is the digest of the whole dump (once it is read).
+func (d *Reader) SHA256() string { return hex.EncodeToString(d.hash.Sum(nil)) }
+
+// Global is the small part of the dump, once Next has returned nil.
+func (d *Reader) Global() (store.DumpGlobal, error) {
+	if !d.done {
+		return d.global, errors.New("the dump was not read to its end")
+	}
+	if d.badIDs > 0 {
+		more := ""
+		if d.badIDs > len(d.badIDSamples) {
+			more = fmt.Sprintf(" (and %d more)", d.badIDs-len(d.badIDSamples))
+		}
+		return d.global, dumpError("account ids aiconfig cannot use (1-128 of A-Z a-z 0-9 . _ : @ -; the mapping's models.accounts.id names the field): %s%s",
+			strings.Join(d.badIDSamples, "; "), more)
+	}
+	return d.global, nil
+}
+
+// Next returns the next per-account row, or nil at the end.
+func (d *Reader) Next() (*store.DumpRow, error) {
+	if !d.started {
+		d.started = true
+		if t, err := d.dec.Token(); err != nil || t != json.Delim('[') {
+			return nil, dumpError("a dump is a JSON array (manage.py dumpdata output): %v", errOr(err, t))
+		}
+	}
+	for !d.done {
+		if !d.dec.More() {
+			if _, err := d.dec.Token(); err != nil {
+				return nil, dumpError("reading the dump's end: %v", err)
+			}
+			if _, err := io.Copy(io.Discard, d.src); err != nil { // the rest, for the digest
+				return nil, err
+			}
+			d.done = true
+			return nil, nil
+		}
+		var o object
+		if err := d.dec.Decode(&o); err != nil {
+			return nil, dumpError("reading an object of the dump: %v", err)
+		}
+		row, err := d.object(&o)
+		if row != nil || err != nil {
+			return row, err
+		}
+	}
+	return nil, nil
+}
+
+func errOr(err error, t json.Token) any {
+	if err != nil {
+		return err
+	}
+	return fmt.Sprintf("it starts with %v", t)
+}
+
+// dumpError is the error for a dump the import cannot use (exit 2).
+func dumpError(format string, args ...any) error {
+	return domain.InvalidField("dump", format, args...)
+}
+
+// object handles one dump object: a row to stage, or nil once it kept a
+// small one.
+func (d *Reader) object(o *object) (*store.DumpRow, error) {
+	label := strings.ToLower(o.Model)
+	d.Objects[label]++
+	pk := pkText(o.PK)
+	role, ok := d.labels[label]
+	if !ok {
+		return nil, d.unknown(fmt.Sprintf("model %s (first pk %s) is not in the mapping", o.Model, pk))
+	}
+	mod := d.models[role]
+	if err := d.checkFields(mod, o, pk); err != nil {
+		return nil, err
+	}
+	f := fields{o: o, mod: mod, pk: pk}
+	switch role {
+	case "global_settings":
+		return nil, d.globalSettings(f)
+	case "global_prompts":
+		return nil, d.globalPrompt(f)
+	case "plans":
+		return nil, d.plan(f)
+	case "accounts":
+		return d.account(f)
+	case "overrides":
+		return d.override(f)
+	default:
+		return d.accountPrompt(f)
+	}
+}
+
+// unknown is an error, or with --allow-unknown a warning (once per text).
+func (d *Reader) unknown(msg string) error {
+	if !d.allowUnknown {
+		return dumpError("%s; map it or list it under ignore in the mapping (--print-mapping shows the default), or pass --allow-unknown", msg)
+	}
+	if !d.seen[msg] {
+		d.seen[msg] = true
+		d.Warnings = append(d.Warnings, msg+": not imported (--allow-unknown)")
+	}
+	return nil
+}
+
+// checkFields refuses (or warns about) a field neither mapped nor ignored.
+func (d *Reader) checkFields(mod *Model, o *object, pk string) error {
+	known := func(name string) bool {
+		_, ok := mod.Fields[name]
+		return ok || name == mod.ID || slices.Contains(mod.Ignore, name)
+	}
+	var unknown []string
+	for name := range o.Fields {
+		if !known(name) {
+			unknown = append(unknown, name)
+		}
+	}
+	sort.Strings(unknown) // the first named is the same every run
+	for _, name := range unknown {
+		key := strings.ToLower(mod.Label) + "." + name
+		if d.seen[key] {
+			continue
+		}
+		d.seen[key] = true
+		if err := d.unknown(fmt.Sprintf("field %s of model %s (first pk %s) is not in the mapping", name, mod.Label, pk)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fields reads one object's values by target.
+type fields struct {
+	o   *object
+	mod *Model
+	pk  string
+}
+
+// raw is the value feeding target (nil when the dump has none).
+func (f fields) raw(target string) json.RawMessage {
+	name := f.mod.source(target)
+	if name == "" {
+		return nil
+	}
+	v := f.o.Fields[name]
+	if bytes.Equal(v, []byte("null")) {
+		return nil
+	}
+	return v
+}
+
+func (f fields) fail(target, format string, args ...any) error {
+	return dumpError("%s pk %s, field %s: %s", f.mod.Label, f.pk, f.mod.source(target), fmt.Sprintf(format, args...))
+}
+
+// str reads a string value; a number is taken as its text.
+func (f fields) str(target string) (*string, error) {
+	v := f.raw(target)
+	if v == nil {
+		return nil, nil
+	}
+	s, err := jsonText(v)
+	if err != nil {
+		return nil, f.fail(target, "want a string, got %s", v)
+	}
+	return &s, nil
+}
+
+func (f fields) text(target string) (string, error) {
+	s, err := f.str(target)
+	return domain.Deref(s), err
+}
+
+func jsonText(v json.RawMessage) (string, error) {
+	var s string
+	if err := json.Unmarshal(v, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(v, &n); err != nil {
+		return "", err
+	}
+	return n.String(), nil
+}
+
+func pkText(v json.RawMessage) string {
+	s, err := jsonText(v)
+	if err != nil {
+		return string(v)
+	}
+	return s
+}
+
+// float reads a number (a numeric string too: a CharField holding one).
+func float(v json.RawMessage) (*float64, bool) {
+	if v == nil {
+		return nil, true
+	}
+	s, err := jsonText(v)
+	if err != nil {
+		return nil, false
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
+		return nil, false
+	}
+	return &x, true
+}
+
+// integer reads a whole number, kept within int32 (aiconfig's range;
+// larger is clamped when read anyway).
+func integer(v json.RawMessage) (*int32, bool) {
+	x, ok := float(v)
+	if !ok || x == nil {
+		return nil, ok
+	}
+	if *x != math.Trunc(*x) {
+		return nil, false
+	}
+	n := int32(math.Max(math.Min(*x, math.MaxInt32), math.MinInt32))
+	return &n, true
+}
+
+func boolean(v json.RawMessage) (bool, bool) {
+	if v == nil {
+		return false, true
+	}
+	var b bool
+	if err := json.Unmarshal(v, &b); err != nil {
+		return false, false
+	}
+	return b, true
+}
