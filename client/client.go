@@ -15,6 +15,13 @@
 // default 2 s); calls that found the server unavailable are retried with
 // jittered backoff. Failures are *Error, with the code, the stable
 // reason (the Reason constants), metadata and field violations.
+//
+// Writes sent on the client's connection (pb.NewAccountServiceClient(
+// c.Conn()).UpsertAccount(...) and the like) carry a fresh idempotency key
+// (SPEC 17) and are retried with it when the server could not be reached,
+// so a write whose answer was lost is not applied twice. A client left on
+// TLS (the default) against a plaintext server fails at once with
+// ErrServerPlaintext, not a retryable UNAVAILABLE.
 package client
 
 import (
@@ -114,7 +121,8 @@ func (c *Client) Close() error {
 }
 
 // Conn is the client's connection, for the RPCs the client does not wrap
-// (its calls carry the token; ErrorFrom decodes their errors).
+// (its calls carry the token, writes an idempotency key and their retries;
+// ErrorFrom decodes their errors).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
 // Stats returns the cache's counters and the change feed's state.
