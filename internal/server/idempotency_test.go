@@ -2,8 +2,10 @@ package server_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/audit"
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/server"
 	"github.com/igny8/aiconfig/internal/testsrv"
@@ -223,6 +226,40 @@ func TestIdempotentUnchangedWrite(t *testing.T) {
 	if _, err := env.Prompts.ResetPrompt(ctx, &pb.ResetPromptRequest{AccountId: "acct", PromptType: "clustering"}); status.Code(err) != codes.FailedPrecondition {
 		t.Fatalf("another unchanged request under the key: %v", err)
 	}
+	// Duplicates in flight at once, none taking the write lock (they change
+	// nothing): the key's unique row lets one record, the others answer
+	// from it.
+	dup := keyed(admin, "reset-2")
+	req = &pb.ResetPromptRequest{AccountId: "acct", PromptType: "clustering"}
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = env.Prompts.ResetPrompt(dup, req) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	audits = rows(t, env, `SELECT count(*) FROM audit_events WHERE rpc = $1`, pb.PromptService_ResetPrompt_FullMethodName)
+	if audits != 2 {
+		t.Fatalf("8 concurrent duplicates left %d audit rows, want 1 (2 in all)", audits-1)
+	}
+	// Without a key, each is its own call with its own audit row (and
+	// none holds its connection while it waits for another).
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = env.Prompts.ResetPrompt(admin, req) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := rows(t, env, `SELECT count(*) FROM audit_events WHERE rpc = $1`, pb.PromptService_ResetPrompt_FullMethodName); n != audits+8 {
+		t.Fatalf("8 unkeyed calls left %d audit rows, want 8", n-audits)
+	}
 }
 
 // A token's secret is shown once and kept nowhere: a retried CreateToken
@@ -276,5 +313,35 @@ func TestIdempotencyKeysPruned(t *testing.T) {
 	}
 	if after, _ := env.Store.Head(ctx); after != before+1 {
 		t.Fatalf("head %d → %d", before, after)
+	}
+}
+
+// Writes with and without an idempotency key, 8 at a time (writes are
+// serialized by the revision lock, which a keyed write holds for one more
+// round trip: the key's row).
+func BenchmarkWrite(b *testing.B) {
+	env := testsrv.Start(b)
+	admin := testsrv.Ctx(env.Token(b, domain.RoleAdmin, ""))
+	env.Account(b, "acct", domain.PlanStarter)
+	for _, mode := range []string{"plain", "keyed"} {
+		b.Run(mode, func(b *testing.B) {
+			var n atomic.Int64
+			run := audit.NewRequestID() // keys unique across runs
+			b.SetParallelism(4)         // × GOMAXPROCS callers
+			b.RunParallel(func(pb_ *testing.PB) {
+				for pb_.Next() {
+					i := n.Add(1)
+					ctx := admin
+					if mode == "keyed" {
+						ctx = keyed(admin, run+strconv.FormatInt(i, 10))
+					}
+					if _, err := env.Config.UpsertIntegrationOverride(ctx, &pb.UpsertIntegrationOverrideRequest{Override: &pb.IntegrationOverride{
+						AccountId: "acct", Integration: pb.Integration_INTEGRATION_OPENAI, Temperature: proto.Float64(float64(i%100) / 100)}}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

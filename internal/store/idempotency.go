@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Idempotent writes (SPEC 17). A call made with an idempotency key carries
@@ -99,15 +100,30 @@ func (s *Store) Commit(ctx context.Context, k *Keyed, answer []byte) error {
 		}
 	}
 	k.pending = false
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // after a commit: a no-op
-	// ON CONFLICT: a concurrent duplicate that wrote nothing either; the
-	// unique key makes this wait for its transaction, then skip.
-	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (token_id, key, method, request_hash, answer)
-		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (token_id, key) DO NOTHING`, k.TokenID, k.Key, k.Method, k.Hash, answer)
-	if err != nil {
-		return mapErr(err)
-	}
-	if tag.RowsAffected() == 0 {
+	// After the batch's COMMIT pgx still takes the transaction for open:
+	// this rollback then only returns the connection (the server warns
+	// that no transaction is in progress).
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	// The key's row and COMMIT go in one round trip (as readBatch sends its
+	// snapshot), so a keyed write holds the revision lock one round trip
+	// longer than it would unkeyed, not two. A concurrent duplicate that
+	// wrote nothing (and so took no lock) may have recorded the key first:
+	// the unique key makes this INSERT wait for it, then fail, and the
+	// failed transaction does not commit.
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO idempotency_keys (token_id, key, method, request_hash, answer) VALUES ($1, $2, $3, $4, $5)`,
+		k.TokenID, k.Key, k.Method, k.Hash, answer)
+	b.Queue(`COMMIT`).Exec(func(tag pgconn.CommandTag) error {
+		if tag.String() == "ROLLBACK" {
+			return pgx.ErrTxCommitRollback
+		}
+		return nil
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != pgUniqueViolation {
+			return mapErr(err)
+		}
 		_ = tx.Rollback(ctx)
 		r, err := s.LookupKey(ctx, k.TokenID, k.Key)
 		if err != nil {
@@ -117,9 +133,6 @@ func (s *Store) Commit(ctx context.Context, k *Keyed, answer []byte) error {
 			return mapErr(errors.New("idempotency key vanished"))
 		}
 		return r
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return mapErr(err)
 	}
 	if k.ch != nil && s.onChange != nil {
 		s.markLocal(k.ch.Revision)

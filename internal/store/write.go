@@ -160,6 +160,10 @@ func (s *Store) writeOnce(ctx context.Context, fn func(w *Write) error) (committ
 		return tx.SendBatch(ctx, &w.last).Close()
 	}()
 	if errors.Is(err, errNothingWritten) {
+		// Release the revision lock and the connection first: the audit row
+		// takes another, and a full pool whose other connections wait for
+		// this lock would never give one.
+		_ = tx.Rollback(context.WithoutCancel(ctx))
 		if k != nil {
 			return false, s.holdUnchanged(ctx, k, w.unchanged)
 		}
