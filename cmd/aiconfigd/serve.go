@@ -23,28 +23,28 @@ import (
 // app.Defaults (through the ${...} variables run declares).
 type serveCmd struct {
 	dbFlag
-	Listen               string        `name:"listen" env:"AICONFIG_LISTEN" default:"${listen}" help:"gRPC listen address."`
-	MetricsListen        string        `name:"metrics-listen" env:"AICONFIG_METRICS_LISTEN" default:"${metrics_listen}" help:"Prometheus /metrics address; empty disables."`
-	HTTPListen           string        `name:"http-listen" env:"AICONFIG_HTTP_LISTEN" default:"${http_listen}" help:"HTTP/JSON and console address; empty disables."`
-	HTTPInsecure         bool          `name:"http-insecure" env:"AICONFIG_HTTP_INSECURE" help:"Allow the HTTP listener without TLS beyond loopback."`
-	LogLevel             string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
-	Migrate              bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
-	Cache                string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
-	CacheMaxBytes        int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; over it, a random account that stores nothing of its own goes, or the least recently used of the others)."`
-	Preload              bool          `name:"cache-preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
-	DBMaxConns           int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
-	DrainDelay           time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
-	TLSCert              string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
-	TLSKey               string        `name:"tls-key" env:"AICONFIG_TLS_KEY" placeholder:"FILE" help:"Server private key (PEM)."`
-	TLSClientCA          string        `name:"tls-client-ca" env:"AICONFIG_TLS_CLIENT_CA" placeholder:"FILE" help:"CA bundle (PEM) for client certificates; set: mutual TLS required."`
-	MaxConnectionAge     time.Duration `name:"max-connection-age" env:"AICONFIG_MAX_CONNECTION_AGE" default:"${max_connection_age}" help:"Close connections after this long (plus a 1m grace) so clients rebalance."`
-	MaxRecvBytes         int           `name:"max-recv-bytes" env:"AICONFIG_MAX_RECV_BYTES" default:"${max_recv_bytes}" help:"Largest request accepted."`
-	ChangesRetention     time.Duration `name:"changes-retention" env:"AICONFIG_CHANGES_RETENTION" default:"${changes_retention}" help:"How long the change feed keeps its history (WatchChanges can resume within it)."`
-	IdempotencyRetention time.Duration `name:"idempotency-retention" env:"AICONFIG_IDEMPOTENCY_RETENTION" default:"${idempotency_retention}" help:"How long a write's idempotency key is remembered (a retry within it gets the first answer; at least 24h)."`
-	MaxStale             time.Duration `name:"max-stale" env:"AICONFIG_MAX_STALE" default:"${max_stale}" help:"Through a database outage, reads stay SERVING while the change feed was in step less than this long ago."`
-	RateUnauth           float64       `name:"rate-unauthenticated" env:"AICONFIG_RATE_UNAUTHENTICATED" default:"${rate_unauth}" help:"Calls per second without a valid token (and lookups of tokens not in memory), per peer address; burst twice that."`
-	RateWrites           float64       `name:"rate-writes" env:"AICONFIG_RATE_WRITES" default:"${rate_writes}" help:"Write calls per second per token; burst twice that."`
-	Pprof                bool          `name:"pprof" env:"AICONFIG_PPROF" help:"Also serve /debug/pprof/ on the metrics address."`
+	Listen           string        `name:"listen" env:"AICONFIG_LISTEN" default:"${listen}" help:"gRPC listen address."`
+	MetricsListen    string        `name:"metrics-listen" env:"AICONFIG_METRICS_LISTEN" default:"${metrics_listen}" help:"Prometheus /metrics address; empty disables."`
+	HTTPListen       string        `name:"http-listen" env:"AICONFIG_HTTP_LISTEN" default:"${http_listen}" help:"HTTP/JSON and console address; empty disables."`
+	HTTPInsecure     bool          `name:"http-insecure" env:"AICONFIG_HTTP_INSECURE" help:"Allow the HTTP listener without TLS beyond loopback."`
+	LogLevel         string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
+	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
+	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
+	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; over it, a random account that stores nothing of its own goes, or the least recently used of the others)."`
+	Preload          bool          `name:"cache-preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
+	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
+	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
+	TLSCert          string        `name:"tls-cert" env:"AICONFIG_TLS_CERT" placeholder:"FILE" help:"Server certificate (PEM); with --tls-key enables TLS; reloaded when the file changes."`
+	TLSKey           string        `name:"tls-key" env:"AICONFIG_TLS_KEY" placeholder:"FILE" help:"Server private key (PEM)."`
+	TLSClientCA      string        `name:"tls-client-ca" env:"AICONFIG_TLS_CLIENT_CA" placeholder:"FILE" help:"CA bundle (PEM) for client certificates; set: mutual TLS required."`
+	MaxConnectionAge time.Duration `name:"max-connection-age" env:"AICONFIG_MAX_CONNECTION_AGE" default:"${max_connection_age}" help:"Close connections after this long (plus a 1m grace) so clients rebalance."`
+	MaxRecvBytes     int           `name:"max-recv-bytes" env:"AICONFIG_MAX_RECV_BYTES" default:"${max_recv_bytes}" help:"Largest request accepted."`
+	ChangesRetention time.Duration `name:"changes-retention" env:"AICONFIG_CHANGES_RETENTION" default:"${changes_retention}" help:"How long the change feed keeps its history (WatchChanges can resume within it)."`
+	KeyRetention     time.Duration `name:"idempotency-retention" env:"AICONFIG_IDEMPOTENCY_RETENTION" default:"${key_retention}" help:"How long a write's idempotency key is remembered (a retry within it gets the first answer; at least 24h)."`
+	MaxStale         time.Duration `name:"max-stale" env:"AICONFIG_MAX_STALE" default:"${max_stale}" help:"Through a database outage, reads stay SERVING while the change feed was in step less than this long ago."`
+	RateUnauth       float64       `name:"rate-unauthenticated" env:"AICONFIG_RATE_UNAUTHENTICATED" default:"${rate_unauth}" help:"Calls per second without a valid token (and lookups of tokens not in memory), per peer address; burst twice that."`
+	RateWrites       float64       `name:"rate-writes" env:"AICONFIG_RATE_WRITES" default:"${rate_writes}" help:"Write calls per second per token; burst twice that."`
+	Pprof            bool          `name:"pprof" env:"AICONFIG_PPROF" help:"Also serve /debug/pprof/ on the metrics address."`
 }
 
 // Help is the detail `serve --help` prints below the summary.
@@ -84,7 +84,7 @@ func (c *serveCmd) Run(e *env) error {
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheMaxBytes, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheMaxBytes, keys
-	cfg.Preload, cfg.IdempotencyRetention = c.Preload, c.IdempotencyRetention
+	cfg.Preload, cfg.KeyRetention = c.Preload, c.KeyRetention
 	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = c.DBMaxConns, c.DrainDelay, c.ChangesRetention, c.MaxStale
 	// A burst of two seconds' worth, and at least one call (a rate below

@@ -54,9 +54,9 @@ type Config struct {
 	DrainDelay time.Duration
 	// ChangesRetention: the change feed keeps this much history.
 	ChangesRetention time.Duration
-	// IdempotencyRetention: a write's idempotency key is answered from
+	// KeyRetention: a write's idempotency key is answered from
 	// the table this long (SPEC 17: at least 24 h), then pruned.
-	IdempotencyRetention time.Duration
+	KeyRetention time.Duration
 	// FeedInterval: the feed is read at least this often, notifications or not.
 	FeedInterval time.Duration
 	// ChangesProgress: an idle WatchChanges stream says it is up to date this often.
@@ -80,21 +80,21 @@ type Config struct {
 // Defaults are the production settings.
 func Defaults() Config {
 	return Config{
-		Listen:               "127.0.0.1:50051",
-		MetricsListen:        "127.0.0.1:9464",
-		HTTPListen:           "127.0.0.1:8080",
-		CacheMaxBytes:        512 << 20,
-		Preload:              true,
-		Transport:            server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
-		Limits:               access.DefaultLimits(),
-		DrainDelay:           3 * time.Second,
-		ChangesRetention:     7 * 24 * time.Hour,
-		IdempotencyRetention: 24 * time.Hour,
-		FeedInterval:         time.Second,
-		ChangesProgress:      10 * time.Second,
-		HealthInterval:       2 * time.Second,
-		MaxStale:             10 * time.Minute,
-		ReportInterval:       5 * time.Second,
+		Listen:           "127.0.0.1:50051",
+		MetricsListen:    "127.0.0.1:9464",
+		HTTPListen:       "127.0.0.1:8080",
+		CacheMaxBytes:    512 << 20,
+		Preload:          true,
+		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
+		Limits:           access.DefaultLimits(),
+		DrainDelay:       3 * time.Second,
+		ChangesRetention: 7 * 24 * time.Hour,
+		KeyRetention:     24 * time.Hour,
+		FeedInterval:     time.Second,
+		ChangesProgress:  10 * time.Second,
+		HealthInterval:   2 * time.Second,
+		MaxStale:         10 * time.Minute,
+		ReportInterval:   5 * time.Second,
 	}
 }
 
@@ -115,7 +115,7 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_RATE_UNAUTHENTICATED and AICONFIG_RATE_WRITES must be positive")
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
-	case c.IdempotencyRetention < 24*time.Hour:
+	case c.KeyRetention < 24*time.Hour:
 		return errors.New("AICONFIG_IDEMPOTENCY_RETENTION must be at least 24h (clients retry a write within it)")
 	case c.DBMaxConns < 0:
 		return errors.New("AICONFIG_DB_MAX_CONNS must not be negative")
@@ -184,7 +184,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 	}
 	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxBytes: cfg.CacheMaxBytes})
 	a.Follower = &store.Follower{Store: a.Store, Log: log, Interval: cfg.FeedInterval, Retention: cfg.ChangesRetention,
-		KeyRetention: cfg.IdempotencyRetention}
+		KeyRetention: cfg.KeyRetention}
 	a.Metrics = metrics.New(a.Store, a.Cache, a.Follower)
 	if a.Cache.Enabled() {
 		a.Store.OnChange(a.Cache.Invalidate)
