@@ -2,6 +2,7 @@ package client
 
 import (
 	"container/list"
+	"context"
 	"sync"
 	"time"
 
@@ -62,6 +63,41 @@ type cache struct {
 	leftStep time.Time // when it last did
 
 	hits, misses, staleServed, invalidations, restarts uint64
+
+	// firstStep is closed when the feed first comes in step, or its first
+	// attempt fails: until then a load waits for it (briefly), so that
+	// the answers a worker reads at start are kept (see awaitFirstStep).
+	firstStep     chan struct{}
+	firstStepOnce sync.Once
+}
+
+// firstStepDone ends the wait for the feed's first step.
+func (c *cache) firstStepDone() { c.firstStepOnce.Do(func() { close(c.firstStep) }) }
+
+// firstStepWait bounds how long a load waits for a starting feed.
+const firstStepWait = time.Second
+
+// awaitFirstStep waits, at most firstStepWait and within ctx, for a
+// starting feed to come in step, and reports whether it is. An answer
+// loaded before would not be kept (the feed, started later, might never
+// announce a write made in between), so a worker that reads once at
+// start, then loses the server, would have nothing to fall back on.
+func (c *cache) awaitFirstStep(ctx context.Context) bool {
+	select {
+	case <-c.firstStep:
+		return false
+	default:
+	}
+	t := time.NewTimer(firstStepWait)
+	defer t.Stop()
+	select {
+	case <-c.firstStep:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inStep
 }
 
 // loads counts an account's loads in flight, and how often its entries
@@ -78,7 +114,12 @@ type ticket struct {
 }
 
 func newCache(max int) *cache {
-	return &cache{max: max, entries: map[key]*list.Element{}, byAcct: map[string][]*list.Element{}, loads: map[string]*loads{}}
+	c := &cache{max: max, entries: map[key]*list.Element{}, byAcct: map[string][]*list.Element{}, loads: map[string]*loads{},
+		firstStep: make(chan struct{})}
+	if max <= 0 { // no feed to wait for
+		c.firstStepDone()
+	}
+	return c
 }
 
 // get returns a fresh answer: one held while the feed is in step.
@@ -206,6 +247,7 @@ func (c *cache) apply(ch *pb.Change) (caughtUp bool) {
 	case ch.GetProgress():
 		caughtUp = !c.inStep
 		c.inStep = true // everything up to the revision is applied
+		c.firstStepDone()
 	case ch.GetKind() == pb.ChangeKind_CHANGE_KIND_TOKEN:
 		// Tokens are checked by the server on every call.
 	case ch.GetKind() == pb.ChangeKind_CHANGE_KIND_ACCOUNT && ch.GetAccountId() != "":

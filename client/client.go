@@ -15,6 +15,13 @@
 // default 2 s); calls that found the server unavailable are retried with
 // jittered backoff. Failures are *Error, with the code, the stable
 // reason (the Reason constants), metadata and field violations.
+//
+// Writes sent on the client's connection (pb.NewAccountServiceClient(
+// c.Conn()).UpsertAccount(...) and the like) carry a fresh idempotency key
+// (SPEC 17) and are retried with it when the server could not be reached,
+// so a write whose answer was lost is not applied twice. A client left on
+// TLS (the default) against a plaintext server fails at once with
+// ErrServerPlaintext, not a retryable UNAVAILABLE.
 package client
 
 import (
@@ -51,8 +58,10 @@ type Client struct {
 	cache   *cache
 
 	closed atomic.Bool
-	stop   context.CancelFunc
-	feed   sync.WaitGroup
+	// tlsPlaintext: the last TLS handshake met a plaintext server.
+	tlsPlaintext atomic.Bool
+	stop         context.CancelFunc
+	feed         sync.WaitGroup
 }
 
 // New connects to target (host:port, or any gRPC target such as
@@ -67,8 +76,14 @@ func New(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	c := &Client{opts: o, log: o.log, cache: newCache(o.cacheSize)}
+	if !o.insecure {
+		creds = tlsProbe{TransportCredentials: creds, plaintext: &c.tlsPlaintext}
+	}
 	dial := []grpc.DialOption{
 		grpc.WithTransportCredentials(creds),
+		// Writes carry an idempotency key and are retried with it.
+		grpc.WithChainUnaryInterceptor(c.unary),
 		// Back soon after a server restart (gRPC's default waits up to 2 min).
 		grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: 5 * time.Second,
 			Backoff: backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 5 * time.Second}}),
@@ -83,8 +98,7 @@ func New(target string, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{conn: conn, config: pb.NewConfigServiceClient(conn), prompts: pb.NewPromptServiceClient(conn),
-		changes: pb.NewChangeServiceClient(conn), opts: o, log: o.log, cache: newCache(o.cacheSize)}
+	c.conn, c.config, c.prompts, c.changes = conn, pb.NewConfigServiceClient(conn), pb.NewPromptServiceClient(conn), pb.NewChangeServiceClient(conn)
 	if c.log == nil {
 		c.log = slog.Default()
 	}
@@ -107,7 +121,8 @@ func (c *Client) Close() error {
 }
 
 // Conn is the client's connection, for the RPCs the client does not wrap
-// (its calls carry the token; ErrorFrom decodes their errors).
+// (its calls carry the token, writes an idempotency key and their retries;
+// ErrorFrom decodes their errors).
 func (c *Client) Conn() *grpc.ClientConn { return c.conn }
 
 // Stats returns the cache's counters and the change feed's state.
@@ -278,6 +293,9 @@ func load[T proto.Message](c *Client, ctx context.Context, k key, call func(cont
 		return fb.(T), nil
 	}
 	t := c.cache.begin(k.account)
+	if t == nil && k.account != "" && c.cache.awaitFirstStep(ctx) {
+		t = c.cache.begin(k.account)
+	}
 	var v T
 	attempts := maxAttempts
 	if held {

@@ -20,6 +20,7 @@ func (c *Client) follow(ctx context.Context) {
 	lost := false // logged that the feed is down (once per outage)
 	for {
 		err := c.watch(ctx)
+		c.cache.firstStepDone() // the first attempt ended: loads wait no more
 		wasInStep := c.cache.leave()
 		if ctx.Err() != nil {
 			return

@@ -40,6 +40,11 @@ const (
 	ReasonModelInUse          = "MODEL_IN_USE"     // a catalog change would break a global default
 	ReasonKeyNotDeployed      = "KEY_NOT_DEPLOYED" // secrets rotate: a live replica lacks the new key
 	ReasonItemInUse           = "ITEM_IN_USE"      // archiving the platform's default item
+	// IDEMPOTENCY_KEY_REUSED: an idempotency key sent again with a different
+	// request (metadata method). SECRET_SHOWN_ONCE: the retry of a
+	// CreateToken whose first answer (the secret) was lost; metadata token_id.
+	ReasonIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	ReasonSecretShownOnce      = "SECRET_SHOWN_ONCE"
 
 	// OUT_OF_RANGE
 	ReasonRevisionCompacted = "REVISION_COMPACTED" // metadata oldest_revision: the change feed must start over

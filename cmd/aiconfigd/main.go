@@ -102,6 +102,7 @@ func newParser(c *cli, e *env) *kong.Kong {
 			"max_recv_bytes":     fmt.Sprint(d.Transport.MaxRecvBytes),
 			"changes_retention":  shortDuration(d.ChangesRetention),
 			"max_stale":          shortDuration(d.MaxStale),
+			"key_retention":      shortDuration(d.KeyRetention),
 			"rate_unauth":        strconv.FormatFloat(d.Limits.Unauthenticated, 'g', -1, 64),
 			"rate_writes":        strconv.FormatFloat(d.Limits.Writes, 'g', -1, 64),
 		},

@@ -40,6 +40,7 @@ type serveCmd struct {
 	MaxConnectionAge time.Duration `name:"max-connection-age" env:"AICONFIG_MAX_CONNECTION_AGE" default:"${max_connection_age}" help:"Close connections after this long (plus a 1m grace) so clients rebalance."`
 	MaxRecvBytes     int           `name:"max-recv-bytes" env:"AICONFIG_MAX_RECV_BYTES" default:"${max_recv_bytes}" help:"Largest request accepted."`
 	ChangesRetention time.Duration `name:"changes-retention" env:"AICONFIG_CHANGES_RETENTION" default:"${changes_retention}" help:"How long the change feed keeps its history (WatchChanges can resume within it)."`
+	KeyRetention     time.Duration `name:"idempotency-retention" env:"AICONFIG_IDEMPOTENCY_RETENTION" default:"${key_retention}" help:"How long a write's idempotency key is remembered (a retry within it gets the first answer; at least 24h)."`
 	MaxStale         time.Duration `name:"max-stale" env:"AICONFIG_MAX_STALE" default:"${max_stale}" help:"Through a database outage, reads stay SERVING while the change feed was in step less than this long ago."`
 	RateUnauth       float64       `name:"rate-unauthenticated" env:"AICONFIG_RATE_UNAUTHENTICATED" default:"${rate_unauth}" help:"Calls per second without a valid token (and lookups of tokens not in memory), per peer address; burst twice that."`
 	RateWrites       float64       `name:"rate-writes" env:"AICONFIG_RATE_WRITES" default:"${rate_writes}" help:"Write calls per second per token; burst twice that."`
@@ -101,7 +102,7 @@ func (c *serveCmd) Run(e *env) error {
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
 	cfg.Migrate, cfg.CacheDisabled, cfg.CacheMaxBytes, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheMaxBytes, keys
-	cfg.Preload = c.Preload
+	cfg.Preload, cfg.KeyRetention = c.Preload, c.KeyRetention
 	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = c.DBMaxConns, c.DrainDelay, c.ChangesRetention, c.MaxStale
 	// A burst of two seconds' worth, and at least one call (a rate below

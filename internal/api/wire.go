@@ -150,7 +150,7 @@ type Deps struct {
 // Register registers every aiconfig.v1 service on s, the hot-path methods
 // answering through Codec (the server must use it:
 // grpc.ForceServerCodecV2(Codec())).
-func Register(s *grpc.Server, d Deps) {
+func Register(s grpc.ServiceRegistrar, d Deps) {
 	config := &ConfigServer{Store: d.Store, Cache: d.Cache, Secrets: d.Secrets, Draining: d.Draining}
 	prompts := &PromptServer{Store: d.Store, Cache: d.Cache, Draining: d.Draining}
 	profiles := &AuthorProfileServer{items: &itemService[*pb.AuthorProfile]{codec: authorProfiles, store: d.Store, cache: d.Cache}}

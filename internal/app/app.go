@@ -54,6 +54,9 @@ type Config struct {
 	DrainDelay time.Duration
 	// ChangesRetention: the change feed keeps this much history.
 	ChangesRetention time.Duration
+	// KeyRetention: a write's idempotency key is answered from
+	// the table this long (SPEC 17: at least 24 h), then pruned.
+	KeyRetention time.Duration
 	// FeedInterval: the feed is read at least this often, notifications or not.
 	FeedInterval time.Duration
 	// ChangesProgress: an idle WatchChanges stream says it is up to date this often.
@@ -86,6 +89,7 @@ func Defaults() Config {
 		Limits:           access.DefaultLimits(),
 		DrainDelay:       3 * time.Second,
 		ChangesRetention: 7 * 24 * time.Hour,
+		KeyRetention:     24 * time.Hour,
 		FeedInterval:     time.Second,
 		ChangesProgress:  10 * time.Second,
 		HealthInterval:   2 * time.Second,
@@ -111,6 +115,8 @@ func (c Config) Check() error {
 		return errors.New("AICONFIG_RATE_UNAUTHENTICATED and AICONFIG_RATE_WRITES must be positive")
 	case c.ChangesRetention < time.Hour:
 		return errors.New("AICONFIG_CHANGES_RETENTION must be at least 1h")
+	case c.KeyRetention < 24*time.Hour:
+		return errors.New("AICONFIG_IDEMPOTENCY_RETENTION must be at least 24h (clients retry a write within it)")
 	case c.DBMaxConns < 0:
 		return errors.New("AICONFIG_DB_MAX_CONNS must not be negative")
 	case c.MaxStale < 0:
@@ -177,7 +183,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 		log.Warn("no secret key configured: API keys cannot be set until AICONFIG_SECRET_KEY is")
 	}
 	a.Cache = cache.New(a.Store, cache.Options{Disabled: cfg.CacheDisabled, MaxBytes: cfg.CacheMaxBytes})
-	a.Follower = &store.Follower{Store: a.Store, Log: log, Interval: cfg.FeedInterval, Retention: cfg.ChangesRetention}
+	a.Follower = &store.Follower{Store: a.Store, Log: log, Interval: cfg.FeedInterval, Retention: cfg.ChangesRetention,
+		KeyRetention: cfg.KeyRetention}
 	a.Metrics = metrics.New(a.Store, a.Cache, a.Follower)
 	if a.Cache.Enabled() {
 		a.Store.OnChange(a.Cache.Invalidate)

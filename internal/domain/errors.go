@@ -52,6 +52,11 @@ const (
 	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
 	ReasonPlanLimitReached        = "PLAN_LIMIT_REACHED"
 	ReasonItemInUse               = "ITEM_IN_USE"
+
+	// SPEC 17: an idempotency key sent again with another request, and
+	// the retry of a call whose answer held a secret shown only once.
+	ReasonIdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED"
+	ReasonSecretShownOnce      = "SECRET_SHOWN_ONCE"
 )
 
 // Violation is one bad field of a request.

@@ -126,7 +126,8 @@ func New(d Deps, t Transport) (*Server, error) {
 	opts = append(opts, grpc.NumStreamWorkers(uint32(max(128, 8*runtime.GOMAXPROCS(0)))))
 	s := grpc.NewServer(opts...)
 	draining := make(chan struct{})
-	api.Register(s, api.Deps{Store: st, Cache: d.Cache, Secrets: d.Keys, Feed: d.Feed, FeedProgress: d.FeedProgress, Draining: draining})
+	// Write methods are registered wrapped for idempotency keys (idempotency.go).
+	api.Register(keyedRegistrar{Server: s, store: st, rules: guard.Rules()}, api.Deps{Store: st, Cache: d.Cache, Secrets: d.Keys, Feed: d.Feed, FeedProgress: d.FeedProgress, Draining: draining})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)

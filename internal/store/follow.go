@@ -43,6 +43,9 @@ type Follower struct {
 	Interval time.Duration
 	// Retention: changes older than this are deleted (checked hourly); 0 keeps all.
 	Retention time.Duration
+	// KeyRetention: idempotency keys older than this are deleted (checked
+	// hourly, with the changes); 0 keeps all.
+	KeyRetention time.Duration
 
 	// Connected is true while the follower is connected and in step.
 	Connected  atomic.Bool
@@ -186,13 +189,9 @@ func (f *Follower) session(ctx context.Context) error {
 	f.Log.Info("change feed: following", "revision", f.Position())
 	lastCompaction := time.Time{}
 	for {
-		if f.Retention > 0 && time.Since(lastCompaction) > time.Hour {
+		if time.Since(lastCompaction) > time.Hour {
 			lastCompaction = time.Now()
-			if n, err := f.Store.CompactChanges(ctx, time.Now().Add(-f.Retention)); err != nil {
-				f.Log.Warn("change feed: compaction failed", "error", err.Error())
-			} else if n > 0 {
-				f.Log.Info("change feed: compacted", "deleted", n)
-			}
+			f.compact(ctx)
 		}
 		wctx, cancel := context.WithTimeout(ctx, f.Interval)
 		_, err := conn.WaitForNotification(wctx)
@@ -205,6 +204,24 @@ func (f *Follower) session(ctx context.Context) error {
 		}
 		if err := f.catchUp(ctx, conn); err != nil {
 			return err
+		}
+	}
+}
+
+// compact deletes the changes and idempotency keys past their retention.
+func (f *Follower) compact(ctx context.Context) {
+	if f.Retention > 0 {
+		if n, err := f.Store.CompactChanges(ctx, time.Now().Add(-f.Retention)); err != nil {
+			f.Log.Warn("change feed: compaction failed", "error", err.Error())
+		} else if n > 0 {
+			f.Log.Info("change feed: compacted", "deleted", n)
+		}
+	}
+	if f.KeyRetention > 0 {
+		if n, err := f.Store.PruneKeys(ctx, time.Now().Add(-f.KeyRetention)); err != nil {
+			f.Log.Warn("idempotency keys: pruning failed", "error", err.Error())
+		} else if n > 0 {
+			f.Log.Info("idempotency keys: pruned", "deleted", n)
 		}
 	}
 }

@@ -29,6 +29,15 @@ import (
 // A write that records nothing rolls back: it takes no revision and
 // announces nothing (a call that asked for no change, noted with
 // Unchanged, still gets its audit row).
+//
+// A call made with an idempotency key (WithKey, idempotency.go) adds one
+// step on each side: in step 1, with the revision, it looks its key up —
+// found, the write stops there and returns the *Recorded (a duplicate of a
+// call that committed first); and step 4 waits for the call's answer:
+// the transaction is left open in the Keyed, and Store.Commit records the
+// key with the answer in it, then commits and tells OnChange. A keyed call
+// that writes nothing still records its key (and its Unchanged audit row)
+// in a transaction of its own, so its retry is answered alike.
 type Write struct {
 	pgx.Tx
 	// Rev is this write's revision: every row it writes carries it.
@@ -117,14 +126,27 @@ func (s *Store) writeStaged(ctx context.Context, stage func(tx pgx.Tx) error, fn
 	return mapErr(err)
 }
 
+// errTwoKeyedWrites: a keyed call holds its write open until it answers,
+// so it cannot make a second one (which would wait for the first's lock).
+var errTwoKeyedWrites = errors.New("a call with an idempotency key made two writes")
+
 func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn func(w *Write) error) (committing bool, err error) {
 	var ch Change
 	w := &Write{}
+	k := keyedFrom(ctx)
+	if k != nil && k.pending {
+		return false, errTwoKeyedWrites
+	}
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return false, err
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // after a commit: a no-op
+	held := false
+	defer func() { // after a commit: a no-op
+		if !held {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
 	err = func() error {
 		w.Tx = tx
 		if stage != nil {
@@ -132,7 +154,11 @@ func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn f
 				return err
 			}
 		}
-		if err := tx.QueryRow(ctx, `UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&w.Rev); err != nil {
+		if k == nil {
+			if err := tx.QueryRow(ctx, `UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).Scan(&w.Rev); err != nil {
+				return err
+			}
+		} else if err := s.lockKeyed(ctx, tx, k, &w.Rev); err != nil {
 			return err
 		}
 		if err := fn(w); err != nil {
@@ -167,6 +193,13 @@ func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn f
 		return tx.SendBatch(ctx, &w.last).Close()
 	}()
 	if errors.Is(err, errNothingWritten) {
+		// Release the revision lock and the connection first: the audit row
+		// takes another, and a full pool whose other connections wait for
+		// this lock would never give one.
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		if k != nil {
+			return false, s.holdUnchanged(ctx, k, w.unchanged)
+		}
 		if u := w.unchanged; u != nil {
 			return false, insertAudit(ctx, s.pool, audit.From(ctx), u.resource, u.accountID, OutcomeOK, "", nil, nil)
 		}
@@ -174,6 +207,11 @@ func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn f
 	}
 	if err != nil {
 		return false, err
+	}
+	if k != nil {
+		held = true
+		k.hold(tx, &ch)
+		return false, nil
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return true, err
@@ -185,6 +223,53 @@ func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn f
 		s.onChange(ch)
 	}
 	return false, nil
+}
+
+// lockKeyed is step 1 for a keyed write: the revision, and in the same
+// round trip the key's row. Under the revision lock every write that
+// committed before is visible, so a duplicate that got here second finds
+// the first one's row and stops.
+func (s *Store) lockKeyed(ctx context.Context, tx pgx.Tx, k *Keyed, rev *int64) error {
+	b := &pgx.Batch{}
+	b.Queue(`UPDATE revisions SET revision = revision + 1 WHERE id = 1 RETURNING revision`).QueryRow(func(row pgx.Row) error {
+		return row.Scan(rev)
+	})
+	r := &Recorded{}
+	found := false
+	b.Queue(keyedSelect, k.TokenID, k.Key).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			found = true
+			if err := rows.Scan(&r.Method, &r.Hash, &r.Answer); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return err
+	}
+	if found {
+		return r
+	}
+	return nil
+}
+
+// holdUnchanged is the end of a keyed write that changed nothing: its
+// Unchanged audit row, if any, goes in a transaction of its own, held
+// for Commit to record the key in (so a retry adds no second row).
+func (s *Store) holdUnchanged(ctx context.Context, k *Keyed, u *record) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if u != nil {
+		if err := insertAudit(ctx, tx, audit.From(ctx), u.resource, u.accountID, OutcomeOK, "", nil, nil); err != nil {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+			return err
+		}
+	}
+	k.hold(tx, nil)
+	return nil
 }
 
 // snapshot is a read of several statements that agree with each other.

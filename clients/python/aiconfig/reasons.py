@@ -42,6 +42,8 @@ class Reason:
     MODEL_IN_USE = "MODEL_IN_USE"  # a catalog change would break a global default
     KEY_NOT_DEPLOYED = "KEY_NOT_DEPLOYED"  # secrets rotate: a live replica lacks the new key
     ITEM_IN_USE = "ITEM_IN_USE"  # archiving the platform's default item
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # a key sent again with another request
+    SECRET_SHOWN_ONCE = "SECRET_SHOWN_ONCE"  # a retried CreateToken whose secret was lost; metadata token_id
 
     # OUT_OF_RANGE
     REVISION_COMPACTED = "REVISION_COMPACTED"  # metadata oldest_revision
