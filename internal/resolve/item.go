@@ -39,11 +39,12 @@ type EffectiveItem struct {
 // An own item shadows a global item of the same id (one the platform
 // published after the account chose the id): the account keeps using its
 // own, and only while its plan does not apply own items does it get the
-// global, as it would for a customization its plan does not apply.
+// global (unless archived), as it would for a customization its plan does
+// not apply.
 func ResolveItem(g *domain.GlobalItem, a domain.Account, stored *domain.AccountItem) EffectiveItem {
 	out := EffectiveItem{Plan: a.Plan, Source: SourceGlobal}
 	applies := a.Plan.AppliesOverrides()
-	if stored != nil && stored.Own() && applies {
+	if stored != nil && stored.Own() && g != nil && (applies || g.Archived) {
 		g = nil // shadowed, for this account only
 	}
 	if g != nil {

@@ -119,7 +119,7 @@ func TestOwnItemShadowsGlobal(t *testing.T) {
 	if !e.Content.Equal(g.Content) || e.Source != SourceGlobal || !e.Usable || !e.OverridesSuppressed || e.GlobalRevision != 9 || e.Revision != 4 {
 		t.Fatalf("own shadowing a global, on Free: %+v", e)
 	}
-	if e := ResolveItem(&archived, free, &own); e.Usable || !e.OverridesSuppressed {
+	if e := ResolveItem(&archived, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount || !e.Content.Equal(own.Content) {
 		t.Fatalf("own shadowing an archived global, on Free: %+v", e)
 	}
 	// Another account gets the global.
