@@ -95,7 +95,11 @@ func (d *door) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.Method == http.MethodGet && noSideEffects(md) && r.URL.Query().Has("encoding") {
-		d.next.ServeHTTP(w, r) // a Connect GET; its message is in the URL (bounded by the header limit)
+		// A Connect GET; its message is in the URL (bounded by the header
+		// limit). Without connect=v1 or this header vanguard would take it
+		// for REST.
+		r.Header.Set("Connect-Protocol-Version", "1")
+		d.next.ServeHTTP(w, r)
 		return
 	}
 	if r.Method != http.MethodPost {

@@ -3,10 +3,12 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"runtime"
@@ -132,6 +134,7 @@ func TestGzipBombRefused(t *testing.T) {
 	if n := inflatedSize(t, pgz); n != int64(len(head)+size) {
 		t.Fatalf("the protobuf bomb inflates to %d bytes", n)
 	}
+	getBomb := bomb([]byte(`{"x":"`), 40<<20, []byte(`"}`))
 	pframe := binary.BigEndian.AppendUint32([]byte{1}, uint32(len(pgz)))
 	pframe = append(pframe, pgz...)
 
@@ -168,8 +171,13 @@ func TestGzipBombRefused(t *testing.T) {
 	if !bytes.Contains(r.body, []byte(`"resource_exhausted"`)) {
 		t.Errorf("Connect streaming bomb: HTTP %d %v %q, want resource_exhausted", r.status, r.header, r.body)
 	}
+	// A Connect GET carries its message in the URL (at most 64 KB of
+	// headers: a 40 MB bomb), inflated by the same bounded decompressor.
+	r = send(t, http.MethodGet, base+"/aiconfig.v1.ConfigService/GetGlobalSettings?encoding=json&compression=gzip&base64=1&message="+
+		base64.RawURLEncoding.EncodeToString(getBomb), nil, nil)
+	r.connectError(t, "Connect GET bomb", http.StatusTooManyRequests, "resource_exhausted")
 	grown := rssBytes(t) - before
-	t.Logf("resident set grew by %.1f MB for four bombs of %d KB (200 MB inflated)", float64(grown)/(1<<20), len(gz)>>10)
+	t.Logf("resident set grew by %.1f MB for five bombs of %d KB (200 MB inflated; the GET one 40 MB)", float64(grown)/(1<<20), len(gz)>>10)
 	if grown > 50<<20 {
 		t.Errorf("the server grew by %d MB for a gzip bomb; want < 50 MB", grown>>20)
 	}
@@ -262,6 +270,15 @@ func TestBadRequestsGetClearCodes(t *testing.T) {
 	} {
 		r := send(t, c.method, c.url, c.header, c.body)
 		r.connectError(t, c.what, c.status, c.code)
+	}
+	// A read also answers the Connect GET form, with its errors as JSON.
+	get := base + "/aiconfig.v1.ConfigService/GetGlobalSettings?encoding=json&message="
+	var gs pb.GlobalSettings
+	send(t, "GET", get+url.QueryEscape("{}"), map[string]string{"Authorization": "Bearer " + admin}, nil).ok(t, &gs)
+	send(t, "GET", get+url.QueryEscape("{bad"), map[string]string{"Authorization": "Bearer " + admin}, nil).
+		connectError(t, "Connect GET of bad JSON", 400, "invalid_argument")
+	if r := send(t, "GET", base+"/aiconfig.v1.ConfigService/GetGlobalSettings", nil, nil); r.status != 405 || r.header.Get("Allow") != "GET, POST" {
+		t.Errorf("a plain GET of a read: HTTP %d, Allow %q", r.status, r.header.Get("Allow"))
 	}
 	if r := send(t, "GET", base+"/aiconfig.v1.AccountService/UpsertAccount", nil, nil); r.header.Get("Allow") != "POST" {
 		t.Errorf("405 without Allow: POST: %v", r.header)
