@@ -49,6 +49,9 @@ const (
 	// OUT_OF_RANGE
 	ReasonRevisionCompacted = "REVISION_COMPACTED" // metadata oldest_revision: the change feed must start over
 
+	// ALREADY_EXISTS
+	ReasonItemAlreadyExists = "ITEM_ALREADY_EXISTS" // metadata owner (account or platform), <kind>_id
+
 	// RESOURCE_EXHAUSTED
 	ReasonPlanLimitReached = "PLAN_LIMIT_REACHED" // metadata plan, limit
 	ReasonRateLimited      = "RATE_LIMITED"

@@ -92,16 +92,17 @@ func itemAnswer(c *cache.Cache, acct *cache.Account, g *cache.Global, key domain
 	return g.Shared(cache.SharedKey{Kind: key.Kind.String(), Name: key.ID, Plan: acct.Account.Plan}, build)
 }
 
-// accountItems resolves every item of kind k an account has, by id: the
-// global ones (as its version where it customized them) and its own,
-// usable or not.
+// accountItems resolves every item of kind k an account has, by id, each
+// once: the global ones (as its version where it customized them, as its
+// own where an own item shadows one) and its other own items, usable or
+// not.
 func accountItems(acct *cache.Account, g *cache.Global, k domain.ItemKind) []resolve.EffectiveItem {
 	var out []resolve.EffectiveItem
 	for _, global := range g.ItemList[k] {
 		out = append(out, resolve.ResolveItem(&global, acct.Account, acct.Items[domain.ItemKey{Kind: k, ID: global.ID}]))
 	}
 	for key, stored := range acct.Items {
-		if key.Kind == k && stored.Own() {
+		if _, shadows := g.Items[key]; key.Kind == k && stored.Own() && !shadows {
 			out = append(out, resolve.ResolveItem(nil, acct.Account, stored))
 		}
 	}
@@ -164,16 +165,18 @@ func setItem(accountID string, key domain.ItemKey, prefix string, content func(c
 }
 
 // createItem is the change that adds an own item (content checked by the
-// caller); its id must be new in the account and no global id.
+// caller); its id must be new in the account and no global id: either is
+// ALREADY_EXISTS ITEM_ALREADY_EXISTS (AIP-133), the account's own first
+// (it shadows a global published later with its id).
 func createItem(accountID string, key domain.ItemKey, prefix string, content domain.Content) store.ItemChange {
 	return func(g *domain.GlobalItem, cur *domain.AccountItem, _ domain.Account) (*domain.AccountItem, string, error) {
-		info := key.Kind.Info()
 		switch {
+		case cur != nil && cur.Own():
+			return nil, "", store.ItemAlreadyExists(key.Kind, accountID, key.ID, prefix+"id", false)
 		case g != nil:
-			return nil, "", domain.InvalidField(prefix+"id", "%q is the id of a global %s: Update%s customizes it; an own %s needs an id of its own",
-				key.ID, info.Noun, key.Kind.MessageName(), info.Noun)
+			return nil, "", store.ItemAlreadyExists(key.Kind, accountID, key.ID, prefix+"id", true)
 		case cur != nil:
-			return nil, "", domain.InvalidField(prefix+"id", "account %q already has a %s %q: update it instead", accountID, info.Noun, key.ID)
+			return nil, "", store.ItemAlreadyExists(key.Kind, accountID, key.ID, prefix+"id", false)
 		}
 		return &domain.AccountItem{Kind: key.Kind, ID: key.ID, Content: content}, domain.ActionCreate, nil
 	}
@@ -198,6 +201,9 @@ func deleteItem(accountID string, key domain.ItemKey) store.ItemChange {
 func resetItem(accountID string, key domain.ItemKey) store.ItemChange {
 	return func(g *domain.GlobalItem, cur *domain.AccountItem, _ domain.Account) (*domain.AccountItem, string, error) {
 		switch {
+		case cur != nil && cur.Own() && g != nil:
+			return nil, "", domain.InvalidField("id", "%q is the account's own %s, which shadows the global one of that id for this account; "+
+				"delete it to use the global one", key.ID, key.Kind.Info().Noun)
 		case cur != nil && cur.Own():
 			return nil, "", domain.InvalidField("id", "%q is the account's own %s, which has no global version to reset to (delete it instead)",
 				key.ID, key.Kind.Info().Noun)
@@ -221,7 +227,7 @@ func restoreItem(e domain.HistoryEntry) store.ItemChange {
 			return nil, "", err
 		}
 		next := domain.AccountItem{Kind: e.Kind, ID: e.ItemID, Content: e.New}
-		if g != nil {
+		if g != nil && (cur == nil || !cur.Own()) { // an own item shadowing g stays the account's own
 			next = resolve.Customize(*g, cur, e.New)
 		}
 		return &next, domain.ActionRestore, nil

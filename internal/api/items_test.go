@@ -137,13 +137,9 @@ func TestAuthorProfileLifecycle(t *testing.T) {
 		t.Fatalf("create: %v, %v", own, err)
 	}
 	_, err = env.Profiles.CreateAuthorProfile(user, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "house-voice", Name: "Again", Language: "en"}})
-	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
-	// Nor may a new global profile take an id an account uses for its own.
-	_, err = env.Profiles.UpsertGlobalAuthorProfile(admin, &pb.UpsertGlobalAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{
-		Id: "house-voice", Name: "House voice", Language: "en", Tone: "plain", StyleGuide: "Short sentences."}})
-	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
+	testsrv.WantError(t, err, codes.AlreadyExists, domain.ReasonItemAlreadyExists)
 	_, err = env.Profiles.CreateAuthorProfile(user, &pb.CreateAuthorProfileRequest{AuthorProfile: &pb.AuthorProfile{Id: "news-reporter", Name: "Mine", Language: "en"}})
-	testsrv.WantViolation(t, err, domain.ReasonValidationFailed, "author_profile.id")
+	testsrv.WantError(t, err, codes.AlreadyExists, domain.ReasonItemAlreadyExists)
 	own, err = env.Profiles.UpdateAuthorProfile(user, &pb.UpdateAuthorProfileRequest{
 		AuthorProfile: &pb.AuthorProfile{Id: "house-voice", Name: "House voice 2"}, UpdateMask: mask("name", "tone")})
 	if err != nil || own.GetName() != "House voice 2" || own.GetTone() != "" || own.GetStyleGuide() == "" {
@@ -429,7 +425,6 @@ func TestItemValidation(t *testing.T) {
 		{"bad slug", "author_profile.id", func(p *pb.AuthorProfile) { p.Id = "Bad Slug" }},
 		{"slug starting with -", "author_profile.id", func(p *pb.AuthorProfile) { p.Id = "-x" }},
 		{"slug of 64", "author_profile.id", func(p *pb.AuthorProfile) { p.Id = strings.Repeat("a", 64) }},
-		{"global id", "author_profile.id", func(p *pb.AuthorProfile) { p.Id = "friendly-guide" }},
 		{"no name", "author_profile.name", func(p *pb.AuthorProfile) { p.Name = " " }},
 		{"name of 101", "author_profile.name", func(p *pb.AuthorProfile) { p.Name = strings.Repeat("é", 101) }},
 		{"description of 1001", "author_profile.description", func(p *pb.AuthorProfile) { p.Description = strings.Repeat("d", 1001) }},
@@ -478,7 +473,6 @@ func TestItemValidation(t *testing.T) {
 		{"keyword guidelines of 4 KiB + 1", "content_strategy.keyword_guidelines", func(s *pb.ContentStrategy) { s.KeywordGuidelines = strings.Repeat("k", 4<<10+1) }},
 		{"structure guidelines of 16 KiB + 1", "content_strategy.structure_guidelines", func(s *pb.ContentStrategy) { s.StructureGuidelines = strings.Repeat("s", 16<<10+1) }},
 		{"NUL in the structure guidelines", "content_strategy.structure_guidelines", func(s *pb.ContentStrategy) { s.StructureGuidelines = "\x00" }},
-		{"global id", "content_strategy.id", func(s *pb.ContentStrategy) { s.Id = "product-led" }},
 	}
 	for _, tc := range strategies {
 		t.Run("strategy/"+tc.name, func(t *testing.T) {

@@ -201,7 +201,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (_ *App, err error) 
 			return nil, err
 		}
 	}
-	if a.http, err = web.Start(a.Server.GRPC, web.Config{Addr: cfg.HTTPListen, TLS: tlsConf, Insecure: cfg.HTTPInsecure, Log: log}); err != nil {
+	if a.http, err = web.Start(a.Server.GRPC, web.Config{Addr: cfg.HTTPListen, TLS: tlsConf, Insecure: cfg.HTTPInsecure,
+		Options: web.Options{Log: log}}); err != nil {
 		return nil, err
 	}
 	if a.lis, err = net.Listen("tcp", cfg.Listen); err != nil {

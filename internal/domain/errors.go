@@ -19,6 +19,7 @@ const (
 	CodeUnavailable
 	CodeOutOfRange
 	CodeResourceExhausted
+	CodeAlreadyExists
 )
 
 // Stable reasons (SPEC section 8), carried in google.rpc.ErrorInfo.
@@ -52,6 +53,7 @@ const (
 	ReasonHistoryEntryNotFound    = "HISTORY_ENTRY_NOT_FOUND"
 	ReasonPlanLimitReached        = "PLAN_LIMIT_REACHED"
 	ReasonItemInUse               = "ITEM_IN_USE"
+	ReasonItemAlreadyExists       = "ITEM_ALREADY_EXISTS"
 
 	// SPEC 17: an idempotency key sent again with another request, and
 	// the retry of a call whose answer held a secret shown only once.

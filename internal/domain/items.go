@@ -87,6 +87,14 @@ func (k ItemKind) Info() ItemKindInfo {
 	return ItemKindInfo{}
 }
 
+// ANoun is Noun with its indefinite article: "an author profile".
+func (i ItemKindInfo) ANoun() string {
+	if i.Noun != "" && strings.ContainsRune("aeiou", rune(i.Noun[0])) {
+		return "an " + i.Noun
+	}
+	return "a " + i.Noun
+}
+
 // Valid reports whether k is a registered kind.
 func (k ItemKind) Valid() bool { return k.info() != nil }
 

@@ -35,9 +35,18 @@ type EffectiveItem struct {
 // global item; or its own item when its plan applies it. g is the global
 // item of the id and stored the account's (each nil when there is none;
 // not both).
+//
+// An own item shadows a global item of the same id (one the platform
+// published after the account chose the id): the account keeps using its
+// own, and only while its plan does not apply own items does it get the
+// global (unless archived), as it would for a customization its plan does
+// not apply.
 func ResolveItem(g *domain.GlobalItem, a domain.Account, stored *domain.AccountItem) EffectiveItem {
 	out := EffectiveItem{Plan: a.Plan, Source: SourceGlobal}
 	applies := a.Plan.AppliesOverrides()
+	if stored != nil && stored.Own() && g != nil && (applies || g.Archived) {
+		g = nil // shadowed, for this account only
+	}
 	if g != nil {
 		out.Kind, out.ID, out.Content, out.Meta, out.Archived = g.Kind, g.ID, g.Content, g.Meta, g.Archived
 		out.GlobalRevision, out.Usable = g.Revision, !g.Archived
@@ -46,9 +55,13 @@ func ResolveItem(g *domain.GlobalItem, a domain.Account, stored *domain.AccountI
 		return out
 	}
 	out.Kind, out.ID, out.Revision = stored.Kind, stored.ID, stored.Revision
-	if stored.Own() || g == nil {
+	switch {
+	case g == nil:
 		out.Content, out.Source = stored.Content, SourceAccount
 		out.Usable, out.OverridesSuppressed = applies, !applies
+		return out
+	case stored.Own(): // shadowing a global its plan falls back to
+		out.OverridesSuppressed = true
 		return out
 	}
 	out.IsCustomized = stored.IsCustomized

@@ -93,3 +93,37 @@ func TestDefaultID(t *testing.T) {
 		t.Errorf("no defaults of the kind: %q", check2)
 	}
 }
+
+// TestOwnItemShadowsGlobal: a global published with the id of an
+// account's own item does not replace it for that account: the account
+// keeps its own (whole: no global meta, revision or archived flag), and
+// gets the global only while its plan does not apply own items.
+func TestOwnItemShadowsGlobal(t *testing.T) {
+	g := domain.GlobalItem{Kind: domain.ItemAuthorProfile, ID: "voice", Content: domain.AuthorProfile{Name: "Platform voice", Language: "en"}, Revision: 9}
+	own := domain.AccountItem{AccountID: "a", Kind: domain.ItemAuthorProfile, ID: "voice", Content: domain.AuthorProfile{Name: "Our voice", Language: "de"}, Revision: 4}
+	starter := domain.Account{ID: "a", Plan: domain.PlanStarter}
+	free := domain.Account{ID: "a", Plan: domain.PlanFree}
+
+	e := ResolveItem(&g, starter, &own)
+	if !e.Content.Equal(own.Content) || e.Source != SourceAccount || !e.Usable || e.GlobalRevision != 0 || e.Meta != nil ||
+		e.IsCustomized || e.DefaultChanged || e.OverridesSuppressed || e.Revision != 4 {
+		t.Fatalf("own shadowing a global: %+v", e)
+	}
+	archived := g
+	archived.Archived = true
+	if e := ResolveItem(&archived, starter, &own); !e.Usable || e.Archived || !e.Content.Equal(own.Content) {
+		t.Fatalf("own shadowing an archived global: %+v", e)
+	}
+	// On Free own items do not apply: the global does, flagged.
+	e = ResolveItem(&g, free, &own)
+	if !e.Content.Equal(g.Content) || e.Source != SourceGlobal || !e.Usable || !e.OverridesSuppressed || e.GlobalRevision != 9 || e.Revision != 4 {
+		t.Fatalf("own shadowing a global, on Free: %+v", e)
+	}
+	if e := ResolveItem(&archived, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount || !e.Content.Equal(own.Content) {
+		t.Fatalf("own shadowing an archived global, on Free: %+v", e)
+	}
+	// Another account gets the global.
+	if e := ResolveItem(&g, domain.Account{ID: "b", Plan: domain.PlanStarter}, nil); !e.Content.Equal(g.Content) || e.Source != SourceGlobal {
+		t.Fatalf("another account: %+v", e)
+	}
+}

@@ -29,6 +29,7 @@ var grpcCodes = map[domain.Code]codes.Code{
 	domain.CodeUnavailable:        codes.Unavailable,
 	domain.CodeOutOfRange:         codes.OutOfRange,
 	domain.CodeResourceExhausted:  codes.ResourceExhausted,
+	domain.CodeAlreadyExists:      codes.AlreadyExists,
 }
 
 // toStatus maps any handler error to a gRPC status, once, for every RPC:

@@ -49,6 +49,25 @@ func ItemNotFound(k domain.ItemKind, accountID, id, why string) error {
 	return e
 }
 
+// ItemAlreadyExists is the ALREADY_EXISTS (AIP-133) for an own item whose
+// id the account already uses: for an item of its own, or (global true)
+// for a global item, which the account sees under that id. The violation
+// names field, so a form shows it at the id.
+func ItemAlreadyExists(k domain.ItemKind, accountID, id, field string, global bool) error {
+	info := k.Info()
+	e := &domain.Error{Code: domain.CodeAlreadyExists, Reason: domain.ReasonItemAlreadyExists,
+		Message:  fmt.Sprintf("account %q already has %s %q", accountID, info.ANoun(), id),
+		Metadata: map[string]string{"account_id": accountID, info.Name + "_id": id, "owner": "account"}}
+	how := "taken by the account's own; Update" + k.MessageName() + " changes it, or pick another id"
+	if global {
+		e.Message = fmt.Sprintf("%q is the id of a global %s, which account %q uses", id, info.Noun, accountID)
+		e.Metadata["owner"] = "platform"
+		how = "taken by a global " + info.Noun + "; Update" + k.MessageName() + " customizes it, or pick another id for one of the account's own"
+	}
+	e.Violations = []domain.Violation{{Field: field, Description: how}}
+	return e
+}
+
 const globalItemCols = `kind, id, content, meta, archived, revision`
 
 func scanGlobalItem(row pgx.Row) (domain.GlobalItem, error) {
@@ -182,22 +201,12 @@ func (s *Store) UpsertGlobalItem(ctx context.Context, it domain.GlobalItem, expe
 }
 
 // writeGlobalItem creates or replaces a global item (before is the one it
-// replaces, or nil) with its history entry, and records it. A new id may
-// not be an id accounts use for items of their own, and the platform's
-// default may not be archived.
+// replaces, or nil) with its history entry, and records it. The platform's
+// default may not be archived. Any id may be published: an account that
+// already has an own item of that id keeps it, and it shadows the global
+// for that account only (resolve.ResolveItem; docs/items.md).
 func writeGlobalItem(ctx context.Context, w *Write, it domain.GlobalItem, before *domain.GlobalItem, action string) (domain.GlobalItem, domain.HistoryEntry, error) {
 	info := it.Kind.Info()
-	if before == nil && info.Own {
-		var n int
-		if err := w.QueryRow(ctx, `SELECT count(*) FROM account_items WHERE kind = $1 AND id = $2 AND default_content IS NULL`,
-			info.Name, it.ID).Scan(&n); err != nil {
-			return it, domain.HistoryEntry{}, err
-		}
-		if n > 0 {
-			return it, domain.HistoryEntry{}, domain.InvalidField(info.Name+".id",
-				"%q is the id of %d account(s)' own %s; a global id must differ from every account's own ids, so pick another", it.ID, n, info.Noun)
-		}
-	}
 	if it.Archived && info.Own {
 		var isDefault bool
 		if err := w.QueryRow(ctx, `SELECT EXISTS (SELECT FROM global_item_defaults WHERE kind = $1 AND item_id = $2)`,

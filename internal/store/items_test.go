@@ -133,3 +133,65 @@ func TestItemInvariants(t *testing.T) {
 		_ = tx.Rollback(ctx)
 	}
 }
+
+// TestGlobalOverOwnID: the platform may publish a global item with an id
+// an account already uses for an item of its own; the account's row is
+// left as it was (not renamed, not turned into a customization), and both
+// histories are kept apart.
+func TestGlobalOverOwnID(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.UpsertAccount(ctx, domain.Account{ID: "a", Plan: domain.PlanStarter}, nil); err != nil {
+		t.Fatal(err)
+	}
+	key := domain.ItemKey{Kind: domain.ItemContentStrategy, ID: "evergreen"}
+	mine := domain.ContentStrategy{Name: "Ours", ArticleTypes: []string{"guide"}, WordCountMin: 500, WordCountMax: 900}
+	created, err := st.ChangeAccountItem(ctx, "a", key, nil, func(g *domain.GlobalItem, cur *domain.AccountItem, _ domain.Account) (*domain.AccountItem, string, error) {
+		if g != nil || cur != nil {
+			t.Fatalf("a fresh id has g %v, cur %v", g, cur)
+		}
+		return &domain.AccountItem{Kind: key.Kind, ID: key.ID, Content: mine}, domain.ActionCreate, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := domain.ContentStrategy{Name: "Platform", ArticleTypes: []string{"how_to"}, WordCountMin: 800, WordCountMax: 1500}
+	g, err := st.UpsertGlobalItem(ctx, domain.GlobalItem{Kind: key.Kind, ID: key.ID, Content: theirs}, proto0())
+	if err != nil {
+		t.Fatalf("publishing a global over an account's own id: %v", err)
+	}
+	d, err := st.LoadAccountData(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Items[key]; got == nil || !got.Own() || !got.Content.Equal(mine) || got.Revision != created.Stored.Revision {
+		t.Fatalf("the account's own item after the global was published: %+v", got)
+	}
+	if cur, err := st.GetGlobalItem(ctx, key.Kind, key.ID); err != nil || !cur.Content.Equal(theirs) || cur.Revision != g.Revision {
+		t.Fatalf("the global: %+v, %v", cur, err)
+	}
+	own, err := st.ListHistory(ctx, "a", key.Kind, key.ID, 0, 10)
+	if err != nil || len(own) != 1 || own[0].Action != domain.ActionCreate {
+		t.Fatalf("the account's history: %+v, %v", own, err)
+	}
+	global, err := st.ListHistory(ctx, "", key.Kind, key.ID, 0, 10)
+	if err != nil || len(global) != 1 || global[0].Action != domain.ActionUpsertGlobal || !global[0].New.Equal(theirs) {
+		t.Fatalf("the global history: %+v, %v", global, err)
+	}
+	// The account's next change to the id still sees both, its own first.
+	_, err = st.ChangeAccountItem(ctx, "a", key, nil, func(g *domain.GlobalItem, cur *domain.AccountItem, _ domain.Account) (*domain.AccountItem, string, error) {
+		if g == nil || cur == nil || !cur.Own() {
+			t.Errorf("a change sees g %v, cur %v", g, cur)
+		}
+		return nil, "", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func proto0() *int64 { var z int64; return &z }

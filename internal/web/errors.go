@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/igny8/aiconfig/internal/server"
 )
 
 // A Connect error body is {"code", "message", "details": [{"type",
@@ -44,22 +48,51 @@ type FieldViolation struct {
 	Description string `json:"description"`
 }
 
-func readableErrors(next http.Handler) http.Handler {
+// An error the transcoder sends for a call the server never saw (a body
+// that is not the request's JSON, too large a message) has no request id:
+// it is logged here, as the door logs its own refusals.
+func readableErrors(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ew := &errorWriter{ResponseWriter: w}
+		ew := &errorWriter{ResponseWriter: w, unary: connectUnary(r)}
 		next.ServeHTTP(ew, r)
-		ew.finish()
+		code := ew.finish()
+		if w.Header().Get(server.RequestIDHeader) != "" {
+			return // the server saw the call, and logged it
+		}
+		if code != "" {
+			logRefusal(log, r, ew.status, code, ew.message)
+		} else if s := w.Header().Get("Grpc-Status"); s != "" && s != "0" {
+			// gRPC-Web refused before any handler (e.g. a message over the
+			// gRPC server's limit): a trailers-only answer.
+			logRefusal(log, r, http.StatusOK, "grpc-status "+s, w.Header().Get("Grpc-Message"))
+		}
 	})
+}
+
+// connectUnary: a Connect unary call, whose error body is always JSON.
+func connectUnary(r *http.Request) bool {
+	if !rpcPath.MatchString(r.URL.Path) {
+		return false // the console's files
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return r.Method == http.MethodGet || mt == "application/json" || mt == "application/proto"
 }
 
 // errorWriter holds back a JSON body sent with an error status.
 type errorWriter struct {
 	http.ResponseWriter
-	status int
-	held   *bytes.Buffer // non-nil while holding an error body
+	unary   bool
+	status  int
+	held    *bytes.Buffer // non-nil while holding an error body
+	message string        // the error's, once finished
 }
 
 func (w *errorWriter) WriteHeader(code int) {
+	if w.held == nil && code >= 400 && w.unary {
+		// A Connect unary error body is JSON, whatever the server leg set
+		// (vanguard can leave application/grpc+proto on a refused body).
+		w.Header().Set("Content-Type", "application/json")
+	}
 	if w.held == nil && code >= 400 && strings.HasPrefix(w.Header().Get("Content-Type"), "application/json") {
 		w.status, w.held = code, &bytes.Buffer{}
 		return
@@ -84,22 +117,32 @@ func (w *errorWriter) Flush() {
 // Unwrap lets http.ResponseController reach the connection.
 func (w *errorWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func (w *errorWriter) finish() {
+// finish sends the held error body, enriched, and returns its code and
+// keeps its message ("" when no error body was held).
+func (w *errorWriter) finish() (code string) {
 	if w.held == nil {
-		return
+		return ""
 	}
-	body := enrichError(w.held.Bytes())
+	body, e := enrichError(w.held.Bytes())
+	if w.unary {
+		w.Header().Set("Content-Type", "application/json") // again: the server leg may have set its own since
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.ResponseWriter.WriteHeader(w.status)
 	_, _ = w.ResponseWriter.Write(body)
+	w.message = e.Message
+	if e.Code == "" {
+		return "unknown"
+	}
+	return e.Code
 }
 
 // enrichError adds the ErrorInfo and BadRequest contents to a Connect
 // error body; anything it cannot read is passed on as it was.
-func enrichError(b []byte) []byte {
+func enrichError(b []byte) ([]byte, ErrorBody) {
 	var e ErrorBody
 	if err := json.Unmarshal(b, &e); err != nil || e.Code == "" {
-		return b
+		return b, e
 	}
 	for _, raw := range e.Details {
 		var d struct {
@@ -131,7 +174,7 @@ func enrichError(b []byte) []byte {
 	}
 	out, err := json.Marshal(e)
 	if err != nil {
-		return b
+		return b, e
 	}
-	return out
+	return out, e
 }

@@ -23,8 +23,7 @@ type Config struct {
 	// Insecure allows plaintext on an address other than loopback, e.g.
 	// behind a proxy that terminates TLS.
 	Insecure bool
-	Log      *slog.Logger
-	Options
+	Options  // Options.Log also gets the listener's lines
 }
 
 // CheckAddr refuses plaintext on an address other than loopback unless

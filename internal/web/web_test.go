@@ -14,6 +14,7 @@ import (
 	"encoding/pem"
 	"io"
 	"io/fs"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -42,7 +43,8 @@ import (
 func startHTTP(t *testing.T) (*testsrv.Env, string) {
 	t.Helper()
 	env := testsrv.Start(t)
-	h, err := web.NewHandler(env.Server.GRPC, web.Options{})
+	// The door's refusals go to the server's log, as in production.
+	h, err := web.NewHandler(env.Server.GRPC, web.Options{Log: slog.New(slog.NewJSONHandler(env.Logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ See aiconfig.client for the cache, the change feed and fork safety.
 from aiconfig.answers import (Account, Adjustment, AuthorProfile, ContentStrategy, EffectivePrompt, GenerationContext,
                               ModelConfig)
 from aiconfig.client import Client
-from aiconfig.errors import (AbortedError, AiconfigError, DeadlineExceededError, FailedPreconditionError,
+from aiconfig.errors import (AbortedError, AiconfigError, AlreadyExistsError, DeadlineExceededError, FailedPreconditionError,
                              FieldViolation, InvalidArgumentError, NotFoundError, OutOfRangeError,
                              PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError,
                              UnavailableError)
@@ -24,6 +24,6 @@ __all__ = [
     "Client", "Account", "ModelConfig", "EffectivePrompt", "Adjustment", "GenerationContext", "AuthorProfile", "ContentStrategy",
     "Reason", "render",
     "AiconfigError", "FieldViolation", "InvalidArgumentError", "NotFoundError", "PermissionDeniedError",
-    "UnauthenticatedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
+    "UnauthenticatedError", "FailedPreconditionError", "AlreadyExistsError", "AbortedError", "OutOfRangeError",
     "ResourceExhaustedError", "UnavailableError", "DeadlineExceededError",
 ]

@@ -74,6 +74,10 @@ class FailedPreconditionError(AiconfigError):
     """FAILED_PRECONDITION: API_KEY_NOT_CONFIGURED, ..."""
 
 
+class AlreadyExistsError(AiconfigError):
+    """ALREADY_EXISTS: ITEM_ALREADY_EXISTS (an own item's id the account already uses)."""
+
+
 class AbortedError(AiconfigError):
     """ABORTED: REVISION_MISMATCH (a stale expected_revision)."""
 
@@ -101,6 +105,7 @@ _BY_CODE = {
     grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
     grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
+    grpc.StatusCode.ALREADY_EXISTS: AlreadyExistsError,
     grpc.StatusCode.ABORTED: AbortedError,
     grpc.StatusCode.OUT_OF_RANGE: OutOfRangeError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,

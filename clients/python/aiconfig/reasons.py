@@ -48,6 +48,9 @@ class Reason:
     # OUT_OF_RANGE
     REVISION_COMPACTED = "REVISION_COMPACTED"  # metadata oldest_revision
 
+    # ALREADY_EXISTS
+    ITEM_ALREADY_EXISTS = "ITEM_ALREADY_EXISTS"  # metadata owner (account or platform), <kind>_id
+
     # RESOURCE_EXHAUSTED
     PLAN_LIMIT_REACHED = "PLAN_LIMIT_REACHED"  # metadata plan, limit
     RATE_LIMITED = "RATE_LIMITED"

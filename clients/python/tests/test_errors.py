@@ -40,6 +40,7 @@ class ErrorsTest(unittest.TestCase):
         for code, cls in [(grpc.StatusCode.NOT_FOUND, aiconfig.NotFoundError), (grpc.StatusCode.UNAVAILABLE, aiconfig.UnavailableError),
                           (grpc.StatusCode.INVALID_ARGUMENT, aiconfig.InvalidArgumentError),
                           (grpc.StatusCode.RESOURCE_EXHAUSTED, aiconfig.ResourceExhaustedError),
+                          (grpc.StatusCode.ALREADY_EXISTS, aiconfig.AlreadyExistsError),
                           (grpc.StatusCode.INTERNAL, aiconfig.AiconfigError)]:
             e = from_status(code, "x", None)
             self.assertIs(type(e), cls)

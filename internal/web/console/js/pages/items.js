@@ -46,7 +46,7 @@ async function drawItems(container, opts) {
   const items = listed[kind.listField] || [];
   const suppressed = listed[kind.suppressedField] || [];
   const globalByID = new Map((globals[kind.listField] || []).map((g) => [g.id, g]));
-  const own = items.filter((i) => !globalByID.has(i.id));
+  const own = items.filter(isOwnItem);
   const editable = planCustomizes(account.plan);
   const limit = (limits.planLimits || []).find((l) => l.plan === account.plan && l.kind === kind.enum);
   const maxOwn = limit?.maxItems ?? 0;
@@ -105,7 +105,7 @@ async function drawItems(container, opts) {
         h('thead', {}, h('tr', {}, ...[cap(kind.short), ...kind.columns.map((c) => c.label), 'Actions'].map((t) => h('th', { scope: 'col', text: t })))),
         h('tbody', {}, ...suppressed.map((it) => h('tr', { id: `${p}-row-${it.id}`, tabindex: '-1', 'data-item': it.id },
           nameCell(it), ...kind.columns.map((c) => h('td', {}, c.value(it))),
-          h('td', { class: 'row-actions' }, ctx.globalByID.has(it.id) ? resetButton(ctx, it) : deleteButton(ctx, it)))))));
+          h('td', { class: 'row-actions' }, isOwnItem(it) ? deleteButton(ctx, it) : resetButton(ctx, it)))))));
   }
   parts.push(history.card);
   await history.load();
@@ -117,13 +117,19 @@ function nameCell(it) {
     it.description ? h('p', { class: 'hint', text: it.description }) : null);
 }
 
+// isOwnItem: the account's own item, which has no platform version. (An
+// own item keeps its id when the platform later publishes one with the
+// same id: the account's own hides it, for this account only.)
+const isOwnItem = (it) => !Number(it.globalRevision);
+
 function itemRow(ctx, it, defaultID) {
   const { kind, editable, globalByID, p } = ctx;
-  const isOwn = !globalByID.has(it.id);
+  const isOwn = isOwnItem(it);
   const badges = [];
   if (isOwn) badges.push(badge('your own', 'account'));
   else if (it.isCustomized && it.source === 'SOURCE_ACCOUNT') badges.push(badge('customized', 'account'));
   else badges.push(badge('platform', 'global'));
+  if (isOwn && globalByID.has(it.id)) badges.push(badge(`hides the platform's ${kind.short} of this id`, 'muted'));
   if (it.defaultChanged) badges.push(badge('default changed', 'warning'));
   if (it.overridesSuppressed) badges.push(badge('not applied on this plan', 'muted'));
   if (it.archived) badges.push(badge('archived by the platform', 'muted'));
@@ -199,7 +205,7 @@ function deleteButton(ctx, it) {
 // the plan does not allow changes.
 function itemEditor(ctx, it, isNew, editor) {
   const { kind, accountId, editable, globalByID, level, p } = ctx;
-  const global = it ? globalByID.get(it.id) : null;
+  const global = it && !isOwnItem(it) ? globalByID.get(it.id) : null;
   const titleID = `${p}-form-title`;
   const title = isNew ? `Create ${kind.short === 'profile' ? 'a profile' : 'a strategy'} of your own`
     : !editable ? `“${it.name}”`
