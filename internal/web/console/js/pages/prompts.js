@@ -1,10 +1,15 @@
 // Custom Prompts: each prompt type's text in effect beside the platform
 // default, a "default changed" badge when the default moved after the
-// account customized, and reset. Also used by the admin's account page.
+// account customized, the difference from the default, reset, and the
+// history with restore (Starter and above, as for profiles and
+// strategies). Also used by the admin's account page.
 import { call } from '../api.js';
 import {
-  h, field, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog, redrawing,
+  h, field, button, errorBox, onSubmit, showError, announce, heading, notice, badge, confirmDialog, redrawing, scrollablePre,
 } from '../ui.js';
+import { PROMPT } from '../kinds.js';
+import { historySection } from '../history.js';
+import { diffView } from '../diff.js';
 import { planCustomizes, planLabel, promptLabel } from '../format.js';
 
 export async function render(view, { identity }) {
@@ -42,13 +47,25 @@ async function drawPrompts(container, opts) {
         `The ${planLabel(plan)} plan always uses the platform's prompts; customizing them needs the Starter, Growth or Scale plan.`),
       h('p', {}, 'Reason: ', h('code', { class: 'reason', text: 'PLAN_UPGRADE_REQUIRED' }))));
   }
+  const idPrefix = accountId ? `prompts-${accountId}` : 'prompts';
+  const history = historySection({
+    kind: PROMPT,
+    accountId,
+    items: new Map(prompts.map((p) => [p.promptType, { name: promptLabel(p.promptType), revision: p.revision, text: p.text }])),
+    canRestore: editable,
+    onRestored: () => rerender(`${idPrefix}-history-title`),
+    level: level + 1,
+    idPrefix,
+  });
   for (const p of prompts) {
-    parts.push(promptCard({ p, global: defaults.get(p.promptType), accountId, editable, rerender, level }));
+    parts.push(promptCard({ p, global: defaults.get(p.promptType), accountId, editable, rerender, level, history }));
   }
+  parts.push(history.card);
+  await history.load();
   container.replaceChildren(...parts);
 }
 
-function promptCard({ p, global, accountId, editable, rerender, level }) {
+function promptCard({ p, global, accountId, editable, rerender, level, history }) {
   const key = p.promptType;
   const titleID = `prompt-${key}-title`;
   const vars = p.variables || [];
@@ -69,7 +86,11 @@ function promptCard({ p, global, accountId, editable, rerender, level }) {
     }),
     h('div', { class: 'actions' },
       editable ? h('button', { type: 'submit', class: 'button', text: 'Save prompt' }) : null,
-      editable || p.overridesSuppressed ? reset : null));
+      editable || p.overridesSuppressed ? reset : null,
+      button('History', {
+        class: 'button secondary', 'data-action': 'history', 'aria-label': `History of the ${promptLabel(key)} prompt`,
+        onclick: () => history.show(key).catch((err) => showError(box, err)),
+      })));
 
   const changedNote = p.defaultChanged
     ? notice('warning', h('p', { text: 'The platform default changed after this prompt was customized. Compare it with yours; reset to use the new default.' }))
@@ -82,7 +103,14 @@ function promptCard({ p, global, accountId, editable, rerender, level }) {
       h('div', { class: 'default-text' },
         h('h4', { text: 'Platform default' }),
         global?.description ? h('p', { class: 'hint', text: global.description }) : null,
-        h('pre', { class: 'prompt-default', text: global ? global.text : '' }))));
+        scrollablePre('prompt-default', global ? global.text : '', `Platform default: ${promptLabel(key)}`))),
+    // The account's text against the default it customizes.
+    p.isCustomized && !p.overridesSuppressed && global
+      ? h('details', { class: 'diff-block' }, h('summary', { text: 'Compare with the platform default' }),
+        diffView(global.text, p.text, {
+          label: `Difference of your ${promptLabel(key)} prompt from the platform default`, fromName: 'the platform default', toName: 'Your prompt',
+        }))
+      : null);
 
   onSubmit(form, box, async () => {
     const req = { accountId, promptType: key, text: textarea.value };
