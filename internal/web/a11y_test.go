@@ -153,7 +153,24 @@ const focusProbe = `(() => {
 // thinner than 2px or under 3:1 against its surroundings.
 func (p *page) checkFocus(state string) {
 	p.t.Helper()
-	eval[bool](p, `(document.activeElement && document.activeElement.blur(), window.scrollTo(0, 0), true)`)
+	problems, reached := p.focusProblems()
+	for _, pr := range problems {
+		p.t.Errorf("focus ring, %s: %s", state, pr)
+	}
+	if reached == 0 {
+		p.t.Errorf("focus ring, %s: the Tab key reached nothing", state)
+	}
+}
+
+// focusProblems is checkFocus's walk: what is wrong, and how many
+// controls the Tab key reached.
+func (p *page) focusProblems() (problems []string, reached int) {
+	p.t.Helper()
+	// Start from the top of the document: focus a mark placed first in
+	// it (gone again after the walk), as if the page had just loaded.
+	eval[bool](p, `(() => { const s = document.createElement('span'); s.id = 'focus-walk-start'; s.tabIndex = -1;
+		document.body.prepend(s); s.focus(); return true; })()`)
+	defer eval[bool](p, `(document.getElementById('focus-walk-start')?.remove(), true)`)
 	first := ""
 	seen := map[string]bool{}
 	for i := 0; i < 300; i++ {
@@ -170,13 +187,11 @@ func (p *page) checkFocus(state string) {
 		}
 		seen[s.Element] = true
 		if s.Style == "none" || s.Width < 2 || s.Ratio < 3 {
-			p.t.Errorf("focus ring, %s: %s has outline %s %.1fpx at %.2f:1 against %s (want 2px or more at 3:1)",
-				state, s.Element, s.Style, s.Width, s.Ratio, s.Against)
+			problems = append(problems, fmt.Sprintf("%s has outline %s %.1fpx at %.2f:1 against %s (want 2px or more at 3:1)",
+				s.Element, s.Style, s.Width, s.Ratio, s.Against))
 		}
 	}
-	if len(seen) == 0 {
-		p.t.Errorf("focus ring, %s: the Tab key reached nothing", state)
-	}
+	return problems, len(seen)
 }
 
 // audit checks the page as it is now: labels, axe-core, and the focus

@@ -5,7 +5,7 @@
 // restores one.
 import { call } from '../api.js';
 import {
-  h, field, errorBox, onSubmit, announce, heading, showError,
+  h, field, errorBox, onSubmit, announce, heading, showError, redrawing,
 } from '../ui.js';
 import { promptLabel } from '../format.js';
 import { PROMPT } from '../kinds.js';
@@ -84,7 +84,8 @@ function newPromptForm(navigate) {
   return form;
 }
 
-// renderDetail is one prompt type: its form, then its history.
+// renderDetail is one prompt type: its form, then its history; it
+// replaces what view shows once both are read.
 async function renderDetail(view, type, navigate) {
   const p = await call('PromptService/GetGlobalPrompt', { promptType: type });
   const { parts, read } = promptInputs(p);
@@ -92,13 +93,13 @@ async function renderDetail(view, type, navigate) {
   const titleID = `global-prompt-${p.promptType}-title`;
   const form = h('form', { class: 'card', id: `global-prompt-${p.promptType}`, novalidate: true, 'aria-labelledby': titleID },
     h('h2', { id: titleID, tabindex: '-1', text: 'Default text' }),
-    h('p', { class: 'hint', text: `Revision ${p.revision}. Saving changes what every account that has not customized this prompt uses, at once.` }),
+    h('p', { class: 'hint form-intro', text: `Revision ${p.revision}. Saving changes what every account that has not customized this prompt uses, at once.` }),
     box, ...parts,
     h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'button', text: 'Save default' })));
+  // A change draws the page again from fresh answers (busy and inert
+  // meanwhile), then puts focus back where the person was.
   const redraw = async (focusID) => {
-    const fresh = h('div', { class: 'page' });
-    await renderDetail(fresh, type, navigate);
-    view.replaceChildren(...fresh.childNodes);
+    await redrawing(view, () => renderDetail(view, type, navigate));
     document.getElementById(focusID)?.focus();
   };
   onSubmit(form, box, async () => {
@@ -115,10 +116,10 @@ async function renderDetail(view, type, navigate) {
     idPrefix: `global-prompt-${p.promptType}`,
     itemId: p.promptType,
   });
-  view.append(
+  await history.load();
+  view.replaceChildren(
     h('p', { class: 'breadcrumb' }, h('a', { href: '#/admin/prompts', text: 'Global Prompts' }), ` › ${p.promptType}`),
     heading(promptLabel(p.promptType), p.description || 'A platform prompt.'),
     form,
     history.card);
-  await history.load();
 }
