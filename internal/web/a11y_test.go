@@ -57,6 +57,23 @@ type axeViolation struct {
 // does not govern: the console itself stays as strict as it ships.
 func (p *page) axe(state string) {
 	p.t.Helper()
+	for _, v := range p.axeViolations() {
+		var nodes []string
+		for i, n := range v.Nodes {
+			if i == 5 {
+				nodes = append(nodes, fmt.Sprintf("… and %d more", len(v.Nodes)-5))
+				break
+			}
+			nodes = append(nodes, fmt.Sprintf("  %v: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " ")))
+		}
+		p.t.Errorf("axe-core, %s: %s violation %s (%s)\n%s", state, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n"))
+	}
+}
+
+// axeViolations runs axe-core and returns its serious and critical
+// violations.
+func (p *page) axeViolations() []axeViolation {
+	p.t.Helper()
 	if !eval[bool](p, `typeof window.axe === 'object'`) {
 		if _, err := chromedp.Run(p.ctx, chromedp.Evaluate[chromedp.Void](axeScript(p.t))); err != nil {
 			p.t.Fatalf("injecting axe-core: %v", err)
@@ -74,22 +91,15 @@ func (p *page) axe(state string) {
 			resultTypes: ['violations'],
 		}).then((r) => r.violations)`, chromedp.EvalAwaitPromise))
 	if err != nil {
-		p.t.Fatalf("axe-core on %s: %v", state, err)
+		p.t.Fatalf("axe-core: %v", err)
 	}
+	var out []axeViolation
 	for _, v := range found {
-		if v.Impact != "serious" && v.Impact != "critical" {
-			continue
+		if v.Impact == "serious" || v.Impact == "critical" {
+			out = append(out, v)
 		}
-		var nodes []string
-		for i, n := range v.Nodes {
-			if i == 5 {
-				nodes = append(nodes, fmt.Sprintf("… and %d more", len(v.Nodes)-5))
-				break
-			}
-			nodes = append(nodes, fmt.Sprintf("  %v: %s", n.Target, strings.ReplaceAll(n.Summary, "\n", " ")))
-		}
-		p.t.Errorf("axe-core, %s: %s violation %s (%s)\n%s", state, v.Impact, v.ID, v.Help, strings.Join(nodes, "\n"))
 	}
+	return out
 }
 
 // focusStep describes the element the Tab key reached.

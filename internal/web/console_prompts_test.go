@@ -220,6 +220,8 @@ func TestConsoleAdminGlobalPromptsListAndDetail(t *testing.T) {
 
 	// Restore the older version: the prompt has that text again.
 	p.click(older + ` [data-action=restore]`)
+	p.waitVisible(`dialog[open]`)
+	p.audit("admin global prompt detail, restore dialog")
 	p.confirm("Restore “Clustering”?")
 	p.waitText(`#status`, "Restored Clustering")
 	p.waitFor("three history entries", `document.querySelectorAll('#global-prompt-clustering-history li.history-entry').length === 3`)
@@ -363,6 +365,22 @@ func TestConsoleAccessibilityEveryPage(t *testing.T) {
 		"/no/such/page", "/settings/ai"} {
 		visit("admin", path)
 	}
+	// The axe run can fail: the two serious violations the outside audit
+	// found, put back, are found.
+	p.goTo("/admin/accounts/acme")
+	p.click(`#prompts-acme-history li.history-entry details summary`)
+	eval[bool](p, `(() => {
+		document.querySelectorAll('pre.prompt-default').forEach((e) => { e.removeAttribute('tabindex'); e.removeAttribute('role'); e.removeAttribute('aria-label'); });
+		const r = document.querySelector('[data-action=reset]'); r.setAttribute('aria-label', 'Put the platform text back'); return true; })()`)
+	found := map[string]bool{}
+	for _, v := range p.axeViolations() {
+		found[v.ID] = true
+	}
+	if !found["scrollable-region-focusable"] || !found["label-content-name-mismatch"] {
+		t.Errorf("axe-core missed the violations put back: found %v", found)
+	}
+	p.do(reload())
+	p.ready()
 	for _, c := range []struct{ who, token string }{{"Growth account", acme}, {"Free account", free}} {
 		p.click(`#sign-out`)
 		p.waitVisible(`input[name=token]`)
