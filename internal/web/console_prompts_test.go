@@ -392,3 +392,57 @@ func TestConsoleAccessibilityEveryPage(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleLineDiff checks the console's line diff (js/diff.js) in the
+// browser, on the cases a prompt edit makes.
+func TestConsoleLineDiff(t *testing.T) {
+	t.Parallel()
+	needBrowser(t)
+	_, base := startHTTP(t)
+	p := openPage(t, base)
+	p.open("/")
+	big := strings.Repeat("line\n", 2500)
+	for _, c := range []struct {
+		name, a, b string
+		want       string // each op as "=x", "-x" or "+x", joined by "|"
+	}{
+		{"same", "a\nb", "a\nb", "=a|=b"},
+		{"empty to text", "", "x", "-|+x"},
+		{"line added at the end", "a\nb", "a\nb\nc", "=a|=b|+c"},
+		{"line removed in the middle", "a\nb\nc", "a\nc", "=a|-b|=c"},
+		{"line changed", "a\nb\nc", "a\nB\nc", "=a|-b|+B|=c"},
+		{"lines moved", "a\nb\nc\nd", "c\nd\na\nb", "-a|-b|=c|=d|+a|+b"},
+		{"trailing newline added", "a", "a\n", "=a|+"},
+		{"markup stays text", "<b>x</b>", "<i>x</i>", "-<b>x</b>|+<i>x</i>"},
+		{"too large: replaced whole", big + "a", "b\n" + big, ""},
+	} {
+		res, err := chromedp.Run(p.ctx, chromedp.Evaluate[[]string](fmt.Sprintf(
+			`import('/js/diff.js').then((m) => m.lineDiff(%s, %s).map((o) => ({ same: '=', del: '-', add: '+' })[o.op] + o.line))`,
+			js(c.a), js(c.b)), chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if c.want != "" {
+			if g := strings.Join(res, "|"); g != c.want {
+				t.Errorf("%s: %s, want %s", c.name, g, c.want)
+			}
+			continue
+		}
+		// Beyond the size limit: still a correct edit script (the removed
+		// lines are a's, the added b's, in order).
+		var from, to []string
+		for _, op := range res {
+			switch op[0] {
+			case '=':
+				from, to = append(from, op[1:]), append(to, op[1:])
+			case '-':
+				from = append(from, op[1:])
+			case '+':
+				to = append(to, op[1:])
+			}
+		}
+		if strings.Join(from, "\n") != c.a || strings.Join(to, "\n") != c.b {
+			t.Errorf("%s: the ops do not turn a into b", c.name)
+		}
+	}
+}

@@ -39,12 +39,13 @@ export function lineDiff(a, b) {
         out.push({ op: 'same', line: xs[i] });
         i += 1;
         j += 1;
-      } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        out.push({ op: 'add', line: ys[j] });
-        j += 1;
-      } else {
+      } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+        // On a tie, removed lines come before the lines that replace them.
         out.push({ op: 'del', line: xs[i] });
         i += 1;
+      } else {
+        out.push({ op: 'add', line: ys[j] });
+        j += 1;
       }
     }
   }
