@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -266,6 +267,16 @@ func TestConsoleAccountRestoresPromptVersion(t *testing.T) {
 
 	p := openPage(t, base)
 	p.signIn(acme, "/settings/prompts")
+	// The list says which prompts are customized.
+	if s := p.text(`#prompts-acme-table tr[data-prompt="clustering"] td.state`); !strings.Contains(s, "customized") {
+		t.Errorf("clustering's state %q", s)
+	}
+	if s := p.text(`#prompts-acme-table tr[data-prompt="ideas"] td.state`); !strings.Contains(s, "platform default") {
+		t.Errorf("ideas' state %q", s)
+	}
+	p.click(`#prompts-acme-table a[href="#/settings/prompts/clustering"]`)
+	p.waitText(`main h1`, "Clustering prompt")
+	p.ready()
 	const card = `#prompt-clustering`
 	// Against the default: a diff, the default's lines removed and the
 	// account's added.
@@ -277,16 +288,12 @@ func TestConsoleAccountRestoresPromptVersion(t *testing.T) {
 	if n := eval[int](p, `document.querySelectorAll('#prompt-clustering .diff-lines del').length`); n == 0 {
 		t.Error("the default's lines are not shown as removed")
 	}
-	if n := eval[int](p, `document.querySelectorAll('#prompt-ideas .diff-block').length`); n != 0 {
-		t.Error("a prompt that is not customized has a diff")
-	}
 
-	// Its history, from the card's button.
-	p.click(card + ` [data-action=history]`)
+	// Its history, below: this prompt's changes only.
 	entry := fmt.Sprintf(`#prompts-acme-history li[data-entry="%d"]`, first)
 	p.waitVisible(entry)
-	if f := eval[string](p, `document.querySelector('#prompts-acme-history select').value`); f != "clustering" {
-		t.Errorf("history filtered to %q", f)
+	if n := eval[int](p, `document.querySelectorAll('#prompts-acme-history li.history-entry:not([data-item="clustering"])').length`); n != 0 {
+		t.Errorf("%d entries of other prompts in this prompt's history", n)
 	}
 	p.click(entry + ` details summary`)
 	p.waitVisible(entry + ` .diff-lines`)
@@ -322,35 +329,47 @@ func TestConsoleAccountRestoresPromptVersion(t *testing.T) {
 	p.audit("Free account custom prompts with history")
 }
 
-// TestConsoleAccessibilityEveryPage opens every page of the console, as
-// an admin, a Starter account and a Free account, plus the sign-in and
-// "not found" pages, and audits each (axe-core, labels, focus rings).
-func TestConsoleAccessibilityEveryPage(t *testing.T) {
-	t.Parallel()
+// a11ySweep is a server with an admin, a Growth account with a
+// customized prompt and a Free account, for the accessibility sweeps.
+type a11ySweep struct {
+	base              string
+	admin, acme, free string
+}
+
+func newA11ySweep(t *testing.T) a11ySweep {
+	t.Helper()
 	needBrowser(t)
 	env, base := startHTTP(t)
 	env.Account(t, "acme", domain.PlanGrowth)
 	env.Account(t, "freebie", domain.PlanFree)
-	admin := env.Token(t, domain.RoleAdmin, "")
-	acme := env.Token(t, domain.RoleAccount, "acme")
-	free := env.Token(t, domain.RoleAccount, "freebie")
-	if _, err := env.Prompts.CustomizePrompt(testsrv.Ctx(acme), &pb.CustomizePromptRequest{PromptType: "clustering", Text: "Group by intent: {{keywords}}"}); err != nil {
+	s := a11ySweep{base: base, admin: env.Token(t, domain.RoleAdmin, ""),
+		acme: env.Token(t, domain.RoleAccount, "acme"), free: env.Token(t, domain.RoleAccount, "freebie")}
+	if _, err := env.Prompts.CustomizePrompt(testsrv.Ctx(s.acme), &pb.CustomizePromptRequest{PromptType: "clustering", Text: "Group by intent: {{keywords}}"}); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
 
-	p := openPage(t, base)
+// visit opens path and audits it, every disclosure open (so what it hides
+// is audited too).
+func (p *page) visit(who, path string) {
+	p.t.Helper()
+	p.goTo(path)
+	eval[bool](p, `(document.querySelectorAll('main details').forEach((d) => { d.open = true; }), true)`)
+	p.ready()
+	p.audit(who + " " + path)
+}
+
+// TestConsoleAccessibilityAdminPages opens the sign-in page and every
+// admin page, and audits each (axe-core, labels, focus rings); it also
+// shows that both checks can fail.
+func TestConsoleAccessibilityAdminPages(t *testing.T) {
+	t.Parallel()
+	s := newA11ySweep(t)
+	p := openPageFor(t, s.base, 6*time.Minute)
 	p.open("/")
 	p.audit("sign-in")
-
-	visit := func(who, path string) {
-		t.Helper()
-		p.goTo(path)
-		// Open every disclosure, so what it hides is audited too.
-		eval[bool](p, `(document.querySelectorAll('main details').forEach((d) => { d.open = true; }), true)`)
-		p.ready()
-		p.audit(who + " " + path)
-	}
-	p.signIn(admin, "/admin/settings")
+	p.signIn(s.admin, "/admin/settings")
 	// The focus check can fail: with the old yellow ring (1.5:1 on white)
 	// every control outside the top bar fails it. (Set through the CSSOM,
 	// which the page's CSP allows; reloaded away below.)
@@ -358,16 +377,9 @@ func TestConsoleAccessibilityEveryPage(t *testing.T) {
 	if problems, reached := p.focusProblems(); reached < 10 || len(problems) < 5 {
 		t.Errorf("with a yellow ring, the Tab key reached %d controls and %d failed the check", reached, len(problems))
 	}
-	p.do(reload())
-	p.ready()
-	for _, path := range []string{"/admin/settings", "/admin/prompts", "/admin/prompts/clustering", "/admin/profiles", "/admin/strategies",
-		"/admin/models", "/admin/accounts", "/admin/accounts/acme", "/admin/accounts/freebie", "/admin/context", "/admin/context/acme", "/admin/audit",
-		"/no/such/page", "/settings/ai"} {
-		visit("admin", path)
-	}
 	// The axe run can fail: the two serious violations the outside audit
 	// found, put back, are found.
-	p.goTo("/admin/accounts/acme")
+	p.goTo("/admin/accounts/acme/prompts/clustering")
 	p.click(`#prompts-acme-history li.history-entry details summary`)
 	eval[bool](p, `(() => {
 		document.querySelectorAll('pre.prompt-default').forEach((e) => { e.removeAttribute('tabindex'); e.removeAttribute('role'); e.removeAttribute('aria-label'); });
@@ -381,14 +393,25 @@ func TestConsoleAccessibilityEveryPage(t *testing.T) {
 	}
 	p.do(reload())
 	p.ready()
-	for _, c := range []struct{ who, token string }{{"Growth account", acme}, {"Free account", free}} {
-		p.click(`#sign-out`)
-		p.waitVisible(`input[name=token]`)
-		p.typeInto(`input[name=token]`, c.token+"\n")
-		p.waitVisible(`#sidebar a[aria-current=page]`)
-		p.ready()
-		for _, path := range []string{"/settings/ai", "/settings/prompts", "/settings/profiles", "/settings/strategies", "/admin/settings"} {
-			visit(c.who, path)
+	for _, path := range []string{"/admin/settings", "/admin/prompts", "/admin/prompts/clustering", "/admin/profiles", "/admin/strategies",
+		"/admin/models", "/admin/accounts", "/admin/accounts/acme", "/admin/accounts/acme/prompts/clustering", "/admin/accounts/freebie",
+		"/admin/accounts/freebie/prompts/ideas", "/admin/context", "/admin/context/acme", "/admin/audit", "/no/such/page", "/settings/ai"} {
+		p.visit("admin", path)
+	}
+}
+
+// TestConsoleAccessibilityAccountPages audits every page of a Growth and
+// of a Free account (read-only), with a prompt that does not exist and a
+// page the role may not see.
+func TestConsoleAccessibilityAccountPages(t *testing.T) {
+	t.Parallel()
+	s := newA11ySweep(t)
+	for _, c := range []struct{ who, token string }{{"Growth account", s.acme}, {"Free account", s.free}} {
+		p := openPageFor(t, s.base, 4*time.Minute)
+		p.signIn(c.token, "/settings/ai")
+		for _, path := range []string{"/settings/ai", "/settings/prompts", "/settings/prompts/clustering", "/settings/profiles", "/settings/strategies",
+			"/settings/prompts/no_such_prompt", "/admin/settings"} {
+			p.visit(c.who, path)
 		}
 	}
 }

@@ -173,9 +173,17 @@ func TestConsoleAccountCustomizesAndResetsPrompt(t *testing.T) {
 		t.Errorf("header says %q", who)
 	}
 	p.click(`#sidebar a[href="#/settings/prompts"]`)
+	p.waitVisible(`#prompts-acme-table`)
+	p.ready()
+	p.audit("account custom prompts list")
+	// A list first; each prompt opens on its own page.
+	if n := eval[int](p, `document.querySelectorAll('main textarea').length`); n != 0 {
+		t.Errorf("%d text areas on the list", n)
+	}
+	p.click(`#prompts-acme-table a[href="#/settings/prompts/clustering"]`)
 	p.waitVisible(`#prompt-clustering textarea`)
 	p.ready()
-	p.audit("account custom prompts")
+	p.audit("account custom prompt")
 
 	// Text without the prompt's variable: refused, field and reason shown.
 	const card = `#prompt-clustering`
@@ -268,15 +276,22 @@ func TestConsoleFreeAccountIsReadOnly(t *testing.T) {
 	p.audit("Free account AI model selection")
 
 	p.click(`#sidebar a[href="#/settings/prompts"]`)
-	p.waitVisible(`#prompt-clustering textarea`)
+	p.waitVisible(`#prompts-freebie-table`)
 	p.ready()
 	if notice := p.text(`.notice.readonly`); !strings.Contains(notice, "PLAN_UPGRADE_REQUIRED") {
 		t.Errorf("prompts notice %q", notice)
 	}
+	p.audit("Free account custom prompts list")
+	p.click(`#prompts-freebie-table a[href="#/settings/prompts/clustering"]`)
+	p.waitVisible(`#prompt-clustering textarea`)
+	p.ready()
+	if notice := p.text(`.notice.readonly`); !strings.Contains(notice, "PLAN_UPGRADE_REQUIRED") {
+		t.Errorf("prompt page notice %q", notice)
+	}
 	if !eval[bool](p, `[...document.querySelectorAll('textarea')].every((t) => t.readOnly) && !document.querySelector('main button[type=submit]')`) {
 		t.Error("a Free account can edit its prompts")
 	}
-	p.audit("Free account custom prompts")
+	p.audit("Free account custom prompt")
 
 	// The service agrees: the override is kept and not applied.
 	mc, err := env.Config.GetModelConfig(testsrv.Ctx(free), &pb.GetModelConfigRequest{Function: "generate_content"})

@@ -12,22 +12,61 @@ import { historySection } from '../history.js';
 import { diffView } from '../diff.js';
 import { planCustomizes, planLabel, promptLabel } from '../format.js';
 
-export async function render(view, { identity }) {
+export async function render(view, { identity, params }) {
+  // An admin reaches one account's prompt from the account's page.
+  const accountId = identity.role === 'admin' ? params.id : identity.account.id;
+  const listPath = identity.role === 'admin' ? `/admin/accounts/${encodeURIComponent(accountId)}` : '/settings/prompts';
+  if (params.type) {
+    view.append(
+      h('p', { class: 'breadcrumb' },
+        ...(identity.role === 'admin'
+          ? [h('a', { href: '#/admin/accounts', text: 'Accounts' }), ' › ', h('a', { href: `#${listPath}`, text: accountId }), ' › ']
+          : [h('a', { href: `#${listPath}`, text: 'Custom Prompts' }), ' › ']),
+        params.type),
+      heading(`${promptLabel(params.type)} prompt`, identity.role === 'admin'
+        ? `Account ${accountId}: the text its AI functions use, beside the platform default.`
+        : 'The text your AI functions use, beside the platform default; its history, and restoring a version.'));
+    const section = h('div');
+    view.append(section);
+    await renderPrompts(section, { accountId, type: params.type, linkBase: listPath });
+    return;
+  }
   view.append(heading('Custom Prompts',
-    'The prompt text your account\'s AI functions use. Customize a prompt, or reset it to the platform default at any time.'));
+    'The prompt text your account\'s AI functions use. Open a prompt to customize it, compare it with the platform default, or reset it.'));
   const section = h('div');
   view.append(section);
-  await renderPrompts(section, { accountId: identity.account.id });
+  await renderPrompts(section, { accountId });
+}
+
+// promptPath is the page of one of an account's prompts: the account's
+// own, or (linkBase an admin's account page) one an admin opens.
+function promptPath(linkBase, type) {
+  return linkBase && linkBase !== '/settings/prompts'
+    ? `${linkBase}/prompts/${encodeURIComponent(type)}`
+    : `/settings/prompts/${encodeURIComponent(type)}`;
 }
 
 // renderPrompts fills container for one account (redrawn after every
-// change, from fresh answers).
+// change, from fresh answers): with opts.type, that prompt's editor and
+// history; else the list of its prompts, each linking to its page.
 export function renderPrompts(container, opts) {
   return redrawing(container, () => drawPrompts(container, opts));
 }
 
+function firstLine(text) {
+  const line = String(text || '').split('\n').find((l) => l.trim() !== '') || '';
+  return line.length > 90 ? `${line.slice(0, 89)}…` : line;
+}
+
+function promptBadges(p) {
+  const badges = [p.isCustomized ? badge('customized', 'account') : badge('platform default', 'global')];
+  if (p.defaultChanged) badges.push(badge('default changed', 'warning'));
+  if (p.overridesSuppressed) badges.push(badge('customization not applied on this plan', 'muted'));
+  return badges;
+}
+
 async function drawPrompts(container, opts) {
-  const { accountId, level = 2 } = opts;
+  const { accountId, level = 2, type, linkBase = '' } = opts;
   const [effective, globals] = await Promise.all([
     call('PromptService/ListEffectivePrompts', { accountId }),
     call('PromptService/ListGlobalPrompts', {}),
@@ -47,33 +86,48 @@ async function drawPrompts(container, opts) {
         `The ${planLabel(plan)} plan always uses the platform's prompts; customizing them needs the Starter, Growth or Scale plan.`),
       h('p', {}, 'Reason: ', h('code', { class: 'reason', text: 'PLAN_UPGRADE_REQUIRED' }))));
   }
-  const idPrefix = accountId ? `prompts-${accountId}` : 'prompts';
+  if (!type) {
+    parts.push(h('table', { class: 'data prompts', id: accountId ? `prompts-${accountId}-table` : 'prompts-table' },
+      h('caption', { text: `${prompts.length} prompt types` }),
+      h('thead', {}, h('tr', {},
+        h('th', { scope: 'col', text: 'Prompt type' }),
+        h('th', { scope: 'col', text: 'State' }),
+        h('th', { scope: 'col', text: 'Text in use begins' }))),
+      h('tbody', {}, ...prompts.map((p) => h('tr', { 'data-prompt': p.promptType },
+        h('th', { scope: 'row' },
+          h('a', { href: `#${promptPath(linkBase, p.promptType)}`, text: promptLabel(p.promptType) }), h('br'), h('code', { text: p.promptType })),
+        h('td', { class: 'state' }, ...promptBadges(p)),
+        h('td', { class: 'preview', text: firstLine(p.text) }))))));
+    container.replaceChildren(...parts);
+    return;
+  }
+  const p = prompts.find((x) => x.promptType === type);
+  if (!p) {
+    throw { code: 'not_found', reason: 'PROMPT_TYPE_NOT_FOUND', message: `no prompt type ${type}` };
+  }
+  const idPrefix = `prompts-${accountId}`;
   const history = historySection({
     kind: PROMPT,
     accountId,
-    items: new Map(prompts.map((p) => [p.promptType, { name: promptLabel(p.promptType), revision: p.revision, text: p.text }])),
+    items: new Map([[p.promptType, { name: promptLabel(p.promptType), revision: p.revision, text: p.text }]]),
     canRestore: editable,
     onRestored: () => rerender(`${idPrefix}-history-title`),
-    level: level + 1,
+    level,
     idPrefix,
+    itemId: type,
   });
-  for (const p of prompts) {
-    parts.push(promptCard({ p, global: defaults.get(p.promptType), accountId, editable, rerender, level, history }));
-  }
-  parts.push(history.card);
+  parts.push(promptCard({ p, global: defaults.get(p.promptType), accountId, editable, rerender, level: level - 1 }), history.card);
   await history.load();
   container.replaceChildren(...parts);
 }
 
-function promptCard({ p, global, accountId, editable, rerender, level, history }) {
+function promptCard({ p, global, accountId, editable, rerender, level }) {
   const key = p.promptType;
   const titleID = `prompt-${key}-title`;
   const vars = p.variables || [];
   const textarea = h('textarea', { rows: '10', class: 'prompt-text', readOnly: !editable, value: p.text, spellcheck: 'true' });
   const box = errorBox();
-  const badges = [p.isCustomized ? badge('customized', 'account') : badge('platform default', 'global')];
-  if (p.defaultChanged) badges.push(badge('default changed', 'warning'));
-  if (p.overridesSuppressed) badges.push(badge('customization not applied on this plan', 'muted'));
+  const badges = promptBadges(p);
 
   const reset = button('Reset to default', { class: 'button secondary', 'data-action': 'reset', disabled: !(p.isCustomized || p.overridesSuppressed) });
   const form = h('form', { class: 'prompt-form', novalidate: true, 'aria-labelledby': titleID },
@@ -86,11 +140,7 @@ function promptCard({ p, global, accountId, editable, rerender, level, history }
     }),
     h('div', { class: 'actions' },
       editable ? h('button', { type: 'submit', class: 'button', text: 'Save prompt' }) : null,
-      editable || p.overridesSuppressed ? reset : null,
-      button('History', {
-        class: 'button secondary', 'data-action': 'history', 'aria-label': `History of the ${promptLabel(key)} prompt`,
-        onclick: () => history.show(key).catch((err) => showError(box, err)),
-      })));
+      editable || p.overridesSuppressed ? reset : null));
 
   const changedNote = p.defaultChanged
     ? notice('warning', h('p', { text: 'The platform default changed after this prompt was customized. Compare it with yours; reset to use the new default.' }))
