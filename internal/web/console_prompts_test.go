@@ -274,6 +274,7 @@ func TestConsoleAccountRestoresPromptVersion(t *testing.T) {
 	if s := p.text(`#prompts-acme-table tr[data-prompt="ideas"] td.state`); !strings.Contains(s, "platform default") {
 		t.Errorf("ideas' state %q", s)
 	}
+	p.screenshot("account-prompts-list")
 	p.click(`#prompts-acme-table a[href="#/settings/prompts/clustering"]`)
 	p.waitText(`main h1`, "Clustering prompt")
 	p.ready()
