@@ -340,6 +340,7 @@ func shoot(base string, t tokenSet) (int, error) {
 			chromedp.WaitVisible(css(`dialog[open]`)),
 		}},
 		{file: "12-admin-global-prompts.png", token: t.admin, path: "/admin/prompts"},
+		{file: "12b-admin-global-prompt.png", token: t.admin, path: "/admin/prompts/content_generation"},
 		{file: "13-admin-model-catalog.png", token: t.admin, path: "/admin/models"},
 		{file: "14-admin-accounts.png", token: t.admin, path: "/admin/accounts"},
 		{file: "15-admin-account-acme.png", token: t.admin, path: "/admin/accounts/acme"},

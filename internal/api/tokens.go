@@ -54,3 +54,22 @@ func (s *TokenServer) RevokeToken(ctx context.Context, req *pb.RevokeTokenReques
 	}
 	return tokenToPB(t), nil
 }
+
+// WhoAmI describes the calling token. An ACCOUNT token also gets its
+// account's name and plan (read now, so a plan changed since the token
+// was issued shows).
+func (s *TokenServer) WhoAmI(ctx context.Context, _ *pb.WhoAmIRequest) (*pb.WhoAmIResponse, error) {
+	p, ok := access.PrincipalFrom(ctx)
+	if !ok {
+		return nil, &domain.Error{Code: domain.CodeUnauthenticated, Reason: domain.ReasonTokenMissing, Message: "no caller: WhoAmI needs a bearer token"}
+	}
+	out := &pb.WhoAmIResponse{Role: pb.Role(p.Role), TokenName: p.Name, TokenId: p.TokenID}
+	if p.Role == domain.RoleAccount {
+		a, err := s.Store.GetAccount(ctx, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		out.AccountId, out.AccountName, out.Plan = a.ID, a.Name, pb.Plan(a.Plan)
+	}
+	return out, nil
+}

@@ -99,3 +99,46 @@ func TestListAccountsPagination(t *testing.T) {
 	_, err = env.Accounts.GetAccount(admin, &pb.GetAccountRequest{Id: "a"})
 	testsrv.WantError(t, err, codes.NotFound, domain.ReasonAccountNotFound)
 }
+
+// TestWhoAmI: every role learns who it is, an account token its account's
+// current plan, and a call without a valid token is refused.
+func TestWhoAmI(t *testing.T) {
+	env := testsrv.Start(t)
+	env.Account(t, "acme", domain.PlanStarter)
+	for _, c := range []struct {
+		role    domain.Role
+		account string
+		want    pb.Role
+	}{
+		{domain.RoleAdmin, "", pb.Role_ROLE_ADMIN},
+		{domain.RoleService, "", pb.Role_ROLE_SERVICE},
+		{domain.RoleAccount, "acme", pb.Role_ROLE_ACCOUNT},
+	} {
+		secret := env.Token(t, c.role, c.account)
+		who, err := env.Tokens.WhoAmI(testsrv.Ctx(secret), &pb.WhoAmIRequest{})
+		if err != nil {
+			t.Fatalf("%v: %v", c.role, err)
+		}
+		if who.GetRole() != c.want || who.GetTokenName() != "test-"+c.role.String() || who.GetTokenId() == "" ||
+			who.GetAccountId() != c.account || strings.Contains(who.String(), secret) {
+			t.Errorf("%v: %v", c.role, who)
+		}
+		wantPlan := pb.Plan_PLAN_UNSPECIFIED
+		if c.role == domain.RoleAccount {
+			wantPlan = pb.Plan_PLAN_STARTER
+		}
+		if who.GetPlan() != wantPlan || (c.role == domain.RoleAccount) != (who.GetAccountName() == "acme") {
+			t.Errorf("%v: plan %v, account name %q", c.role, who.GetPlan(), who.GetAccountName())
+		}
+	}
+	// The plan is read at each call: an upgrade shows at once.
+	acme := testsrv.Ctx(env.Token(t, domain.RoleAccount, "acme"))
+	env.Account(t, "acme", domain.PlanGrowth)
+	if who, err := env.Tokens.WhoAmI(acme, &pb.WhoAmIRequest{}); err != nil || who.GetPlan() != pb.Plan_PLAN_GROWTH {
+		t.Errorf("after the upgrade: %v (%v)", who, err)
+	}
+	_, err := env.Tokens.WhoAmI(testsrv.Ctx(""), &pb.WhoAmIRequest{})
+	testsrv.WantError(t, err, codes.Unauthenticated, domain.ReasonTokenMissing)
+	_, err = env.Tokens.WhoAmI(testsrv.Ctx(env.RevokedToken(t)), &pb.WhoAmIRequest{})
+	testsrv.WantError(t, err, codes.Unauthenticated, domain.ReasonTokenInvalid)
+}

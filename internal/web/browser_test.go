@@ -82,6 +82,13 @@ type page struct {
 // Chromium, unless AICONFIG_SKIP_BROWSER=1 says to skip them.
 func openPage(t *testing.T, base string) *page {
 	t.Helper()
+	return openPageFor(t, base, 2*time.Minute)
+}
+
+// openPageFor is openPage with a deadline for everything the tab does
+// (the accessibility sweeps visit many pages).
+func openPageFor(t *testing.T, base string, limit time.Duration) *page {
+	t.Helper()
 	needBrowser(t)
 	tab, cancelTab := chromedp.NewContext(browser.ctx)
 	t.Cleanup(cancelTab)
@@ -89,7 +96,7 @@ func openPage(t *testing.T, base string) *page {
 	if err := chromedp.Listen(tab, p.record); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(tab, 2*time.Minute)
+	ctx, cancel := context.WithTimeout(tab, limit)
 	t.Cleanup(cancel)
 	p.ctx = ctx
 	t.Cleanup(func() {

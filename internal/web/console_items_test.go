@@ -60,7 +60,7 @@ func TestConsoleAdminCreatesAndArchivesGlobalProfile(t *testing.T) {
 	const form = `#author_profile-form`
 	p.click(`[data-action=add]`)
 	p.waitVisible(form)
-	p.checkLabels()
+	p.audit("admin global author profiles")
 	p.setValue(form+` [data-field="author_profile.id"]`, "plain-english-editor")
 	p.setValue(form+` [data-field="author_profile.name"]`, "Plain English editor")
 	p.setValue(form+` [data-field="author_profile.tone"]`, "clear, direct")
@@ -158,7 +158,7 @@ func TestConsoleAccountCustomizesAndResetsStrategy(t *testing.T) {
 	p.click(row + ` [data-action=customize]`)
 	const form = `#content_strategy-form`
 	p.waitVisible(form + ` .platform-version`)
-	p.checkLabels()
+	p.audit("account content strategies")
 	const objective = "Turn operations managers into trial sign-ups."
 	p.setValue(form+` [data-field="content_strategy.objective"]`, objective)
 	// Refused first: no article type, and a minimum above the maximum;
@@ -276,7 +276,7 @@ func TestConsoleAccountCreatesProfilesToTheLimitAndSetsDefault(t *testing.T) {
 			t.Errorf("error box %q lacks %q", box, want)
 		}
 	}
-	p.checkLabels()
+	p.audit("account author profiles")
 
 	list, err := env.Profiles.ListAuthorProfiles(testsrv.Ctx(acme), &pb.ListAuthorProfilesRequest{})
 	if err != nil {
@@ -341,7 +341,7 @@ func TestConsoleAccountRestoresProfileVersion(t *testing.T) {
 	p.click(`#author_profile-row-acme-voice [data-action=history]`)
 	entry := fmt.Sprintf(`#author_profile-history li[data-entry="%d"]`, first)
 	p.waitVisible(entry)
-	p.checkLabels()
+	p.audit("account profile history")
 	if n := eval[int](p, `document.querySelectorAll('#author_profile-history li.history-entry').length`); n != 3 {
 		t.Errorf("%d history entries shown, want 3", n)
 	}
@@ -413,7 +413,7 @@ func TestConsoleFreeAccountItemsAreReadOnly(t *testing.T) {
 			t.Errorf("read-only notice %q lacks %q", notice, want)
 		}
 	}
-	p.checkLabels()
+	p.audit("Free account author profiles")
 	// Nothing to create, customize, edit or restore; the kept own profile
 	// is listed apart, deletable.
 	if eval[bool](p, `!!document.querySelector('main [data-action=create], main [data-action=customize], main [data-action=edit], main [data-action=restore]')`) {
@@ -488,7 +488,7 @@ func TestConsoleAdminPreviewsGenerationContext(t *testing.T) {
 	p.click(`a[href="#/admin/context/acme"]`)
 	p.waitVisible(`#context-author_profile`)
 	p.ready()
-	p.checkLabels()
+	p.audit("admin generation context")
 	if s := p.text(`#context-author_profile-title`); !strings.Contains(s, "Acme voice") || !strings.Contains(s, "account's own") {
 		t.Errorf("profile %q", s)
 	}
@@ -526,6 +526,7 @@ func TestConsoleAdminPreviewsGenerationContext(t *testing.T) {
 	if msg, invalid := p.fieldError("account_id"); !invalid || !strings.Contains(msg, "ACCOUNT_NOT_FOUND") {
 		t.Errorf("account field error %q (invalid %v)", msg, invalid)
 	}
+	p.audit("admin generation context, unknown account")
 
 	// The service gives the same answer.
 	gc, err := env.Config.GetGenerationContext(testsrv.Ctx(admin), &pb.GetGenerationContextRequest{AccountId: "acme", Function: "generate_ideas", AuthorProfileId: "news-reporter"})
@@ -543,7 +544,7 @@ func TestConsoleAdminStrategyDefaultLimitsAndRestore(t *testing.T) {
 	p := openPage(t, base)
 	p.signIn(admin, "/admin/strategies")
 	p.waitVisible(`#content_strategy-row-product-led`)
-	p.checkLabels()
+	p.audit("admin global strategies")
 
 	// The platform default.
 	p.setValue(`#content_strategy-default select`, "news-and-trends")

@@ -32,7 +32,7 @@ func TestConsoleAdminSetsAPIKey(t *testing.T) {
 	if c := eval[string](p, `document.cookie`); c != "" || strings.Contains(eval[string](p, `location.href`), admin) {
 		t.Errorf("the token escaped sessionStorage (cookie %q)", c)
 	}
-	p.checkLabels()
+	p.audit("admin global settings")
 
 	// No key yet: set one (confirmed: workers use it at once).
 	const first, second = "sk-console-first-00000000wxyz", "sk-console-second-0000000abcd"
@@ -107,7 +107,7 @@ func TestConsoleAdminSetsOverride(t *testing.T) {
 	p.click(`#accounts-table a[href="#/admin/accounts/acme"]`)
 	p.waitText(`main h1`, "Account acme")
 	p.ready()
-	p.checkLabels()
+	p.audit("admin account page")
 
 	// A temperature the model does not take: the error names the reason
 	// and the field, beside the field, and focus goes there.
@@ -126,6 +126,7 @@ func TestConsoleAdminSetsOverride(t *testing.T) {
 	if beside[0] != "true" || beside[1] != "true" || !strings.Contains(beside[2], "outside gpt-4.1's range") || !strings.Contains(beside[2], "VALIDATION_FAILED") {
 		t.Errorf("the field's error (aria-invalid, focused, description): %q", beside)
 	}
+	p.audit("admin account page, override refused")
 	if _, err := env.Config.GetIntegrationOverride(testsrv.Ctx(admin), &pb.GetIntegrationOverrideRequest{AccountId: "acme", Integration: pb.Integration_INTEGRATION_OPENAI}); err == nil {
 		t.Fatal("a refused override was stored")
 	}
@@ -172,9 +173,17 @@ func TestConsoleAccountCustomizesAndResetsPrompt(t *testing.T) {
 		t.Errorf("header says %q", who)
 	}
 	p.click(`#sidebar a[href="#/settings/prompts"]`)
+	p.waitVisible(`#prompts-acme-table`)
+	p.ready()
+	p.audit("account custom prompts list")
+	// A list first; each prompt opens on its own page.
+	if n := eval[int](p, `document.querySelectorAll('main textarea').length`); n != 0 {
+		t.Errorf("%d text areas on the list", n)
+	}
+	p.click(`#prompts-acme-table a[href="#/settings/prompts/clustering"]`)
 	p.waitVisible(`#prompt-clustering textarea`)
 	p.ready()
-	p.checkLabels()
+	p.audit("account custom prompt")
 
 	// Text without the prompt's variable: refused, field and reason shown.
 	const card = `#prompt-clustering`
@@ -187,6 +196,7 @@ func TestConsoleAccountCustomizesAndResetsPrompt(t *testing.T) {
 	if inv := eval[string](p, `document.querySelector('#prompt-clustering textarea').getAttribute('aria-invalid') || ''`); inv != "true" {
 		t.Error("the prompt field is not marked invalid")
 	}
+	p.audit("account custom prompts, text refused")
 
 	// Customize.
 	const mine = "Group by search intent: {{keywords}}"
@@ -263,17 +273,25 @@ func TestConsoleFreeAccountIsReadOnly(t *testing.T) {
 	if b := p.text(`#override-openai-title .badge`); !strings.Contains(b, "not applied") {
 		t.Errorf("stored override badge %q", b)
 	}
-	p.checkLabels()
+	p.audit("Free account AI model selection")
 
 	p.click(`#sidebar a[href="#/settings/prompts"]`)
-	p.waitVisible(`#prompt-clustering textarea`)
+	p.waitVisible(`#prompts-freebie-table`)
 	p.ready()
 	if notice := p.text(`.notice.readonly`); !strings.Contains(notice, "PLAN_UPGRADE_REQUIRED") {
 		t.Errorf("prompts notice %q", notice)
 	}
+	p.audit("Free account custom prompts list")
+	p.click(`#prompts-freebie-table a[href="#/settings/prompts/clustering"]`)
+	p.waitVisible(`#prompt-clustering textarea`)
+	p.ready()
+	if notice := p.text(`.notice.readonly`); !strings.Contains(notice, "PLAN_UPGRADE_REQUIRED") {
+		t.Errorf("prompt page notice %q", notice)
+	}
 	if !eval[bool](p, `[...document.querySelectorAll('textarea')].every((t) => t.readOnly) && !document.querySelector('main button[type=submit]')`) {
 		t.Error("a Free account can edit its prompts")
 	}
+	p.audit("Free account custom prompt")
 
 	// The service agrees: the override is kept and not applied.
 	mc, err := env.Config.GetModelConfig(testsrv.Ctx(free), &pb.GetModelConfigRequest{Function: "generate_content"})
@@ -310,6 +328,7 @@ func TestConsoleRefusesBadTokens(t *testing.T) {
 	if eval[bool](p, `sessionStorage.length > 0 || !document.getElementById('sidebar').hidden`) {
 		t.Error("a wrong token was kept, or opened the console")
 	}
+	p.audit("sign-in, token refused")
 
 	// A SERVICE token has no pages here.
 	p.setValue(`input[name=token]`, worker)

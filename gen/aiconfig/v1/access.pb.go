@@ -37,8 +37,9 @@ type AccessRule struct {
 	// PLAN_UNSPECIFIED means no plan gate.
 	MinPlan Plan `protobuf:"varint,3,opt,name=min_plan,json=minPlan,proto3,enum=aiconfig.v1.Plan" json:"min_plan,omitempty"`
 	// Set when ROLE_ACCOUNT may call an RPC that names no account because it
-	// reads nothing account-specific (the model catalog). Without it, an RPC
-	// open to ROLE_ACCOUNT must name its account_field.
+	// reads nothing account-specific (the model catalog) or only the
+	// caller's own token and account (WhoAmI). Without it, an RPC open to
+	// ROLE_ACCOUNT must name its account_field.
 	AccountUnscoped bool `protobuf:"varint,4,opt,name=account_unscoped,json=accountUnscoped,proto3" json:"account_unscoped,omitempty"`
 	// Set when the RPC updates a resource with an AIP-134 update_mask and
 	// clearing fields back to their defaults is allowed on every plan: a

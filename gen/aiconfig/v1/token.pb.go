@@ -379,6 +379,129 @@ func (x *RevokeTokenRequest) GetId() string {
 	return ""
 }
 
+type WhoAmIRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIRequest) Reset() {
+	*x = WhoAmIRequest{}
+	mi := &file_aiconfig_v1_token_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIRequest) ProtoMessage() {}
+
+func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_token_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
+func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_token_proto_rawDescGZIP(), []int{6}
+}
+
+type WhoAmIResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Role  Role                   `protobuf:"varint,1,opt,name=role,proto3,enum=aiconfig.v1.Role" json:"role,omitempty"`
+	// The token's name, as audit rows show it.
+	TokenName string `protobuf:"bytes,2,opt,name=token_name,json=tokenName,proto3" json:"token_name,omitempty"`
+	// The token's id (not its secret).
+	TokenId string `protobuf:"bytes,3,opt,name=token_id,json=tokenId,proto3" json:"token_id,omitempty"`
+	// Set for ROLE_ACCOUNT only: the account, its name and its plan.
+	AccountId     string `protobuf:"bytes,4,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
+	AccountName   string `protobuf:"bytes,5,opt,name=account_name,json=accountName,proto3" json:"account_name,omitempty"`
+	Plan          Plan   `protobuf:"varint,6,opt,name=plan,proto3,enum=aiconfig.v1.Plan" json:"plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WhoAmIResponse) Reset() {
+	*x = WhoAmIResponse{}
+	mi := &file_aiconfig_v1_token_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WhoAmIResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WhoAmIResponse) ProtoMessage() {}
+
+func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_aiconfig_v1_token_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
+func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
+	return file_aiconfig_v1_token_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *WhoAmIResponse) GetRole() Role {
+	if x != nil {
+		return x.Role
+	}
+	return Role_ROLE_UNSPECIFIED
+}
+
+func (x *WhoAmIResponse) GetTokenName() string {
+	if x != nil {
+		return x.TokenName
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetTokenId() string {
+	if x != nil {
+		return x.TokenId
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetAccountId() string {
+	if x != nil {
+		return x.AccountId
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetAccountName() string {
+	if x != nil {
+		return x.AccountName
+	}
+	return ""
+}
+
+func (x *WhoAmIResponse) GetPlan() Plan {
+	if x != nil {
+		return x.Plan
+	}
+	return Plan_PLAN_UNSPECIFIED
+}
+
 var File_aiconfig_v1_token_proto protoreflect.FileDescriptor
 
 const file_aiconfig_v1_token_proto_rawDesc = "" +
@@ -411,7 +534,17 @@ const file_aiconfig_v1_token_proto_rawDesc = "" +
 	"\x06tokens\x18\x01 \x03(\v2\x12.aiconfig.v1.TokenR\x06tokens\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"$\n" +
 	"\x12RevokeTokenRequest\x12\x0e\n" +
-	"\x02id\x18\x01 \x01(\tR\x02id2\x91\x02\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"\x0f\n" +
+	"\rWhoAmIRequest\"\xda\x01\n" +
+	"\x0eWhoAmIResponse\x12%\n" +
+	"\x04role\x18\x01 \x01(\x0e2\x11.aiconfig.v1.RoleR\x04role\x12\x1d\n" +
+	"\n" +
+	"token_name\x18\x02 \x01(\tR\ttokenName\x12\x19\n" +
+	"\btoken_id\x18\x03 \x01(\tR\atokenId\x12\x1d\n" +
+	"\n" +
+	"account_id\x18\x04 \x01(\tR\taccountId\x12!\n" +
+	"\faccount_name\x18\x05 \x01(\tR\vaccountName\x12%\n" +
+	"\x04plan\x18\x06 \x01(\x0e2\x11.aiconfig.v1.PlanR\x04plan2\xe4\x02\n" +
 	"\fTokenService\x12Y\n" +
 	"\vCreateToken\x12\x1f.aiconfig.v1.CreateTokenRequest\x1a .aiconfig.v1.CreateTokenResponse\"\a\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x12Y\n" +
@@ -420,7 +553,9 @@ const file_aiconfig_v1_token_proto_rawDesc = "" +
 	"\x8a\xb5\x18\x03\n" +
 	"\x01\x01\x90\x02\x01\x12K\n" +
 	"\vRevokeToken\x12\x1f.aiconfig.v1.RevokeTokenRequest\x1a\x12.aiconfig.v1.Token\"\a\x8a\xb5\x18\x03\n" +
-	"\x01\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
+	"\x01\x01\x12Q\n" +
+	"\x06WhoAmI\x12\x1a.aiconfig.v1.WhoAmIRequest\x1a\x1b.aiconfig.v1.WhoAmIResponse\"\x0e\x8a\xb5\x18\a\n" +
+	"\x03\x01\x02\x03 \x01\x90\x02\x01B6Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3"
 
 var (
 	file_aiconfig_v1_token_proto_rawDescOnce sync.Once
@@ -434,7 +569,7 @@ func file_aiconfig_v1_token_proto_rawDescGZIP() []byte {
 	return file_aiconfig_v1_token_proto_rawDescData
 }
 
-var file_aiconfig_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_aiconfig_v1_token_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_aiconfig_v1_token_proto_goTypes = []any{
 	(*Token)(nil),                 // 0: aiconfig.v1.Token
 	(*CreateTokenRequest)(nil),    // 1: aiconfig.v1.CreateTokenRequest
@@ -442,27 +577,34 @@ var file_aiconfig_v1_token_proto_goTypes = []any{
 	(*ListTokensRequest)(nil),     // 3: aiconfig.v1.ListTokensRequest
 	(*ListTokensResponse)(nil),    // 4: aiconfig.v1.ListTokensResponse
 	(*RevokeTokenRequest)(nil),    // 5: aiconfig.v1.RevokeTokenRequest
-	(Role)(0),                     // 6: aiconfig.v1.Role
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*WhoAmIRequest)(nil),         // 6: aiconfig.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),        // 7: aiconfig.v1.WhoAmIResponse
+	(Role)(0),                     // 8: aiconfig.v1.Role
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(Plan)(0),                     // 10: aiconfig.v1.Plan
 }
 var file_aiconfig_v1_token_proto_depIdxs = []int32{
-	6, // 0: aiconfig.v1.Token.role:type_name -> aiconfig.v1.Role
-	7, // 1: aiconfig.v1.Token.create_time:type_name -> google.protobuf.Timestamp
-	7, // 2: aiconfig.v1.Token.revoke_time:type_name -> google.protobuf.Timestamp
-	6, // 3: aiconfig.v1.CreateTokenRequest.role:type_name -> aiconfig.v1.Role
-	0, // 4: aiconfig.v1.CreateTokenResponse.token:type_name -> aiconfig.v1.Token
-	0, // 5: aiconfig.v1.ListTokensResponse.tokens:type_name -> aiconfig.v1.Token
-	1, // 6: aiconfig.v1.TokenService.CreateToken:input_type -> aiconfig.v1.CreateTokenRequest
-	3, // 7: aiconfig.v1.TokenService.ListTokens:input_type -> aiconfig.v1.ListTokensRequest
-	5, // 8: aiconfig.v1.TokenService.RevokeToken:input_type -> aiconfig.v1.RevokeTokenRequest
-	2, // 9: aiconfig.v1.TokenService.CreateToken:output_type -> aiconfig.v1.CreateTokenResponse
-	4, // 10: aiconfig.v1.TokenService.ListTokens:output_type -> aiconfig.v1.ListTokensResponse
-	0, // 11: aiconfig.v1.TokenService.RevokeToken:output_type -> aiconfig.v1.Token
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	8,  // 0: aiconfig.v1.Token.role:type_name -> aiconfig.v1.Role
+	9,  // 1: aiconfig.v1.Token.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 2: aiconfig.v1.Token.revoke_time:type_name -> google.protobuf.Timestamp
+	8,  // 3: aiconfig.v1.CreateTokenRequest.role:type_name -> aiconfig.v1.Role
+	0,  // 4: aiconfig.v1.CreateTokenResponse.token:type_name -> aiconfig.v1.Token
+	0,  // 5: aiconfig.v1.ListTokensResponse.tokens:type_name -> aiconfig.v1.Token
+	8,  // 6: aiconfig.v1.WhoAmIResponse.role:type_name -> aiconfig.v1.Role
+	10, // 7: aiconfig.v1.WhoAmIResponse.plan:type_name -> aiconfig.v1.Plan
+	1,  // 8: aiconfig.v1.TokenService.CreateToken:input_type -> aiconfig.v1.CreateTokenRequest
+	3,  // 9: aiconfig.v1.TokenService.ListTokens:input_type -> aiconfig.v1.ListTokensRequest
+	5,  // 10: aiconfig.v1.TokenService.RevokeToken:input_type -> aiconfig.v1.RevokeTokenRequest
+	6,  // 11: aiconfig.v1.TokenService.WhoAmI:input_type -> aiconfig.v1.WhoAmIRequest
+	2,  // 12: aiconfig.v1.TokenService.CreateToken:output_type -> aiconfig.v1.CreateTokenResponse
+	4,  // 13: aiconfig.v1.TokenService.ListTokens:output_type -> aiconfig.v1.ListTokensResponse
+	0,  // 14: aiconfig.v1.TokenService.RevokeToken:output_type -> aiconfig.v1.Token
+	7,  // 15: aiconfig.v1.TokenService.WhoAmI:output_type -> aiconfig.v1.WhoAmIResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_aiconfig_v1_token_proto_init() }
@@ -478,7 +620,7 @@ func file_aiconfig_v1_token_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_aiconfig_v1_token_proto_rawDesc), len(file_aiconfig_v1_token_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -16,7 +16,7 @@ from aiconfig.v1 import common_pb2 as aiconfig_dot_v1_dot_common__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61iconfig/v1/token.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n\x05Token\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x04role\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x12\x43reateTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1f\n\x04role\x18\x02 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x12\n\naccount_id\x18\x03 \x01(\t\"H\n\x13\x43reateTokenResponse\x12!\n\x05token\x18\x01 \x01(\x0b\x32\x12.aiconfig.v1.Token\x12\x0e\n\x06secret\x18\x02 \x01(\t\"S\n\x11ListTokensRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x03 \x01(\x08\"Q\n\x12ListTokensResponse\x12\"\n\x06tokens\x18\x01 \x03(\x0b\x32\x12.aiconfig.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x12RevokeTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t2\x91\x02\n\x0cTokenService\x12Y\n\x0b\x43reateToken\x12\x1f.aiconfig.v1.CreateTokenRequest\x1a .aiconfig.v1.CreateTokenResponse\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12Y\n\nListTokens\x12\x1e.aiconfig.v1.ListTokensRequest\x1a\x1f.aiconfig.v1.ListTokensResponse\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x12K\n\x0bRevokeToken\x12\x1f.aiconfig.v1.RevokeTokenRequest\x1a\x12.aiconfig.v1.Token\"\x07\x8a\xb5\x18\x03\n\x01\x01\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x61iconfig/v1/token.proto\x12\x0b\x61iconfig.v1\x1a\x18\x61iconfig/v1/access.proto\x1a\x18\x61iconfig/v1/common.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb8\x01\n\x05Token\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x1f\n\x04role\x18\x03 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12/\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0brevoke_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"W\n\x12\x43reateTokenRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x1f\n\x04role\x18\x02 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x12\n\naccount_id\x18\x03 \x01(\t\"H\n\x13\x43reateTokenResponse\x12!\n\x05token\x18\x01 \x01(\x0b\x32\x12.aiconfig.v1.Token\x12\x0e\n\x06secret\x18\x02 \x01(\t\"S\n\x11ListTokensRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x03 \x01(\x08\"Q\n\x12ListTokensResponse\x12\"\n\x06tokens\x18\x01 \x03(\x0b\x32\x12.aiconfig.v1.Token\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\" \n\x12RevokeTokenRequest\x12\n\n\x02id\x18\x01 \x01(\t\"\x0f\n\rWhoAmIRequest\"\xa2\x01\n\x0eWhoAmIResponse\x12\x1f\n\x04role\x18\x01 \x01(\x0e\x32\x11.aiconfig.v1.Role\x12\x12\n\ntoken_name\x18\x02 \x01(\t\x12\x10\n\x08token_id\x18\x03 \x01(\t\x12\x12\n\naccount_id\x18\x04 \x01(\t\x12\x14\n\x0c\x61\x63\x63ount_name\x18\x05 \x01(\t\x12\x1f\n\x04plan\x18\x06 \x01(\x0e\x32\x11.aiconfig.v1.Plan2\xe4\x02\n\x0cTokenService\x12Y\n\x0b\x43reateToken\x12\x1f.aiconfig.v1.CreateTokenRequest\x1a .aiconfig.v1.CreateTokenResponse\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12Y\n\nListTokens\x12\x1e.aiconfig.v1.ListTokensRequest\x1a\x1f.aiconfig.v1.ListTokensResponse\"\n\x90\x02\x01\x8a\xb5\x18\x03\n\x01\x01\x12K\n\x0bRevokeToken\x12\x1f.aiconfig.v1.RevokeTokenRequest\x1a\x12.aiconfig.v1.Token\"\x07\x8a\xb5\x18\x03\n\x01\x01\x12Q\n\x06WhoAmI\x12\x1a.aiconfig.v1.WhoAmIRequest\x1a\x1b.aiconfig.v1.WhoAmIResponse\"\x0e\x90\x02\x01\x8a\xb5\x18\x07\n\x03\x01\x02\x03 \x01\x42\x36Z4github.com/igny8/aiconfig/gen/aiconfig/v1;aiconfigv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'aiconfig.v1.token_pb2', globals())
@@ -30,6 +30,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _TOKENSERVICE.methods_by_name['ListTokens']._serialized_options = b'\220\002\001\212\265\030\003\n\001\001'
   _TOKENSERVICE.methods_by_name['RevokeToken']._options = None
   _TOKENSERVICE.methods_by_name['RevokeToken']._serialized_options = b'\212\265\030\003\n\001\001'
+  _TOKENSERVICE.methods_by_name['WhoAmI']._options = None
+  _TOKENSERVICE.methods_by_name['WhoAmI']._serialized_options = b'\220\002\001\212\265\030\007\n\003\001\002\003 \001'
   _TOKEN._serialized_start=126
   _TOKEN._serialized_end=310
   _CREATETOKENREQUEST._serialized_start=312
@@ -42,6 +44,10 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _LISTTOKENSRESPONSE._serialized_end=641
   _REVOKETOKENREQUEST._serialized_start=643
   _REVOKETOKENREQUEST._serialized_end=675
-  _TOKENSERVICE._serialized_start=678
-  _TOKENSERVICE._serialized_end=951
+  _WHOAMIREQUEST._serialized_start=677
+  _WHOAMIREQUEST._serialized_end=692
+  _WHOAMIRESPONSE._serialized_start=695
+  _WHOAMIRESPONSE._serialized_end=857
+  _TOKENSERVICE._serialized_start=860
+  _TOKENSERVICE._serialized_end=1216
 # @@protoc_insertion_point(module_scope)

@@ -30,6 +30,11 @@ class TokenServiceStub(object):
                 request_serializer=aiconfig_dot_v1_dot_token__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=aiconfig_dot_v1_dot_token__pb2.Token.FromString,
                 )
+        self.WhoAmI = channel.unary_unary(
+                '/aiconfig.v1.TokenService/WhoAmI',
+                request_serializer=aiconfig_dot_v1_dot_token__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=aiconfig_dot_v1_dot_token__pb2.WhoAmIResponse.FromString,
+                )
 
 
 class TokenServiceServicer(object):
@@ -57,6 +62,15 @@ class TokenServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhoAmI(self, request, context):
+        """WhoAmI describes the calling token: its role, name and, for an
+        ACCOUNT token, its account and that account's plan. Every
+        authenticated role may ask (the console learns what to show from it).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_TokenServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -74,6 +88,11 @@ def add_TokenServiceServicer_to_server(servicer, server):
                     servicer.RevokeToken,
                     request_deserializer=aiconfig_dot_v1_dot_token__pb2.RevokeTokenRequest.FromString,
                     response_serializer=aiconfig_dot_v1_dot_token__pb2.Token.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=aiconfig_dot_v1_dot_token__pb2.WhoAmIRequest.FromString,
+                    response_serializer=aiconfig_dot_v1_dot_token__pb2.WhoAmIResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,5 +153,22 @@ class TokenService(object):
         return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.TokenService/RevokeToken',
             aiconfig_dot_v1_dot_token__pb2.RevokeTokenRequest.SerializeToString,
             aiconfig_dot_v1_dot_token__pb2.Token.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/aiconfig.v1.TokenService/WhoAmI',
+            aiconfig_dot_v1_dot_token__pb2.WhoAmIRequest.SerializeToString,
+            aiconfig_dot_v1_dot_token__pb2.WhoAmIResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

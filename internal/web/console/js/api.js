@@ -60,29 +60,23 @@ export async function call(method, request = {}, token = session.token()) {
   return body;
 }
 
-// whoAmI finds out what a token may do, with calls the access rules answer:
-// an ACCOUNT token reads its own account by leaving the id empty; an ADMIN
-// token reads the global settings. Anything else (a SERVICE token) has no
-// page here.
+// whoAmI asks the service who a token is (TokenService.WhoAmI, open to
+// every role, so signing in makes no call the access rules refuse):
+// { role: 'admin', tokenName } or { role: 'account', tokenName, account:
+// { id, name, plan } }. A SERVICE token has no page here.
 export async function whoAmI(token) {
-  try {
-    const account = await call('AccountService/GetAccount', {}, token);
-    return { role: 'account', account };
-  } catch (e) {
-    // ADMIN and SERVICE tokens have no account of their own: "id is required".
-    if (!(e instanceof RpcError) || e.code !== 'invalid_argument') throw e;
+  const who = await call('TokenService/WhoAmI', {}, token);
+  if (who.role === 'ROLE_ADMIN') return { role: 'admin', tokenName: who.tokenName || '' };
+  if (who.role === 'ROLE_ACCOUNT') {
+    return {
+      role: 'account',
+      tokenName: who.tokenName || '',
+      account: { id: who.accountId, name: who.accountName || '', plan: who.plan || 'PLAN_UNSPECIFIED' },
+    };
   }
-  try {
-    await call('ConfigService/GetGlobalSettings', {}, token);
-    return { role: 'admin' };
-  } catch (e) {
-    if (e instanceof RpcError && e.reason === 'ROLE_NOT_ALLOWED') {
-      throw new RpcError({
-        code: 'permission_denied',
-        reason: 'ROLE_NOT_ALLOWED',
-        message: 'this is a SERVICE token, meant for workers; sign in with an admin token or an account token',
-      }, 403);
-    }
-    throw e;
-  }
+  throw new RpcError({
+    code: 'permission_denied',
+    reason: 'ROLE_NOT_ALLOWED',
+    message: 'this is a SERVICE token, meant for workers; sign in with an admin token or an account token',
+  }, 403);
 }

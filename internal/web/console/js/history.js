@@ -7,6 +7,7 @@ import {
 } from './ui.js';
 import { dateTime, roleLabel } from './format.js';
 import { itemFacts, changedFields } from './kinds.js';
+import { diffView } from './diff.js';
 
 const PAGE_SIZE = 20;
 
@@ -26,10 +27,14 @@ const ACTIONS = {
 // revision goes with a restore as expected_revision, so a restore over a
 // change made since the page loaded is refused (REVISION_MISMATCH) rather
 // than silently undoing it. onRestored redraws the page.
-export function historySection({ kind, accountId, items, canRestore, onRestored, level = 2, idPrefix }) {
+//
+// itemId fixes the section to one item (no filter). For prompts, items
+// may carry the current text: each older version then shows its
+// difference from it.
+export function historySection({ kind, accountId, items, canRestore, onRestored, level = 2, idPrefix, itemId }) {
   const titleID = `${idPrefix}-history-title`;
-  const filter = select([{ value: '', label: `Every ${kind.short}` },
-    ...[...items.entries()].map(([id, it]) => ({ value: id, label: `${it.name || id} (${id})` }))], '');
+  const filter = select([{ value: itemId || '', label: `Every ${kind.short}` },
+    ...[...items.entries()].map(([id, it]) => ({ value: id, label: `${it.name || id} (${id})` }))], itemId || '');
   const list = h('div', { class: 'history-entries' });
   const box = errorBox();
   const card = h('section', { class: 'card history-card', id: `${idPrefix}-history`, 'aria-labelledby': titleID },
@@ -38,7 +43,7 @@ export function historySection({ kind, accountId, items, canRestore, onRestored,
       ? `Every change, newest first. Restoring a version is itself a change: the ${kind.short} gets that version's content, and the history keeps what it replaces.`
       : 'Every change, newest first.' }),
     box,
-    h('div', { class: 'row' }, field({ label: `Show changes of`, input: filter, name: 'item_id' })),
+    itemId ? null : h('div', { class: 'row' }, field({ label: `Show changes of`, input: filter, name: 'item_id' })),
     list);
   const draw = async (pageToken, previous) => {
     const res = await call('HistoryService/ListHistory', {
@@ -72,17 +77,20 @@ export function historySection({ kind, accountId, items, canRestore, onRestored,
 }
 
 function entryView({ e, kind, accountId, items, canRestore, onRestored, box }) {
-  const before = e.before?.[kind.json];
-  const after = e.after?.[kind.json];
-  const name = after?.name || before?.name || e.itemId;
+  const read = kind.version || ((v) => v);
+  const before = read(e.before?.[kind.json]);
+  const after = read(e.after?.[kind.json]);
+  const name = after?.name || before?.name || (kind.itemLabel ? kind.itemLabel(e.itemId) : e.itemId);
   const changed = before && after ? changedFields(kind, before, after) : [];
   // The newest entry of an item holds the version it has now: nothing to
   // restore.
-  const current = items.get(e.itemId)?.revision === e.revision;
+  const cur = items.get(e.itemId);
+  const current = cur?.revision === e.revision;
   const restore = canRestore && after && !current
     ? button('Restore this version', {
       class: 'button small secondary', 'data-action': 'restore', 'data-entry': e.id,
-      'aria-label': `Restore ${name} to the version of ${dateTime(e.createTime)}`,
+      // The name starts with the visible text (WCAG 2.5.3, label in name).
+      'aria-label': `Restore this version of ${name}, from ${dateTime(e.createTime)}`,
     })
     : null;
   restore?.addEventListener('click', async () => {
@@ -95,10 +103,10 @@ function entryView({ e, kind, accountId, items, canRestore, onRestored, box }) {
     if (!ok) return;
     try {
       const req = { accountId, entryId: e.id };
-      const cur = items.get(e.itemId);
       // An item the page does not list (deleted, or not usable now) has
       // no revision to check against.
-      if (cur) req.expectedRevision = cur.revision || '0';
+      const now = items.get(e.itemId);
+      if (now) req.expectedRevision = now.revision || '0';
       const res = await call('HistoryService/RestoreVersion', req);
       announce(`Restored ${name} to the version of ${dateTime(e.createTime)} (revision ${res.revision}).`);
       await onRestored(e.itemId);
@@ -117,7 +125,10 @@ function entryView({ e, kind, accountId, items, canRestore, onRestored, box }) {
     // (a restore keeps the item's current flag).
     after?.archived ? h('p', {}, badge('archived after this change', 'muted')) : null,
     after
-      ? h('details', {}, h('summary', { text: 'This version' }), itemFacts(kind, after))
+      ? h('details', {}, h('summary', { text: 'This version' }), itemFacts(kind, after),
+        !current && cur?.text !== undefined && after.text !== undefined
+          ? diffView(cur.text, after.text, { label: `Difference of this version of ${name} from the current text`, fromName: 'the current text', toName: 'This version' })
+          : null)
       : h('p', { class: 'hint', text: 'No version after this change: it was deleted.' }),
     current ? h('p', {}, badge('current version', 'ok')) : null,
     restore ? h('div', { class: 'actions' }, restore) : null);

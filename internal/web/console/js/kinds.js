@@ -2,7 +2,7 @@
 // may customize or create (SPEC §12). One table entry per kind, as the
 // service keeps its registry (domain.ItemKinds); every page about them
 // iterates it, so the kinds' pages are one module each, not two.
-import { h, field, uid } from './ui.js';
+import { h, field, uid, scrollablePre } from './ui.js';
 
 // Limits are the service's (internal/validate/items.go): characters for
 // short fields, bytes for long ones.
@@ -116,6 +116,26 @@ export const KINDS = {
       { label: 'Article types', value: (s) => (s.articleTypes || []).map(articleTypeLabel).join(', ') || '—' },
       { label: 'Words', value: (s) => h('span', { class: 'nowrap', text: `${s.wordCountMin ?? '?'}–${s.wordCountMax ?? '?'}` }) },
     ],
+  },
+};
+
+// PROMPT is the prompt kind as the history shows it (HistoryService
+// covers prompts too). It is not in KINDS: prompts have no own items and
+// their own pages (prompts.js, global-prompts.js). An ItemVersion's prompt
+// is its text alone, so versions are read through version().
+export const PROMPT = {
+  key: 'prompt',
+  enum: 'ITEM_KIND_PROMPT',
+  json: 'prompt',
+  noun: 'prompt',
+  nouns: 'prompts',
+  short: 'prompt',
+  shorts: 'prompts',
+  fields: [{ field: 'text', json: 'text', label: 'Text', type: 'textarea' }],
+  version: (v) => (typeof v === 'string' ? { text: v } : v),
+  itemLabel: (id) => {
+    const s = String(id || '').replace(/_/g, ' ');
+    return s.charAt(0).toUpperCase() + s.slice(1);
   },
 };
 
@@ -261,7 +281,7 @@ export function itemFacts(kind, item, compare) {
     else shown = String(v);
     const diff = differs.has(f.label.toLowerCase());
     dl.append(h('dt', { class: diff ? 'differs' : '' }, f.label, diff ? h('span', { class: 'badge warning', text: 'differs from yours' }) : null),
-      h('dd', {}, f.type === 'textarea' && shown !== '—' ? h('pre', { class: 'fact-text', text: shown }) : shown));
+      h('dd', {}, f.type === 'textarea' && shown !== '—' ? scrollablePre('fact-text', shown, f.label) : shown));
   }
   return dl;
 }

@@ -10,7 +10,8 @@ const sidebar = document.getElementById('sidebar');
 const whoami = document.getElementById('whoami');
 const signOutButton = document.getElementById('sign-out');
 
-// Who is signed in: { role: 'admin' } or { role: 'account', account }.
+// Who is signed in (api.js whoAmI): { role: 'admin', tokenName } or
+// { role: 'account', tokenName, account: { id, name, plan } }.
 let identity = null;
 // Why the last session ended (shown on the sign-in page once).
 let pendingError = null;
@@ -45,9 +46,10 @@ function renderChrome() {
     sidebar.append(h('h2', { id: headingID, text: section.title }), list);
   }
   sidebar.hidden = false;
+  const token = identity.tokenName ? ` · token ${identity.tokenName}` : '';
   whoami.textContent = identity.role === 'admin'
-    ? 'Signed in as a platform admin'
-    : `Account ${identity.account.name || identity.account.id} · ${planLabel(identity.account.plan)} plan`;
+    ? `Signed in as a platform admin${token}`
+    : `Account ${identity.account.name || identity.account.id} · ${planLabel(identity.account.plan)} plan${token}`;
   signOutButton.hidden = false;
 }
 

@@ -33,7 +33,10 @@ export const SECTIONS = [
 
 // Pages reached from other pages, not from the sidebar.
 const EXTRA = [
+  { path: '/admin/prompts/:type', role: 'admin', label: 'Global Prompt', parent: '/admin/prompts', page: () => import('./pages/global-prompts.js') },
+  { path: '/admin/accounts/:id/prompts/:type', role: 'admin', label: 'Account prompt', parent: '/admin/accounts', page: () => import('./pages/prompts.js') },
   { path: '/admin/accounts/:id', role: 'admin', label: 'Account', parent: '/admin/accounts', page: () => import('./pages/account.js') },
+  { path: '/settings/prompts/:type', role: 'account', label: 'Custom Prompt', parent: '/settings/prompts', page: () => import('./pages/prompts.js') },
   { path: '/admin/context/:id', role: 'admin', label: 'Generation Context', parent: '/admin/context', page: () => import('./pages/context.js') },
 ];
 

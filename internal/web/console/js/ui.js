@@ -246,6 +246,13 @@ export function heading(text, sub) {
     sub ? h('p', { class: 'page-sub', text: sub }) : null);
 }
 
+// scrollablePre is a block of long text that may scroll: focusable, so a
+// keyboard can scroll it (WCAG 2.1.1), and named, so a screen reader says
+// what it is when it takes focus.
+export function scrollablePre(cls, text, label) {
+  return h('pre', { class: cls, text, tabindex: '0', role: 'region', 'aria-label': label });
+}
+
 export function badge(text, kind = '') {
   return h('span', { class: `badge ${kind}`.trim(), text });
 }

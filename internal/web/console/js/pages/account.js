@@ -37,7 +37,7 @@ export async function render(view, { params, navigate }) {
   };
   const drawPrompts = async () => {
     const inner = h('div');
-    await renderPrompts(inner, { accountId: account.id, level: 2 });
+    await renderPrompts(inner, { accountId: account.id, level: 2, linkBase: `/admin/accounts/${encodeURIComponent(account.id)}` });
     prompts.replaceChildren(h('h2', { id: 'acct-prompts-title', text: 'Custom prompts' }), resetAllButton(account, drawPrompts), inner);
   };
   await Promise.all([drawModels(), drawPrompts(), drawItems()]);

@@ -1,7 +1,9 @@
 // Audit Log: every write and every denied write attempt, newest first,
 // filtered by account, resource (or a prefix ending in "/") and actor.
 import { call } from '../api.js';
-import { h, field, button, errorBox, onSubmit, heading, badge, failed } from '../ui.js';
+import {
+  h, field, button, errorBox, onSubmit, heading, badge, failed, scrollablePre,
+} from '../ui.js';
 import { dateTime, roleLabel } from '../format.js';
 
 const PAGE_SIZE = 50;
@@ -43,8 +45,8 @@ async function drawPage(results, filters, pageToken, previous) {
     h('td', {},
       h('details', {}, h('summary', { text: 'Before and after' }),
         h('div', { class: 'side-by-side' },
-          h('div', {}, h('h4', { text: 'Before' }), h('pre', { text: json(e.before) })),
-          h('div', {}, h('h4', { text: 'After' }), h('pre', { text: json(e.after) })))))));
+          h('div', {}, h('h4', { text: 'Before' }), scrollablePre('', json(e.before), `Before, event ${e.id}`)),
+          h('div', {}, h('h4', { text: 'After' }), scrollablePre('', json(e.after), `After, event ${e.id}`)))))));
   const prev = previous.length ? button('Newer events', {
     class: 'button secondary', onclick: () => drawPage(results, filters, previous[previous.length - 1], previous.slice(0, -1)).catch((err) => failed(results, err)),
   }) : null;

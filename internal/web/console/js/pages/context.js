@@ -5,7 +5,7 @@
 // never part of it (only SERVICE callers receive keys).
 import { call } from '../api.js';
 import {
-  h, field, select, errorBox, onSubmit, showError, heading, badge,
+  h, field, select, errorBox, onSubmit, showError, heading, badge, scrollablePre,
 } from '../ui.js';
 import {
   FUNCTIONS, PARAMS, integration, planLabel, promptLabel, sourceLabel,
@@ -102,7 +102,7 @@ function contextView(ctx, req) {
       pr.source === 'SOURCE_ACCOUNT' ? badge('customized', 'account') : badge('platform default', 'global'),
       pr.defaultChanged ? badge('default changed', 'warning') : null),
     (pr.variables || []).length ? h('p', { class: 'hint', text: `Variables the job fills in: ${pr.variables.map((v) => `{{${v}}}`).join(', ')}.` }) : null,
-    h('pre', { class: 'prompt-default', text: pr.text || '' }));
+    scrollablePre('prompt-default', pr.text || '', `Prompt text: ${promptLabel(pr.promptType)}`));
 
   const items = Object.values(KINDS).map((kind) => {
     const it = ctx[kind.json];
