@@ -27,7 +27,7 @@ if _os.environ["GRPC_POLL_STRATEGY"] != "poll":
 from aiconfig.answers import (Adjustment, AuthorProfile, ContentStrategy, EffectivePrompt, GenerationContext,
                               ModelConfig)
 from aiconfig.client import Client
-from aiconfig.errors import (AbortedError, AiconfigError, DeadlineExceededError, FailedPreconditionError,
+from aiconfig.errors import (AbortedError, AiconfigError, ConfigurationError, DeadlineExceededError, FailedPreconditionError,
                              FieldViolation, InvalidArgumentError, NotFoundError, OutOfRangeError,
                              PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError,
                              UnavailableError)
@@ -41,5 +41,5 @@ __all__ = [
     "Reason", "render",
     "AiconfigError", "FieldViolation", "InvalidArgumentError", "NotFoundError", "PermissionDeniedError",
     "UnauthenticatedError", "FailedPreconditionError", "AbortedError", "OutOfRangeError",
-    "ResourceExhaustedError", "UnavailableError", "DeadlineExceededError",
+    "ResourceExhaustedError", "UnavailableError", "DeadlineExceededError", "ConfigurationError",
 ]

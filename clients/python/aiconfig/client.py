@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import socket
 import threading
 import time
 import weakref
@@ -39,7 +40,7 @@ import grpc
 
 from aiconfig import _cache
 from aiconfig.answers import EffectivePrompt, GenerationContext, ModelConfig
-from aiconfig.errors import AiconfigError, error, from_rpc_error
+from aiconfig.errors import AiconfigError, ConfigurationError, error, from_rpc_error
 from aiconfig.reasons import Reason
 from aiconfig.render import render
 from aiconfig.v1 import (change_pb2, change_pb2_grpc, config_pb2, config_pb2_grpc, prompt_pb2,
@@ -56,6 +57,9 @@ _RETRY_DELAY = 0.1
 # without trying it again (a call to a host that does not answer would
 # wait for the whole deadline).
 _PROBE_INTERVAL = 1.0
+# The first read in a process waits at most this long (and half its
+# timeout) for the change feed to be in step, so that its answer is kept.
+_FEED_WAIT = 1.0
 
 _CHANNEL_OPTIONS = (
     # The feed stream lives for hours: notice a dead peer (the server allows
@@ -95,6 +99,33 @@ class _Backoff:
         self.cur = 0.0
 
 
+def _speaks_plaintext(target: str, timeout: float = 0.5) -> bool:
+    """Whether target answers plaintext HTTP/2: it sends its SETTINGS in
+    reply to the client preface, where a TLS server would not. Asked only
+    when a TLS client found the server unavailable, to tell a plaintext
+    server (a setup that cannot work) from one that is down."""
+    hostport = target
+    for prefix in ("dns:///", "dns:", "ipv4:", "ipv6:"):
+        if hostport.startswith(prefix):
+            hostport = hostport[len(prefix):]
+            break
+    host, _, port = hostport.rpartition(":")
+    if not host or "/" in hostport or "," in hostport:
+        return False  # unix sockets, lists of addresses: not probed
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout) as s:
+            s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+            head = b""
+            while len(head) < 9:
+                chunk = s.recv(9 - len(head))
+                if not chunk:
+                    return False
+                head += chunk
+            return head[3] == 0x04  # a SETTINGS frame
+    except (OSError, ValueError):
+        return False
+
+
 class _Connection:
     """A channel, its stubs and the feed thread: what must not cross a fork."""
 
@@ -129,6 +160,9 @@ class _Process:
         self.conn: Optional[_Connection] = None
         self.lock = threading.Lock()
         self.down_until = 0.0  # monotonic time until which the server is taken as down
+        # Set once the feed was first in step, or its first stream failed:
+        # the first read waits for it (briefly), so that its answer is kept.
+        self.feed_settled = threading.Event()
 
 
 class Client:
@@ -292,6 +326,13 @@ class Client:
         """Answers a read the cache could not: from the server, storing the
         answer when its ticket allows, or from what the cache holds when the
         server cannot answer."""
+        if self._cache_size > 0 and not p.feed_settled.is_set():
+            # A read before the feed is in step could not be kept (nothing
+            # would say whether a change came between), and a worker that
+            # reads once at start and then loses the server would have
+            # nothing to serve: the first reads wait for the feed, briefly.
+            self._open(p)
+            p.feed_settled.wait(min(self._timeout / 2, _FEED_WAIT))
         held = p.cache.fallback(key, self._max_stale)
         if held is not None and time.monotonic() < p.down_until:
             p.cache.served()
@@ -311,6 +352,15 @@ class Client:
             raise
         finally:
             p.cache.finish(ticket, key, value)
+
+    def _open(self, p: _Process) -> None:
+        """Opens the channel and starts the feed (at the gate, as a call)."""
+        gate = _gate
+        gate.enter()
+        try:
+            self._connection(p)
+        finally:
+            gate.leave()
 
     def _invoke(self, p: _Process, call: Callable[[_Connection, float], Any], attempts: int) -> Any:
         """Runs call within the client's deadline, retrying UNAVAILABLE."""
@@ -339,6 +389,10 @@ class Client:
             attempt += 1
             pause = wait.next()
             if err.code != grpc.StatusCode.UNAVAILABLE or attempt >= attempts or time.monotonic() + pause >= deadline:
+                if err.code == grpc.StatusCode.UNAVAILABLE and not self._insecure and _speaks_plaintext(self._target):
+                    raise ConfigurationError(
+                        f"{self._target} answers in plaintext, not TLS: pass insecure=True to aiconfig.Client for a "
+                        f"plaintext server (development, make run), or serve TLS ({err.message})") from None
                 raise err from None
             time.sleep(pause)
 
@@ -360,11 +414,13 @@ class Client:
                 for ch in stream:
                     if p.cache.apply(ch):
                         log.info("aiconfig: change feed in step at revision %d", ch.revision)
+                        p.feed_settled.set()
             except grpc.RpcError as e:
                 err = from_rpc_error(e)
             except ValueError:  # the channel closed under us: we are stopping
                 pass
             was_in_step = p.cache.leave()
+            p.feed_settled.set()  # (failed: reads go on without waiting)
             if conn.stopping.is_set():
                 return
             if err is None:
