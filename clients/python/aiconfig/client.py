@@ -506,9 +506,11 @@ _FORK_DRAIN_TIMEOUT = 5.0
 _SETTLE = 0.02
 
 
-def _spin_threads() -> list:
-    """gRPC's Python threads that poll a channel (they end with it)."""
-    return [t for t in threading.enumerate() if "channel_spin" in t.name]
+def _grpc_threads() -> list:
+    """gRPC's Python threads (those that poll a channel's calls end when
+    the calls do)."""
+    return [t for t in threading.enumerate()
+            if getattr(getattr(t, "_target", None), "__module__", "").startswith("grpc")]
 
 
 def _before_fork() -> None:
@@ -525,7 +527,7 @@ def _before_fork() -> None:
     for c in list(_clients):
         c._suspend_for_fork()  # stops the feed and closes the channel
     deadline = time.monotonic() + 2.0
-    for t in _spin_threads():
+    for t in _grpc_threads():
         t.join(max(0.0, deadline - time.monotonic()))
     time.sleep(_SETTLE)
 
