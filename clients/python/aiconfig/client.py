@@ -173,7 +173,8 @@ class Client:
     only SERVICE tokens receive API keys. insecure: plaintext, only when
     asked (development, a sidecar on loopback); otherwise TLS, with
     root_certificates / private_key / certificate_chain (PEM bytes) as
-    grpc.ssl_channel_credentials takes them. timeout: seconds per call,
+    grpc.ssl_channel_credentials takes them (TLS against a plaintext
+    server raises ConfigurationError, which is not retryable). timeout: seconds per call,
     retries included. max_stale: seconds after the feed was last in step
     during which cached answers stand in for a server that cannot answer.
     cache_size: answers kept at most (0: none, and no feed).
