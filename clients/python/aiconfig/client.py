@@ -68,11 +68,14 @@ _CHANNEL_OPTIONS = (
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
-    # Back soon after a server restart. (Not grpc.min_reconnect_backoff_ms:
-    # gRPC also takes it as the connection attempt's timeout, and 100 ms
-    # failed handshakes on a loaded machine, "tcp handshaker shutdown", as
-    # when 40 forked children all connect at once.)
+    # Back soon after a server restart. gRPC also takes
+    # min_reconnect_backoff_ms as each connection attempt's timeout: 100 ms
+    # failed handshakes on a loaded machine ("tcp handshaker shutdown",
+    # 31 of 40 forked children connecting at once), while gRPC's default
+    # (20 s) left an attempt that reached a server still starting waiting
+    # that long. 1 s.
     ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 1_000),
     ("grpc.max_reconnect_backoff_ms", 5_000),
     # A channel of its own connections: a forked child's new channel must
     # not pick up a connection of the parent from gRPC's global pool.
