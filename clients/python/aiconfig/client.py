@@ -68,14 +68,10 @@ _CHANNEL_OPTIONS = (
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
-    # Back soon after a server restart. gRPC also takes
-    # min_reconnect_backoff_ms as each connection attempt's timeout: 100 ms
-    # failed handshakes on a loaded machine ("tcp handshaker shutdown",
-    # 31 of 40 forked children connecting at once), while gRPC's default
-    # (20 s) left an attempt that reached a server still starting waiting
-    # that long. 1 s.
+    # Back soon after a server restart. (grpc.min_reconnect_backoff_ms,
+    # which gRPC also takes as a connection attempt's timeout, is set per
+    # client: see Client.__init__.)
     ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 1_000),
     ("grpc.max_reconnect_backoff_ms", 5_000),
     # A channel of its own connections: a forked child's new channel must
     # not pick up a connection of the parent from gRPC's global pool.
@@ -208,7 +204,13 @@ class Client:
         self._timeout = timeout
         self._max_stale = max_stale
         self._cache_size = cache_size
-        self._options = tuple(_CHANNEL_OPTIONS) + tuple(options)
+        # A connection attempt may take as long as a call may wait, and no
+        # less than 1 s: 100 ms failed handshakes on a loaded machine ("tcp
+        # handshaker shutdown", 31 of 40 forked children connecting at
+        # once); gRPC's default, 20 s, left an attempt that reached a server
+        # still starting waiting that long after the server was up.
+        connect_ms = max(1_000, int(timeout * 1000))
+        self._options = tuple(_CHANNEL_OPTIONS) + (("grpc.min_reconnect_backoff_ms", connect_ms),) + tuple(options)
         self._lock = threading.Lock()
         self._proc: Optional[_Process] = None
         self._closed = False
