@@ -99,6 +99,19 @@ class DeadlineExceededError(AiconfigError):
     """DEADLINE_EXCEEDED: the call's deadline passed."""
 
 
+class ConfigurationError(AiconfigError):
+    """The client is set up in a way that cannot work, found by the client
+    (code FAILED_PRECONDITION, no reason): e.g. TLS (the default) against a
+    plaintext server. Not an UnavailableError: retrying cannot help."""
+
+    def __init__(self, message: str, code: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION, reason: str = "",
+                 metadata: Optional[Mapping[str, str]] = None, field_violations: Sequence[FieldViolation] = ()):
+        super().__init__(code, message, reason, metadata, field_violations)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.code, self.reason, self.metadata, self.field_violations))
+
+
 _BY_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,

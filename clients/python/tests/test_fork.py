@@ -4,6 +4,7 @@ each use it (gRPC cannot carry a channel or its threads across a fork)."""
 import multiprocessing
 import os
 import select
+import threading
 import time
 import unittest
 
@@ -25,7 +26,9 @@ class ForkTest(unittest.TestCase):
         self.env = Env()
         self.env.admin.account("acme")
         self.env.admin.set_temperature("acme", 0.5)
-        _client = self.env.in_step()
+        # A deadline for a machine under load (40 children starting at once
+        # on two cores): a call that fails here is slow, not broken.
+        _client = self.env.in_step(timeout=10)
         # The parent uses it: a channel, a feed thread and a cached answer.
         self.assertEqual(_client.model_config("acme", "generate_content").temperature, 0.5)
 
@@ -76,6 +79,76 @@ class ForkTest(unittest.TestCase):
         rev = self.env.admin.set_temperature("acme", 0.6)
         wait_for("the parent to see a write", lambda: _client.model_config("acme", "generate_content").temperature == 0.6)
         self.assertGreaterEqual(_client.stats()["revision"], rev)
+
+    def _fork_children(self, n, between=None):
+        """Forks n children that each read once; returns what went wrong
+        (crashes, hangs past a deadline, wrong or failed answers), by child."""
+        children = {}
+        for i in range(n):
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                code = 1
+                try:
+                    os.close(r)
+                    cfg = _client.model_config("acme", "generate_content")
+                    os.write(w, b"ok" if cfg.temperature == 0.5 and cfg.api_key == API_KEY else b"wrong answer")
+                    code = 0
+                except BaseException as e:  # noqa: BLE001
+                    os.write(w, repr(e).encode()[:300])
+                finally:
+                    os._exit(code)
+            os.close(w)
+            children[pid] = (i, r)
+            if between:
+                between()
+        problems = []
+        deadline = time.monotonic() + 30  # a hung child would never answer
+        for pid, (i, r) in children.items():
+            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                os.kill(pid, 9)
+            out = os.read(r, 1000) if ready else b"hung past the deadline"
+            os.close(r)
+            _, status = os.waitpid(pid, 0)
+            if os.WIFSIGNALED(status) and ready:
+                out = f"killed by signal {os.WTERMSIG(status)}".encode()
+            if out != b"ok":
+                problems.append((i, out.decode(errors="replace")))
+        return problems
+
+    def test_forty_children_of_a_parent_that_called(self):
+        # The warm-up call is in setUp; a second client that never called
+        # is there too, as a worker module may hold several.
+        self.assertEqual(self._fork_children(40), [])
+
+    def test_forty_forks_while_a_parent_thread_calls(self):
+        stop = threading.Event()
+        calls, errors = [0], []
+
+        def loop():
+            while not stop.is_set():
+                try:
+                    # Not from the cache: a call is in flight at most forks.
+                    _client._proc.cache.restart(_client._proc.cache.position())
+                    _client.model_config("acme", "generate_content")
+                    calls[0] += 1
+                except Exception as e:  # noqa: BLE001
+                    errors.append(e)
+
+        threads = [threading.Thread(target=loop, daemon=True) for _ in range(2)]
+        for t in threads:
+            t.start()
+        try:
+            wait_for("the parent's threads to call", lambda: calls[0] > 5)
+            problems = self._fork_children(40, between=lambda: time.sleep(0.01))
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(10)
+        self.assertEqual(problems, [])
+        self.assertEqual(errors, [], "the parent's calls failed around the forks")
+        self.assertGreater(calls[0], 40)
 
     def test_a_fork_pool(self):
         # multiprocessing's fork pool, as billiard (Celery) forks its workers.
