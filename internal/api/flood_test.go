@@ -113,21 +113,24 @@ func TestFloods(t *testing.T) {
 		t.Fatalf("one forged token presented 30 times made %d queries", q)
 	}
 
-	// Writes per token.
+	// Writes per token. The writes are refused by validation (no plan),
+	// after the limit counted them: an accepted write takes a transaction,
+	// and on a loaded machine 8 callers may then not outrun 50 a second,
+	// so the limit would never be met.
 	start = time.Now()
 	got = flood(400, func(i int) error {
-		_, err := env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: fmt.Sprintf("w%d", i), Plan: pb.Plan_PLAN_FREE}})
+		_, err := env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: fmt.Sprintf("w%d", i)}})
 		return err
 	})
 	allowed = float64(limits.WritesBurst) + float64(limits.Writes)*time.Since(start).Seconds() + 2
-	if float64(got[codes.OK]) > allowed || got[codes.ResourceExhausted] == 0 || got[codes.OK]+got[codes.ResourceExhausted] != 400 {
+	if float64(got[codes.InvalidArgument]) > allowed || got[codes.ResourceExhausted] == 0 || got[codes.InvalidArgument]+got[codes.ResourceExhausted] != 400 {
 		t.Fatalf("400 writes with one token in %s: %v (at most %.0f may succeed)", time.Since(start), got, allowed)
 	}
 	// What a refused write gets: the next writes, sent faster than the
 	// allowance refills, soon meet one.
 	var err error
 	for i := 0; i < 100 && status.Code(err) != codes.ResourceExhausted; i++ {
-		_, err = env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: fmt.Sprintf("late%d", i), Plan: pb.Plan_PLAN_FREE}})
+		_, err = env.Accounts.UpsertAccount(admin, &pb.UpsertAccountRequest{Account: &pb.Account{Id: fmt.Sprintf("late%d", i)}})
 	}
 	testsrv.WantError(t, err, codes.ResourceExhausted, domain.ReasonRateLimited)
 }
