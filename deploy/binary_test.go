@@ -198,7 +198,7 @@ func TestBinaryFlagsRead(t *testing.T) {
 	for name, want := range map[string]string{
 		"AICONFIG_LISTEN": "127.0.0.1:50051", "AICONFIG_HTTP_LISTEN": "127.0.0.1:8080",
 		"AICONFIG_METRICS_LISTEN": "127.0.0.1:9464", "AICONFIG_DRAIN_DELAY": "3s",
-		"AICONFIG_CACHE_MAX_BYTES": "536870912", "AICONFIG_SECRET_KEY_FILE": "", "AICONFIG_DATABASE_URL": "",
+		"AICONFIG_CACHE_MAX_BYTES": "0", "AICONFIG_SECRET_KEY_FILE": "", "AICONFIG_DATABASE_URL": "",
 	} {
 		if got, ok := b.serve[name]; !ok || got != want {
 			t.Errorf("%s: read %q (declared %t), want %q", name, got, ok, want)

@@ -37,7 +37,7 @@ var (
 	serverBinary     = flag.String("binary", "bin/aiconfigd", "the aiconfigd binary to run")
 	serverURL        = flag.String("server-url", os.Getenv("AICONFIG_BENCH_SERVER_URL"), "PostgreSQL admin URL (database postgres); from scripts/pg.sh")
 	accounts         = flag.Int("accounts", 10000, "accounts to create")
-	customFraction   = flag.Float64("custom-fraction", 0, "fraction of accounts with an OpenAI override and a customized prompt, rounded to 1/n; 0: a third below 100,000 accounts, a tenth from 100,000")
+	customFraction   = flag.Float64("custom-fraction", 0, "fraction of accounts with an OpenAI override and a customized prompt, rounded to 1/n (e.g. 0.3333 for a third at a million accounts); 0: a third below 100,000 accounts, a tenth from 100,000")
 	duration         = flag.Duration("duration", 3*time.Second, "load time per measurement")
 	rounds           = flag.Int("rounds", 5, "rounds of the floor, reference and cached measurements, interleaved; the table shows medians")
 	concurrency      = flag.Int("concurrency", 32, "concurrent callers")
@@ -47,9 +47,10 @@ var (
 	refAccounts      = flag.Int("reference-accounts", 100000, "capture the answers of the first N accounts for the reference server, whose load draws from those (aiconfigd's draws from all accounts)")
 	python           = flag.String("python", "/usr/bin/python3", "the Python with grpcio for the Python client's row; \"\": skip it")
 	warmConcurrency  = flag.Int("warm-concurrency", 64, "concurrent callers while warming")
-	referenceWorkers = flag.Int("reference-stream-workers", 0, "the reference server's grpc.NumStreamWorkers; 0: grpc-go's default (a goroutine per call)")
+	referencePerCall = flag.Bool("reference-per-call", true, "also measure a reference server with grpc-go's default options (a goroutine per call) beside the fair one (aiconfigd's server options, its stream workers included), as a row of its own")
 	writes           = flag.Int("writes", 200, "writes for the cross-replica visibility measurement")
 	writers          = flag.Int("writers", 8, "concurrent writers for the write-throughput measurement")
+	cacheMaxBytes    = flag.Int64("server-cache-max-bytes", 0, "AICONFIG_CACHE_MAX_BYTES for the aiconfigd servers; 0: aiconfigd's default, sized from the memory they may use (half of GOMEMLIMIT, see -server-memlimit, else of 90% of their cgroup's limit, else 512 MiB)")
 	memLimit         = flag.String("server-memlimit", "", "GOMEMLIMIT for the aiconfigd servers, e.g. 900MiB: the Go runtime collects garbage more often to stay under it (default: none, so a heap may grow to twice what it holds)")
 	importAccounts   = flag.Int("import", 0, "instead of the load: measure aiconfigd import-django on a generated Django dump of N accounts (a tenth with an override, a tenth with a customized prompt): accounts/s and the import's peak RSS")
 	jsonFile         = flag.String("json", "", "also write the table to this file as a JSON list of rows")
@@ -77,6 +78,7 @@ const (
 	floorName        = "grpc.health.v1.Health/Check (floor)"
 	refModelName     = "reference GetModelConfig"
 	refPromptName    = "reference GetEffectivePrompt"
+	refPerCallName   = "reference GetModelConfig, goroutine per call"
 	modelCachedName  = "GetModelConfig cached"
 	promptCachedName = "GetEffectivePrompt cached"
 	modelOffName     = "GetModelConfig cache-off"
@@ -149,6 +151,11 @@ func run() error {
 	defer off.stop()
 	rssIdle := a.rssMB()
 	heldIdle, _ := a.metric("aiconfig_cache_accounts") // accounts preloaded at start, if any
+	if heldIdle < float64(*accounts) {
+		budget, _ := a.metric("aiconfig_cache_bytes")
+		fmt.Printf("replica A preloaded %.0f of %d accounts: its cache budget (-server-cache-max-bytes, else aiconfigd's default) filled at %.0f MB; the others load on use, each evicting another\n",
+			heldIdle, *accounts, budget/1e6)
+	}
 
 	functions := []string{"auto_cluster", "generate_ideas", "generate_content", "generate_image_prompts", "generate_images"}
 	promptTypes := []string{"clustering"} // the prompt types the load asks for
@@ -160,7 +167,7 @@ func run() error {
 
 	rep := &report{accounts: *accounts, rssIdle: rssIdle, heldIdle: int(heldIdle), startupA: a.startup}
 	refIDs := ids[:min(max(*refAccounts, 1), len(ids))]
-	var ref *server
+	var ref, refPerCall *server
 	if *warm {
 		// A may already hold every account (a preload at start): then only
 		// what it keeps per account, the customized accounts' answers,
@@ -193,17 +200,25 @@ func run() error {
 				return err
 			}
 		}
-		fmt.Printf("warmed in %s (%d calls, %.0f calls/s); %d distinct answers; starting the reference server\n",
+		fmt.Printf("warmed in %s (%d calls, %.0f calls/s); %d distinct answers; starting the reference servers\n",
 			rep.warmTime.Round(100*time.Millisecond), rep.warmCalls, float64(rep.warmCalls)/rep.warmTime.Seconds(), len(ans.values))
-		if ref, err = startReference(ans); err != nil {
+		if ref, refPerCall, err = startReferences(ans); err != nil {
 			return err
 		}
 		defer ref.stop()
+		if refPerCall != nil {
+			defer refPerCall.stop()
+		}
 		rep.refAccounts = len(refIDs)
 		checked := min(500, len(refIDs))
 		reordered, err := checkReference(worker, a, ref, ans, checked)
 		if err != nil {
 			return err
+		}
+		if refPerCall != nil {
+			if _, err := checkReference(worker, a, refPerCall, ans, checked); err != nil {
+				return err
+			}
 		}
 		if reordered > 0 {
 			fmt.Printf("checked %d accounts' answers: %d of replica A's are now encoded with map entries in another order than captured (the same messages)\n", checked, reordered)
@@ -245,6 +260,11 @@ func run() error {
 		// The reference holds the sample's answers only: its load draws
 		// from those accounts.
 		round = append(round, phase{refModelName, ref, modelConfigOf(refIDs), refModelName, "-"}, phase{refPromptName, ref, promptOf(refIDs), refPromptName, "-"})
+		if refPerCall != nil {
+			// Compared with the fair reference: what a goroutine per
+			// call gains or costs a bare server.
+			round = append(round, phase{refPerCallName, refPerCall, modelConfigOf(refIDs), refModelName, "-"})
+		}
 	}
 	round = append(round, phase{modelCachedName, a, modelConfig, refModelName, ""}, phase{promptCachedName, a, prompt, refPromptName, ".prompt"})
 	// Cache-off is compared with pgbench sending the same statements

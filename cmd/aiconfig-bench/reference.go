@@ -4,12 +4,16 @@ package main
 // path's calls. It serves the real method names with the very bytes
 // replica A answered during warm-up for the sample accounts (the first
 // -reference-accounts; its load draws from those), looked up in a map by
-// the request's (account_id, function) or (account_id, prompt_type): no
-// interceptors, no
-// authentication, no cache, grpc-go's default server settings, and a codec
-// that sends the stored bytes as they are (as aiconfigd's does). It runs as
-// its own process, this binary re-executed with -reference-server, pinned
-// like the other servers, so its CPU per call is measured the same way.
+// the request's (account_id, function) or (account_id, prompt_type), read
+// from the request's bytes by hand: no interceptors, no authentication, no
+// cache, and a codec that sends the stored bytes as they are (as
+// aiconfigd's does). By default it runs with aiconfigd's own server
+// options (server.Transport.Options with app.Defaults: its stream workers,
+// keepalive, request size), so "× reference" compares like with like; with
+// -grpc-defaults, with grpc-go's defaults (a goroutine per call), as a
+// second row. It runs as its own process, this binary re-executed with
+// -reference-server, pinned like the other servers, so its CPU per call is
+// measured the same way.
 
 import (
 	"bufio"
@@ -24,7 +28,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -37,9 +40,11 @@ import (
 	_ "google.golang.org/grpc/encoding/proto" // registers the default codec
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
+	"github.com/igny8/aiconfig/internal/app"
 	"github.com/igny8/aiconfig/internal/devdb"
 )
 
@@ -310,31 +315,70 @@ func newReferenceTable(a *answers) *referenceTable {
 	return t
 }
 
-// answer is the stored answer for account id and the key at position k of
-// keys (offset in a row by off), or NOT_FOUND.
-func (t *referenceTable) answer(id string, keys []string, key string, off int) (*rawMessage, error) {
-	if row, ok := t.accounts[id]; ok {
-		if k := slices.Index(keys, key); k >= 0 {
-			return t.slots[int(row)*t.width+off+k], nil
+// answer is the stored answer to a request whose bytes are req: its
+// account_id (field 1) and the key at some position of keys (field 2),
+// offset in a row by off; or NOT_FOUND. The request is read by hand, as a
+// server that knows its two fields would: no message is built.
+func (t *referenceTable) answer(req []byte, keys []string, off int) (*rawMessage, error) {
+	id, key, ok := parseRequest(req)
+	if !ok {
+		return nil, status.Error(codes.InvalidArgument, "the request is not two string fields")
+	}
+	if row, ok := t.accounts[string(id)]; ok {
+		for k, name := range keys {
+			if name == string(key) {
+				return t.slots[int(row)*t.width+off+k], nil
+			}
 		}
 	}
 	return nil, status.Errorf(codes.NotFound, "no answer stored for %q, %q", id, key)
 }
 
+// parseRequest reads fields 1 and 2, both strings, of an encoded request
+// (GetModelConfigRequest and GetEffectivePromptRequest alike), skipping
+// any other field.
+func parseRequest(b []byte) (field1, field2 []byte, ok bool) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, nil, false
+		}
+		b = b[n:]
+		if typ == protowire.BytesType && (num == 1 || num == 2) {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, nil, false
+			}
+			if num == 1 {
+				field1 = v
+			} else {
+				field2 = v
+			}
+			b = b[n:]
+			continue
+		}
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return nil, nil, false
+		}
+		b = b[n:]
+	}
+	return field1, field2, true
+}
+
 func (t *referenceTable) getModelConfig(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-	req := new(pb.GetModelConfigRequest)
-	if err := dec(req); err != nil {
+	var req rawMessage
+	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	return t.answer(req.AccountId, t.functions, req.Function, 0)
+	return t.answer(req.b, t.functions, 0)
 }
 
 func (t *referenceTable) getEffectivePrompt(_ any, _ context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-	req := new(pb.GetEffectivePromptRequest)
-	if err := dec(req); err != nil {
+	var req rawMessage
+	if err := dec(&req); err != nil {
 		return nil, err
 	}
-	return t.answer(req.AccountId, t.promptTypes, req.PromptType, len(t.functions))
+	return t.answer(req.b, t.promptTypes, len(t.functions))
 }
 
 // serveReference is the reference server's process: it reads the answers
@@ -343,7 +387,7 @@ func serveReference(args []string) error {
 	fs := flag.NewFlagSet("aiconfig-bench "+referenceFlag, flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:0", "gRPC listen address")
 	file := fs.String("answers", "", "the answers file the bench wrote")
-	workers := fs.Int("stream-workers", 0, "grpc.NumStreamWorkers; 0: grpc-go's default, a goroutine per call")
+	grpcDefaults := fs.Bool("grpc-defaults", false, "grpc-go's default server options (a goroutine per call) rather than aiconfigd's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -354,11 +398,11 @@ func serveReference(args []string) error {
 	t := newReferenceTable(a)
 	a = nil
 	debug.FreeOSMemory() // collect the file's copy now, not while measured
-	opts := []grpc.ServerOption{grpc.ForceServerCodecV2(newRawCodec())}
-	if *workers > 0 {
-		opts = append(opts, grpc.NumStreamWorkers(uint32(*workers)))
+	opts, err := referenceOptions(*grpcDefaults)
+	if err != nil {
+		return err
 	}
-	s := grpc.NewServer(opts...)
+	s := grpc.NewServer(append(opts, grpc.ForceServerCodecV2(newRawCodec()))...)
 	s.RegisterService(&grpc.ServiceDesc{
 		ServiceName: pb.ConfigService_ServiceDesc.ServiceName,
 		HandlerType: (*any)(nil),
@@ -379,29 +423,55 @@ func serveReference(args []string) error {
 	return s.Serve(lis)
 }
 
-// startReference writes the answers to a file and starts the reference
-// server on them, pinned like the other servers.
-func startReference(ans *answers) (*server, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, err
+// referenceOptions are the reference server's options: aiconfigd's own,
+// taken from where aiconfigd takes them so that they cannot drift, or
+// grpc-go's defaults (none).
+func referenceOptions(grpcDefaults bool) ([]grpc.ServerOption, error) {
+	if grpcDefaults {
+		return nil, nil
 	}
+	return app.Defaults().Transport.Options()
+}
+
+// startReferences writes the answers to a file and starts the reference
+// servers on them, pinned like the other servers: the fair one, with
+// aiconfigd's server options, and, with -reference-per-call, one with
+// grpc-go's defaults (nil otherwise).
+func startReferences(ans *answers) (fair, perCall *server, err error) {
 	f, err := os.CreateTemp("", "aiconfig-bench-answers-*")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f.Close()
-	defer os.Remove(f.Name()) // read by the time the server answers
+	defer os.Remove(f.Name()) // read by the time the servers answer
 	if err := ans.writeFile(f.Name()); err != nil {
+		return nil, nil, err
+	}
+	if fair, err = startReference(ans, f.Name(), false); err != nil {
+		return nil, nil, err
+	}
+	if *referencePerCall {
+		if perCall, err = startReference(ans, f.Name(), true); err != nil {
+			fair.stop()
+			return nil, nil, err
+		}
+	}
+	return fair, perCall, nil
+}
+
+// startReference starts a reference server on the answers file.
+func startReference(ans *answers, file string, grpcDefaults bool) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
 		return nil, err
 	}
 	addr, err := devdb.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
-	args := []string{self, referenceFlag, "-listen", addr, "-answers", f.Name()}
-	if *referenceWorkers > 0 {
-		args = append(args, "-stream-workers", strconv.Itoa(*referenceWorkers))
+	args := []string{self, referenceFlag, "-listen", addr, "-answers", file}
+	if grpcDefaults {
+		args = append(args, "-grpc-defaults")
 	}
 	probe := &pb.GetModelConfigRequest{AccountId: ans.ids[0], Function: ans.functions[0]}
 	return startProcess(args, nil, addr, "", func(conn *grpc.ClientConn) error {

@@ -53,9 +53,9 @@ func startServer(dbURL, key, cacheMode string, preload bool) (*server, error) {
 	if cacheMode == "off" {
 		args = append(args, "--db-max-conns", strconv.Itoa(pgbenchConns)) // as many as pgbench's clients
 	}
-	if *accounts > 100000 {
-		args = append(args, "--cache-max-bytes", strconv.Itoa(4<<30)) // every account: the cache is measured, not bounded
-	}
+	if *cacheMaxBytes > 0 {
+		args = append(args, "--cache-max-bytes", strconv.FormatInt(*cacheMaxBytes, 10))
+	} // else aiconfigd's default: sized from the memory it may use (GOMEMLIMIT, cgroup)
 	env := []string{"AICONFIG_DATABASE_URL=" + dbURL, "AICONFIG_SECRET_KEY=" + key, "AICONFIG_LOG_LEVEL=warn",
 		"AICONFIG_CACHE_PRELOAD=" + strconv.FormatBool(preload)}
 	if *memLimit != "" {

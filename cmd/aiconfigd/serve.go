@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,7 +31,7 @@ type serveCmd struct {
 	LogLevel         string        `name:"log-level" env:"AICONFIG_LOG_LEVEL" default:"info" enum:"debug,info,warn,error" help:"debug, info, warn or error (successful reads log at debug)."`
 	Migrate          bool          `name:"migrate" env:"AICONFIG_MIGRATE" help:"Apply pending migrations before serving."`
 	Cache            string        `name:"cache" env:"AICONFIG_CACHE" default:"on" enum:"on,off" help:"on: hot-path reads from memory; off: from the database."`
-	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"${cache_max_bytes}" help:"Memory the cached accounts may take, in bytes (estimated; over it, a random account that stores nothing of its own goes, or the least recently used of the others)."`
+	CacheMaxBytes    int64         `name:"cache-max-bytes" env:"AICONFIG_CACHE_MAX_BYTES" default:"0" help:"Memory the cached accounts may take, in bytes (estimated; over it, a random account that stores nothing of its own goes, or the least recently used of the others). 0: half the Go memory limit (GOMEMLIMIT, else 90% of the cgroup's memory limit, which then becomes the Go limit), else ${cache_max_bytes} (512 MiB) when there is no limit."`
 	Preload          bool          `name:"cache-preload" env:"AICONFIG_CACHE_PRELOAD" default:"true" negatable:"" help:"Read every account into the cache at start (readiness waits for it)."`
 	DBMaxConns       int32         `name:"db-max-conns" env:"AICONFIG_DB_MAX_CONNS" placeholder:"N" help:"Database connections in the pool at most; 0: pool_max_conns in the URL, else the larger of 4 and the CPU count."`
 	DrainDelay       time.Duration `name:"drain-delay" env:"AICONFIG_DRAIN_DELAY" default:"${drain_delay}" help:"On SIGTERM, how long to report NOT_SERVING before closing the listener."`
@@ -98,10 +99,14 @@ func (c *serveCmd) Run(e *env) error {
 			log.Warn("tracing: spans not sent at shutdown", "error", err.Error())
 		}
 	}()
+	// The process's memory: the Go limit from the cgroup's unless
+	// GOMEMLIMIT is set, and the cache's budget from them unless set.
+	mem, limits := app.ApplyMemoryLimits(c.CacheMaxBytes)
 	cfg := app.Defaults()
 	cfg.DatabaseURL, cfg.Listen, cfg.MetricsListen, cfg.Pprof = c.DatabaseURL, c.Listen, c.MetricsListen, c.Pprof
 	cfg.HTTPListen, cfg.HTTPInsecure = c.HTTPListen, c.HTTPInsecure
-	cfg.Migrate, cfg.CacheDisabled, cfg.CacheMaxBytes, cfg.Keys = c.Migrate, c.Cache == "off", c.CacheMaxBytes, keys
+	cfg.Migrate, cfg.CacheDisabled, cfg.Keys = c.Migrate, c.Cache == "off", keys
+	cfg.CacheMaxBytes, cfg.CacheBudgetSource = mem.CacheBytes, mem.CacheSource
 	cfg.Preload, cfg.KeyRetention = c.Preload, c.KeyRetention
 	cfg.Tracer = tracer
 	cfg.DBMaxConns, cfg.DrainDelay, cfg.ChangesRetention, cfg.MaxStale = c.DBMaxConns, c.DrainDelay, c.ChangesRetention, c.MaxStale
@@ -121,6 +126,9 @@ func (c *serveCmd) Run(e *env) error {
 		return err
 	}
 	defer a.Close()
+	// Once the settings are known good (a bad one is the only line printed).
+	log.Info("cache budget", "cache_max_bytes", mem.CacheBytes, "source", mem.CacheSource,
+		"go_memory_limit", cmp.Or(mem.SetGoLimit, limits.Go), "cgroup_memory_limit", limits.Cgroup)
 	warnIfExposed(log, a.Addr, cfg.Transport)
 	return a.Run(ctx)
 }

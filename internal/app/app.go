@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -39,8 +40,12 @@ type Config struct {
 	Pprof         bool   // /debug/pprof/ on the metrics address
 	Migrate       bool   // apply pending migrations first
 	CacheDisabled bool
-	// CacheMaxBytes bounds the memory cached accounts take.
+	// CacheMaxBytes bounds the memory cached accounts take; serve sizes
+	// it from the memory limits unless set (PlanMemory).
 	CacheMaxBytes int64
+	// CacheBudgetSource says where CacheMaxBytes came from, for the
+	// warning when the accounts do not fit ("": the setting).
+	CacheBudgetSource string
 	// Preload reads every account into the cache at start (readiness waits).
 	Preload bool
 	// Keys seal and open API keys; nil when no secret key is configured.
@@ -83,7 +88,7 @@ func Defaults() Config {
 		Listen:           "127.0.0.1:50051",
 		MetricsListen:    "127.0.0.1:9464",
 		HTTPListen:       "127.0.0.1:8080",
-		CacheMaxBytes:    512 << 20,
+		CacheMaxBytes:    defaultCacheBytes,
 		Preload:          true,
 		Transport:        server.Transport{MaxConnectionAge: 30 * time.Minute, MaxRecvBytes: 1 << 20},
 		Limits:           access.DefaultLimits(),
@@ -321,6 +326,13 @@ func (a *App) preload(ctx context.Context) {
 		return
 	}
 	a.Follower.StartAt(rev)
+	if a.Cache.Len() < n { // the budget filled: the preload stopped
+		source := cmp.Or(a.Config.CacheBudgetSource, "AICONFIG_CACHE_MAX_BYTES")
+		a.Log.Warn(fmt.Sprintf("the accounts do not fit the cache: it filled after %d of them, so the others are read from the database "+
+			"when used (each evicting another); raise AICONFIG_CACHE_MAX_BYTES (now %d bytes, %s) or the memory limit it is sized from",
+			a.Cache.Len(), a.Config.CacheMaxBytes, source),
+			"accounts_cached", a.Cache.Len(), "cache_max_bytes", a.Config.CacheMaxBytes, "source", source)
+	}
 	a.Log.Info("preloaded", "accounts", a.Cache.Len(), "read", n, "bytes", a.Cache.Bytes(),
 		"revision", rev, "took_ms", time.Since(start).Milliseconds())
 }
