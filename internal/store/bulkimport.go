@@ -215,7 +215,10 @@ func (s *Store) rolledBack(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	return fn(tx)
 }
 
+// A dump's sorts and hashes (100,000 accounts: some 30 MB) spilled to
+// disk at the default work_mem of 4 MB.
 const stageDDL = `
+SET LOCAL work_mem = '64MB';
 CREATE TEMP TABLE import_stage (
 	kind text NOT NULL, pk text NOT NULL, account_pk text NOT NULL, account_id text, name text, plan_ref text,
 	integration text, model text, temperature double precision, max_tokens integer,
