@@ -15,16 +15,20 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/igny8/aiconfig/internal/domain"
 	"github.com/igny8/aiconfig/internal/store"
 )
 
-// object is one entry of a dumpdata array.
+// object is one entry of a dumpdata array. Its values are slices of the
+// reader's buffer: valid until the next object is read.
 type object struct {
-	Model  string                     `json:"model"`
-	PK     json.RawMessage            `json:"pk"`
-	Fields map[string]json.RawMessage `json:"fields"`
+	Model  string
+	PK     json.RawMessage
+	Fields map[string]json.RawMessage
 }
 
 // Reader streams a dump: one object in memory at a time. The per-account
@@ -32,7 +36,9 @@ type object struct {
 // plans) are kept for Global.
 type Reader struct {
 	src          io.Reader
-	dec          *json.Decoder
+	dec          *jsontext.Decoder
+	obj          object // the object being read, its map reused
+	buf          []byte // its values
 	hash         hash.Hash
 	m            *Mapping
 	allowUnknown bool
@@ -58,7 +64,12 @@ type Reader struct {
 func NewReader(r io.Reader, m *Mapping, allowUnknown bool) *Reader {
 	h := sha256.New()
 	src := io.TeeReader(bufio.NewReaderSize(r, 1<<16), h)
-	d := &Reader{src: src, dec: json.NewDecoder(src), hash: h, m: m, allowUnknown: allowUnknown,
+	// jsontext reads the dump value by value without building any tree
+	// (encoding/json's Decode into a map took most of the import's own
+	// CPU); as encoding/json did, it lets duplicate names and invalid
+	// UTF-8 through (jsonText replaces the latter).
+	dec := jsontext.NewDecoder(src, jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	d := &Reader{src: src, dec: dec, hash: h, obj: object{Fields: map[string]json.RawMessage{}}, m: m, allowUnknown: allowUnknown,
 		labels: map[string]string{}, seen: map[string]bool{}, Objects: map[string]int{}}
 	d.models = m.roles()
 	for role, mod := range d.models {
@@ -91,13 +102,13 @@ func (d *Reader) Global() (store.DumpGlobal, error) {
 func (d *Reader) Next() (*store.DumpRow, error) {
 	if !d.started {
 		d.started = true
-		if t, err := d.dec.Token(); err != nil || t != json.Delim('[') {
+		if t, err := d.dec.ReadToken(); err != nil || t.Kind() != '[' {
 			return nil, dumpError("a dump is a JSON array (manage.py dumpdata output): %v", errOr(err, t))
 		}
 	}
 	for !d.done {
-		if !d.dec.More() {
-			if _, err := d.dec.Token(); err != nil {
+		if d.dec.PeekKind() == ']' {
+			if _, err := d.dec.ReadToken(); err != nil {
 				return nil, dumpError("reading the dump's end: %v", err)
 			}
 			if _, err := io.Copy(io.Discard, d.src); err != nil { // the rest, for the digest
@@ -106,11 +117,10 @@ func (d *Reader) Next() (*store.DumpRow, error) {
 			d.done = true
 			return nil, nil
 		}
-		var o object
-		if err := d.dec.Decode(&o); err != nil {
+		if err := d.readObject(); err != nil {
 			return nil, dumpError("reading an object of the dump: %v", err)
 		}
-		row, err := d.object(&o)
+		row, err := d.object(&d.obj)
 		if row != nil || err != nil {
 			return row, err
 		}
@@ -118,7 +128,87 @@ func (d *Reader) Next() (*store.DumpRow, error) {
 	return nil, nil
 }
 
-func errOr(err error, t json.Token) any {
+// readObject reads the next object of the array into d.obj: its model,
+// pk and fields (other members, and fields not an object, are skipped,
+// as encoding/json did).
+func (d *Reader) readObject() error {
+	o := &d.obj
+	o.Model, o.PK = "", nil
+	clear(o.Fields)
+	d.buf = d.buf[:0]
+	if t, err := d.dec.ReadToken(); err != nil {
+		return err
+	} else if t.Kind() != '{' {
+		return fmt.Errorf("want an object, got %v", t)
+	}
+	for d.dec.PeekKind() != '}' {
+		name, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		switch name.String() {
+		case "model":
+			v, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			if v.Kind() == '"' {
+				s, err := jsonText(json.RawMessage(v))
+				if err != nil {
+					return err
+				}
+				o.Model = s
+			}
+		case "pk":
+			v, err := d.dec.ReadValue()
+			if err != nil {
+				return err
+			}
+			o.PK = d.keep(v)
+		case "fields":
+			if d.dec.PeekKind() != '{' {
+				if _, err := d.dec.ReadValue(); err != nil {
+					return err
+				}
+				continue
+			}
+			if _, err := d.dec.ReadToken(); err != nil {
+				return err
+			}
+			for d.dec.PeekKind() != '}' {
+				f, err := d.dec.ReadToken()
+				if err != nil {
+					return err
+				}
+				name := f.String()
+				v, err := d.dec.ReadValue()
+				if err != nil {
+					return err
+				}
+				o.Fields[name] = d.keep(v)
+			}
+			if _, err := d.dec.ReadToken(); err != nil {
+				return err
+			}
+		default:
+			if _, err := d.dec.ReadValue(); err != nil {
+				return err
+			}
+		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// keep copies a value the decoder returned (valid only until its next
+// read) into the object's buffer.
+func (d *Reader) keep(v jsontext.Value) json.RawMessage {
+	n := len(d.buf)
+	d.buf = append(d.buf, v...)
+	return json.RawMessage(d.buf[n:len(d.buf):len(d.buf)])
+}
+
+func errOr(err error, t jsontext.Token) any {
 	if err != nil {
 		return err
 	}
@@ -242,6 +332,14 @@ func (f fields) text(target string) (string, error) {
 }
 
 func jsonText(v json.RawMessage) (string, error) {
+	// Most values are a plain string or a number: their text as it is
+	// (the decoder checked the syntax), without encoding/json's reflection.
+	if n := len(v); n >= 2 && v[0] == '"' && v[n-1] == '"' && bytes.IndexByte(v[1:n-1], '\\') < 0 && utf8.Valid(v[1:n-1]) {
+		return string(v[1 : n-1]), nil
+	}
+	if len(v) > 0 && (v[0] == '-' || v[0] >= '0' && v[0] <= '9') && json.Valid(v) {
+		return string(bytes.TrimSpace(v)), nil // a number's literal, as json.Number has it
+	}
 	var s string
 	if err := json.Unmarshal(v, &s); err == nil {
 		return s, nil

@@ -215,7 +215,10 @@ func (s *Store) rolledBack(ctx context.Context, fn func(tx pgx.Tx) error) error 
 	return fn(tx)
 }
 
+// A dump's sorts and hashes (100,000 accounts: some 30 MB) spilled to
+// disk at the default work_mem of 4 MB.
 const stageDDL = `
+SET LOCAL work_mem = '64MB';
 CREATE TEMP TABLE import_stage (
 	kind text NOT NULL, pk text NOT NULL, account_pk text NOT NULL, account_id text, name text, plan_ref text,
 	integration text, model text, temperature double precision, max_tokens integer,
@@ -278,7 +281,10 @@ func stageDump(ctx context.Context, tx pgx.Tx, src DumpSource) (DumpGlobal, erro
 	b.Queue(`INSERT INTO import_gmodels SELECT integration, model FROM global_integration_defaults`)
 	b.Queue(`UPDATE import_gmodels g SET model = t.model FROM unnest($1::text[], $2::text[]) AS t(integration, model)
 		WHERE g.integration = t.integration`, integs, models)
-	b.Queue(`CREATE INDEX ON import_stage (kind, account_pk)`)
+	// No index for an import: its statements read a whole kind of staged
+	// rows, which hash joins do from a scan; building one cost more than it
+	// saved (VerifyDump, which looks rows up per account, builds its own).
+	// The statistics tell the planner how many rows of each kind there are.
 	b.Queue(`ANALYZE import_stage (kind, account_pk, plan_ref)`)
 	return g, tx.SendBatch(ctx, b).Close()
 }
@@ -386,6 +392,8 @@ func (s *Store) VerifyDump(ctx context.Context, src DumpSource, start func(DumpG
 		}
 		var l GlobalLayer
 		b := &pgx.Batch{}
+		b.Queue(`CREATE INDEX ON import_stage (kind, account_pk)`) // verifySQL's per-account lookups
+		b.Queue(`ANALYZE import_stage (kind, account_pk)`)
 		queueLayer(b, &l)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -79,4 +80,62 @@ func openStore(t *testing.T) (*store.Store, string) {
 	}
 	t.Cleanup(st.Close)
 	return st, url
+}
+
+// TestIDChecks: migration 11's faster id checks accept and refuse exactly
+// what the bounded regexes they replace did, for accounts and account items.
+func TestIDChecks(t *testing.T) {
+	ctx := context.Background()
+	_, url := openStore(t)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	long := func(c byte, n int) string { return string(bytes.Repeat([]byte{c}, n)) }
+	for _, c := range []struct {
+		table, id string
+	}{
+		{"accounts", ""}, {"accounts", "a"}, {"accounts", "A.b_c:d@e-9"}, {"accounts", long('x', 128)}, {"accounts", long('x', 129)},
+		{"accounts", "a/b"}, {"accounts", "a b"}, {"accounts", "é"}, {"accounts", "a\n"},
+		{"account_items", ""}, {"account_items", "a"}, {"account_items", "9a_b-c"}, {"account_items", "_a"}, {"account_items", "-a"},
+		{"account_items", "Ab"}, {"account_items", long('x', 64)}, {"account_items", long('x', 65)}, {"account_items", "a.b"},
+	} {
+		var old, cur bool
+		re := `^[A-Za-z0-9._:@-]{1,128}$`
+		if c.table == "account_items" {
+			re = `^[a-z0-9][a-z0-9_-]{0,63}$`
+		}
+		if err := conn.QueryRow(ctx, `SELECT $1 ~ $2`, c.id, re).Scan(&old); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.QueryRow(ctx, `SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1`, c.table+"_id_check").Scan(new(string)); err != nil {
+			t.Fatal(err)
+		}
+		q := `SELECT $1 ~ '^[A-Za-z0-9._:@-]+$' AND length($1) <= 128`
+		if c.table == "account_items" {
+			q = `SELECT $1 ~ '^[a-z0-9][a-z0-9_-]*$' AND length($1) <= 64`
+		}
+		if err := conn.QueryRow(ctx, q, c.id).Scan(&cur); err != nil {
+			t.Fatal(err)
+		}
+		// And the table itself refuses or takes it.
+		tx, err := conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins := `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ($1, '', 'free', 1, 1)`
+		args := []any{c.id}
+		if c.table == "account_items" {
+			if _, err := tx.Exec(ctx, `INSERT INTO accounts (id, name, plan, revision, config_revision) VALUES ('owner', '', 'free', 1, 1)`); err != nil {
+				t.Fatal(err)
+			}
+			ins = `INSERT INTO account_items (account_id, kind, id, content, is_customized, revision) VALUES ('owner', 'prompt', $1, '"x"', false, 1)`
+		}
+		_, insErr := tx.Exec(ctx, ins, args...)
+		_ = tx.Rollback(ctx)
+		if old != cur || (insErr == nil) != old {
+			t.Errorf("%s id %q: old rule %v, new rule %v, insert error %v", c.table, c.id, old, cur, insErr)
+		}
+	}
 }
