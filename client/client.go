@@ -330,6 +330,13 @@ const (
 func (c *Client) invoke(ctx context.Context, attempts int, call func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.timeout)
 	defer cancel()
+	return retryUnavailable(ctx, attempts, call)
+}
+
+// retryUnavailable runs call up to attempts times while it fails with
+// UNAVAILABLE, jittered backoff between, within ctx's deadline (the
+// retries of reads, invoke, and of keyed writes, unary).
+func retryUnavailable(ctx context.Context, attempts int, call func(context.Context) error) error {
 	wait := retryWait{base: retryDelay, max: retryDelay << maxAttempts}
 	for i := 1; ; i++ {
 		err := call(ctx)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -79,20 +78,9 @@ func (c *Client) unary(ctx context.Context, method string, req, reply any, cc *g
 		ctx, cancel = context.WithTimeout(ctx, c.opts.timeout)
 		defer cancel()
 	}
-	wait := retryWait{base: retryDelay, max: retryDelay << maxAttempts}
-	for i := 1; ; i++ {
-		err := c.plain(invoker(ctx, method, req, reply, cc, opts...))
-		if err == nil || i >= maxAttempts || status.Code(err) != codes.Unavailable {
-			return err
-		}
-		t := time.NewTimer(wait.next())
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return err
-		case <-t.C:
-		}
-	}
+	return retryUnavailable(ctx, maxAttempts, func(ctx context.Context) error {
+		return c.plain(invoker(ctx, method, req, reply, cc, opts...))
+	})
 }
 
 // ErrServerPlaintext is the answer of every call while the server answers

@@ -64,6 +64,14 @@ func LoadRules() (Rules, error) {
 	return rules, nil
 }
 
+// IsWrite reports whether a method is a write: every method not marked
+// idempotency_level = NO_SIDE_EFFECTS (the access rules, the idempotency
+// keys and the HTTP door's GET all read it here).
+func IsWrite(md protoreflect.MethodDescriptor) bool {
+	opts, _ := md.Options().(*descriptorpb.MethodOptions)
+	return opts.GetIdempotencyLevel() != descriptorpb.MethodOptions_NO_SIDE_EFFECTS
+}
+
 // MethodName is the gRPC full method name of a method descriptor.
 func MethodName(md protoreflect.MethodDescriptor) string {
 	return "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
@@ -75,8 +83,7 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 		return Rule{}, false, nil
 	}
 	pb := proto.GetExtension(opts, aiconfigv1.E_Access).(*aiconfigv1.AccessRule)
-	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan()),
-		Write: opts.(*descriptorpb.MethodOptions).GetIdempotencyLevel() != descriptorpb.MethodOptions_NO_SIDE_EFFECTS}
+	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan()), Write: IsWrite(md)}
 	for _, role := range pb.GetRoles() {
 		r.Roles = append(r.Roles, domain.Role(role))
 	}

@@ -126,3 +126,43 @@ func TestReaderRefusesWhatItCannotRead(t *testing.T) {
 		}
 	}
 }
+
+// TestReaderErrorsShowNoKey: a dump field the reader cannot use is named
+// in the error, but a value that may hold an API key (an api_key field
+// of the wrong type, a config that is not an object) is described by its
+// JSON type only: the error reaches the terminal and CI logs.
+func TestReaderErrorsShowNoKey(t *testing.T) {
+	m, err := LoadMapping("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "sk-live-DO-NOT-PRINT-9876"
+	for name, dump := range map[string]string{
+		"api_key an object": `[{"model": "system.globalintegrationsettings", "pk": 1, "fields": {"default_text_provider": "openai", "default_image_provider": "dalle", "openai_api_key": {"value": "` + secret + `"}}}]`,
+		"config a string": `[{"model": "accounts.account", "pk": 7, "fields": {"name": "Acme", "slug": "acme", "plan": 1, "status": "active", "created_at": null}},
+{"model": "system.integrationsettings", "pk": 3, "fields": {"account": 7, "integration_type": "openai",
+  "config": "{\"api_key\": \"` + secret + `\"}", "created_at": null, "updated_at": null}}]`,
+	} {
+		d := NewReader(strings.NewReader(dump), m, true)
+		var err error
+		for {
+			var r *store.DumpRow
+			if r, err = d.Next(); err != nil || r == nil {
+				break
+			}
+		}
+		if err == nil {
+			_, err = d.Global()
+		}
+		if err == nil {
+			t.Errorf("%s: no error", name)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "sk-live") {
+			t.Errorf("%s: the error shows the key: %v", name, err)
+		}
+		if !strings.Contains(err.Error(), "want ") {
+			t.Errorf("%s: the error does not say what was wanted: %v", name, err)
+		}
+	}
+}

@@ -321,9 +321,28 @@ func (f fields) str(target string) (*string, error) {
 	}
 	s, err := jsonText(v)
 	if err != nil {
-		return nil, f.fail(target, "want a string, got %s", v)
+		return nil, f.fail(target, "want a string, got %s", jsonKind(v))
 	}
 	return &s, nil
+}
+
+// jsonKind names the JSON type of v ("an object", ...), for an error about
+// a value that may hold an API key: never the value itself.
+func jsonKind(v json.RawMessage) string {
+	switch b := bytes.TrimSpace(v); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "an object"
+	case b[0] == '[':
+		return "a list"
+	case b[0] == '"':
+		return "a string"
+	case b[0] == 't' || b[0] == 'f':
+		return "a boolean"
+	default:
+		return "a number"
+	}
 }
 
 func (f fields) text(target string) (string, error) {

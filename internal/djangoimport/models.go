@@ -198,7 +198,7 @@ func (d *Reader) override(f fields) (*store.DumpRow, error) {
 	var config map[string]json.RawMessage
 	if v := f.raw("config"); v != nil {
 		if err := json.Unmarshal(v, &config); err != nil {
-			return nil, f.fail("config", "want a JSON object, got %s", v)
+			return nil, f.fail("config", "want a JSON object, got %s", jsonKind(v)) // it may hold keys
 		}
 	}
 	for _, key := range sortedKeys(config) {

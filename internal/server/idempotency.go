@@ -134,6 +134,11 @@ func (k *keyedMethod) call(ctx context.Context, req any, handler grpc.UnaryHandl
 	}
 	sum := sha256.Sum256(enc)
 	kw := &store.Keyed{TokenID: p.TokenID, Key: key, Method: k.full, Hash: sum[:]}
+	// Whatever ends the call (a panic the recovery interceptor outside
+	// turns into INTERNAL included), a write still held is rolled back: it
+	// holds the revision lock, which every other write waits for. After
+	// Commit it is a no-op.
+	defer kw.Rollback(ctx)
 	// Most retries find their answer here, without touching the write lock.
 	rec, err := k.store.LookupKey(ctx, kw.TokenID, kw.Key)
 	if err != nil {

@@ -18,7 +18,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
+
+	"github.com/igny8/aiconfig/internal/access"
 )
 
 // The door checks what the transcoder would otherwise take on trust, for
@@ -214,10 +215,7 @@ func inflatedSize(r io.Reader, limit int64) (int64, error) {
 	return n, zr.Close()
 }
 
-func noSideEffects(md protoreflect.MethodDescriptor) bool {
-	opts, ok := md.Options().(*descriptorpb.MethodOptions)
-	return ok && opts.GetIdempotencyLevel() == descriptorpb.MethodOptions_NO_SIDE_EFFECTS
-}
+func noSideEffects(md protoreflect.MethodDescriptor) bool { return !access.IsWrite(md) }
 
 // refuse answers a Connect JSON error and logs it.
 func (d *door) refuse(w http.ResponseWriter, r *http.Request, status int, code connect.Code, msg string) {

@@ -56,7 +56,10 @@ import grpc
 
 from aiconfig.answers import Account, ModelConfig
 from aiconfig.client import Client
-from aiconfig.errors import AiconfigError, FailedPreconditionError, FieldViolation, InvalidArgumentError
+# ConfigurationError: the drop-in's settings missing or wrong (no TARGET, an
+# unknown AICONFIG key, ...); the client's own, so that one except clause
+# (aiconfig.ConfigurationError) catches both.
+from aiconfig.errors import AiconfigError, ConfigurationError, FieldViolation, InvalidArgumentError
 from aiconfig.reasons import Reason
 
 log = logging.getLogger("aiconfig.django")
@@ -74,14 +77,6 @@ DEFAULT_PLANS: Mapping[str, str] = MappingProxyType(
 _KEYS = frozenset({"TARGET", "TOKEN", "INSECURE", "ACCOUNT_ID", "NAME", "PLAN", "OPTIONS"})
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
-
-
-class ConfigurationError(FailedPreconditionError):
-    """The drop-in's settings are missing or wrong (no TARGET, an unknown
-    AICONFIG key, ...)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(grpc.StatusCode.FAILED_PRECONDITION, message)
 
 
 class UnknownPlanError(InvalidArgumentError):

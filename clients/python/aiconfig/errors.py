@@ -99,10 +99,11 @@ class DeadlineExceededError(AiconfigError):
     """DEADLINE_EXCEEDED: the call's deadline passed."""
 
 
-class ConfigurationError(AiconfigError):
+class ConfigurationError(FailedPreconditionError):
     """The client is set up in a way that cannot work, found by the client
     (code FAILED_PRECONDITION, no reason): e.g. TLS (the default) against a
-    plaintext server. Not an UnavailableError: retrying cannot help."""
+    plaintext server, or aiconfig.django's settings missing or wrong. Not an
+    UnavailableError: retrying cannot help."""
 
     def __init__(self, message: str, code: grpc.StatusCode = grpc.StatusCode.FAILED_PRECONDITION, reason: str = "",
                  metadata: Optional[Mapping[str, str]] = None, field_violations: Sequence[FieldViolation] = ()):

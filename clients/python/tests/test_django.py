@@ -396,6 +396,9 @@ class DropInTest(unittest.TestCase):
         with self.assertRaises(self.dj.ConfigurationError) as e:
             self.dj.get_model_config("generate_content", 1)
         self.assertIn("TARGETS", str(e.exception))
+        # One class for a setup that cannot work, the client's and the drop-in's.
+        self.assertIs(self.dj.ConfigurationError, aiconfig.ConfigurationError)
+        self.assertIsInstance(e.exception, aiconfig.FailedPreconditionError)
 
 
 # The parts that need no Django, with Django hidden.
