@@ -43,8 +43,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
-	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/render"
 )
 
 // Client is safe for concurrent use. Close it when done.
@@ -248,7 +247,7 @@ func contextName(req *pb.GetGenerationContextRequest) string {
 }
 
 // RenderPrompt fills the effective prompt's {{variables}} here, by the
-// server's own rules (resolve.Render): every placeholder needs a value (a
+// server's own rules (package render, which the server uses too): every placeholder needs a value (a
 // missing one is INVALID_ARGUMENT naming it), a variable the prompt does
 // not declare is refused, and values are inserted literally, never
 // expanded again or escaped.
@@ -257,20 +256,20 @@ func (c *Client) RenderPrompt(ctx context.Context, accountID, promptType string,
 	if err != nil {
 		return "", err
 	}
-	text, err := resolve.Render(p.GetText(), p.GetVariables(), vars)
+	text, err := render.Render(p.GetText(), p.GetVariables(), vars)
 	if err != nil {
-		var de *domain.Error
-		if errors.As(err, &de) { // Render fails only with INVALID_ARGUMENT
-			return "", &Error{Code: codes.InvalidArgument, Reason: de.Reason, Message: de.Error(), Metadata: de.Metadata, FieldViolations: violations(de)}
+		var re *render.Error
+		if errors.As(err, &re) { // the server answers these as INVALID_ARGUMENT
+			return "", &Error{Code: codes.InvalidArgument, Reason: re.Reason, Message: re.Error(), FieldViolations: violations(re)}
 		}
 		return "", err
 	}
 	return text, nil
 }
 
-func violations(de *domain.Error) []FieldViolation {
-	out := make([]FieldViolation, len(de.Violations))
-	for i, v := range de.Violations {
+func violations(re *render.Error) []FieldViolation {
+	out := make([]FieldViolation, len(re.Violations))
+	for i, v := range re.Violations {
 		out[i] = FieldViolation{Field: v.Field, Description: v.Description}
 	}
 	return out

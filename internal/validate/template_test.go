@@ -7,6 +7,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/domain"
 	. "github.com/igny8/aiconfig/internal/domain/domaintest"
+	"github.com/igny8/aiconfig/render"
 )
 
 func checkErr(text string, vars []string) error {
@@ -83,7 +84,7 @@ func FuzzCheckTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, variable string) {
 		vars := []string{variable}
 		err := checkErr(text, vars)
-		used := domain.Placeholders(text)
+		used := render.Placeholders(text)
 		valid := utf8.ValidString(text) && !strings.Contains(text, "\x00") && strings.TrimSpace(text) != "" && len(text) <= MaxPromptBytes &&
 			len(used) == 1 && used[0] == variable
 		if valid != (err == nil) {
