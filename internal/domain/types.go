@@ -33,9 +33,14 @@ func (p Plan) String() string {
 	return fmt.Sprintf("plan(%d)", int(p))
 }
 
-// APIName is the plan as the API's enum names it (PLAN_STARTER), for
+// EnumName is the plan as the API's enum names it (PLAN_STARTER), for
 // messages a caller acts on.
-func (p Plan) APIName() string { return "PLAN_" + strings.ToUpper(p.String()) }
+func (p Plan) EnumName() string { return enumName("PLAN_", p.String()) }
+
+// enumName is the proto enum value name of a Plan, Integration or Role:
+// the enum's prefix and the database name in upper case. The one place
+// that rule is written (the proto's numbers match, see Plan).
+func enumName(prefix, name string) string { return prefix + strings.ToUpper(name) }
 
 // MarshalText writes the database name, for JSON.
 func (x Plan) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
@@ -133,7 +138,7 @@ func (i Integration) String() string {
 }
 
 // EnumName is the integration's proto enum name, e.g. INTEGRATION_OPENAI.
-func (i Integration) EnumName() string { return "INTEGRATION_" + strings.ToUpper(i.String()) }
+func (i Integration) EnumName() string { return enumName("INTEGRATION_", i.String()) }
 
 // MarshalText writes the database name, for JSON.
 func (x Integration) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
@@ -188,6 +193,9 @@ func (r Role) String() string {
 	}
 	return fmt.Sprintf("role(%d)", int(r))
 }
+
+// EnumName is the role's proto enum name, e.g. ROLE_ADMIN.
+func (r Role) EnumName() string { return enumName("ROLE_", r.String()) }
 
 // MarshalText writes the database name, for JSON.
 func (x Role) MarshalText() ([]byte, error) { return []byte(x.String()), nil }

@@ -315,7 +315,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 				all = append(all, i.String()+"."+fld)
 			}
 		}
-		if err := validate.ValidateGlobal(next, domain.NewCatalog(after), all); err != nil {
+		if err := validate.GlobalSettings(next, domain.NewCatalog(after), all); err != nil {
 			bad("settings", err)
 		} else if !reflect.DeepEqual(paramsOf(next), paramsOf(cur.Settings)) || !sameDefaults(next.ItemDefaults, cur.Settings.ItemDefaults) ||
 			next.TextIntegration != cur.Settings.TextIntegration || next.ImageIntegration != cur.Settings.ImageIntegration {
@@ -333,7 +333,7 @@ func MakePlan(cur store.GlobalLayer, f File) (Plan, error) {
 	for i, fp := range f.Prompts {
 		where := fmt.Sprintf("prompts[%d] (%s)", i, fp.PromptType)
 		p := domain.GlobalPrompt{PromptType: fp.PromptType, Text: fp.Text, Description: fp.Description, Variables: nonNil(fp.Variables)}
-		if err := validate.ValidateGlobalPrompt(p); err != nil {
+		if err := validate.GlobalPrompt(p); err != nil {
 			bad(where, err)
 			continue
 		}
@@ -379,7 +379,7 @@ func planItems[C domain.Content](plan *Plan, cur store.GlobalLayer, k domain.Ite
 		where := fmt.Sprintf("%s[%d] (%s)", info.Collection, i, fi.ID)
 		var c domain.Collector
 		if err := validate.CheckSlug("id", fi.ID); err != nil {
-			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+			c.Merge("id", err)
 		}
 		check(&c, "", fi.Content)
 		if err := c.Err(domain.ReasonValidationFailed); err != nil {

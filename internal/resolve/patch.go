@@ -180,7 +180,7 @@ func ApplyGlobalPatch(cur domain.GlobalSettings, patch GlobalPatch, cat domain.C
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
 		return domain.GlobalSettings{}, nil, err
 	}
-	if err := validate.ValidateGlobal(out, cat, paths); err != nil {
+	if err := validate.GlobalSettings(out, cat, paths); err != nil {
 		return domain.GlobalSettings{}, nil, err
 	}
 	return out, paths, nil

@@ -58,8 +58,8 @@ func CheckTemplate(c *domain.Collector, field, text string, variables []string) 
 	}
 }
 
-// ValidateGlobalPrompt checks a global prompt before it is stored.
-func ValidateGlobalPrompt(p domain.GlobalPrompt) error {
+// GlobalPrompt checks a global prompt before it is stored.
+func GlobalPrompt(p domain.GlobalPrompt) error {
 	var c domain.Collector
 	if !promptTypeRE.MatchString(p.PromptType) {
 		c.Add("prompt.prompt_type", "must be 1-64 characters of lower-case letters, digits and '_', starting with a letter")

@@ -56,21 +56,21 @@ func TestCheckTemplate(t *testing.T) {
 
 func TestValidateGlobalPrompt(t *testing.T) {
 	ok := domain.GlobalPrompt{PromptType: "clustering", Text: "Group {{keywords}}", Variables: []string{"keywords"}}
-	if err := ValidateGlobalPrompt(ok); err != nil {
+	if err := GlobalPrompt(ok); err != nil {
 		t.Fatal(err)
 	}
 	bad := ok
 	bad.PromptType = "Clustering!"
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.prompt_type")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.prompt_type")
 	bad = ok
 	bad.Variables = []string{"keywords", "keywords"}
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[1]")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[1]")
 	bad = ok
 	bad.Variables = []string{"Key Words"}
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[0]")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[0]")
 	bad = ok
 	bad.Text = "Group {{keyword}}"
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.text")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.text")
 }
 
 // FuzzCheckTemplate: the check never panics, and accepts a text exactly
