@@ -362,7 +362,7 @@ func (s *ConfigServer) ListModels(ctx context.Context, req *pb.ListModelsRequest
 // would leave a global default invalid.
 func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelRequest) (*pb.Model, error) {
 	m := modelFromPB(req.GetModel())
-	if err := validate.ValidateModel(m); err != nil {
+	if err := validate.Model(m); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertModel(ctx, m, req.ExpectedRevision, func(g domain.GlobalSettings, after []domain.Model) error {

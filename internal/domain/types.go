@@ -43,7 +43,7 @@ func (p Plan) EnumName() string { return enumName("PLAN_", p.String()) }
 func enumName(prefix, name string) string { return prefix + strings.ToUpper(name) }
 
 // MarshalText writes the database name, for JSON.
-func (x Plan) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (p Plan) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // Valid reports whether p is one of the four plans.
 func (p Plan) Valid() bool { _, ok := planNames[p]; return ok }
@@ -141,7 +141,7 @@ func (i Integration) String() string {
 func (i Integration) EnumName() string { return enumName("INTEGRATION_", i.String()) }
 
 // MarshalText writes the database name, for JSON.
-func (x Integration) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (i Integration) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
 
 // Valid reports whether i is a known provider.
 func (i Integration) Valid() bool { _, ok := i.provider(); return ok }
@@ -198,7 +198,7 @@ func (r Role) String() string {
 func (r Role) EnumName() string { return enumName("ROLE_", r.String()) }
 
 // MarshalText writes the database name, for JSON.
-func (x Role) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := roleNames[r]; return ok }

@@ -133,8 +133,10 @@ func Account(a domain.Account) error {
 	return c.Err(domain.ReasonValidationFailed)
 }
 
-// ValidateModel checks a catalog entry on its own.
-func ValidateModel(m domain.Model) error {
+// Model checks a catalog entry on its own.
+//
+//nolint:gocognit // a flat list of independent field checks, one if each
+func Model(m domain.Model) error {
 	var c domain.Collector
 	if !m.Integration.Valid() {
 		c.Add("model.integration", "must be one of %s", domain.EnumNames(0))

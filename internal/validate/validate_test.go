@@ -64,12 +64,12 @@ func TestUnknownModelMessageListsAllowed(t *testing.T) {
 }
 
 func TestValidateModelAndAccount(t *testing.T) {
-	if err := ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "gpt-4.5", MaxOutputTokens: Ptr[int32](16384), MinTemperature: Ptr(0.0), MaxTemperature: Ptr(2.0)}); err != nil {
+	if err := Model(domain.Model{Integration: domain.OpenAI, ID: "gpt-4.5", MaxOutputTokens: Ptr[int32](16384), MinTemperature: Ptr(0.0), MaxTemperature: Ptr(2.0)}); err != nil {
 		t.Errorf("valid text model: %v", err)
 	}
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "x"}), domain.ReasonValidationFailed, "model.max_output_tokens")
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.DallE, ID: "img"}), domain.ReasonValidationFailed, "model.image_sizes")
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "y", MaxOutputTokens: Ptr[int32](1), MinTemperature: Ptr(1.5), MaxTemperature: Ptr(0.5)}), domain.ReasonValidationFailed, "model.min_temperature")
+	WantViolation(t, Model(domain.Model{Integration: domain.OpenAI, ID: "x"}), domain.ReasonValidationFailed, "model.max_output_tokens")
+	WantViolation(t, Model(domain.Model{Integration: domain.DallE, ID: "img"}), domain.ReasonValidationFailed, "model.image_sizes")
+	WantViolation(t, Model(domain.Model{Integration: domain.OpenAI, ID: "y", MaxOutputTokens: Ptr[int32](1), MinTemperature: Ptr(1.5), MaxTemperature: Ptr(0.5)}), domain.ReasonValidationFailed, "model.min_temperature")
 	WantViolation(t, Account(domain.Account{ID: "", Plan: domain.PlanFree}), domain.ReasonValidationFailed, "account.id")
 	WantViolation(t, Account(domain.Account{ID: "ok", Plan: domain.PlanUnknown}), domain.ReasonValidationFailed, "account.plan")
 	WantViolation(t, Account(domain.Account{ID: "ok", Plan: domain.Plan(9)}), domain.ReasonValidationFailed, "account.plan")
