@@ -10,6 +10,7 @@ PROTOC_GEN_GO        := v1.36.12
 PROTOC_GEN_GO_GRPC   := v1.6.0
 GRPCURL_VERSION      := v1.9.4
 HEALTH_PROBE_VERSION := v0.4.62
+GOLANGCI_LINT_VERSION := v2.15.0
 # Python stubs: Debian 12's protoc (protobuf-compiler) and grpc_python_plugin
 # (protobuf-compiler-grpc); the committed files are this version's output.
 PROTOC_VERSION       := 3.21.12
@@ -22,7 +23,7 @@ PY_GEN := clients/python/aiconfig/v1 clients/python/aiconfig/_rpc
 # python3 a version manager (pyenv) may put first on PATH.
 PYTHON ?= /usr/bin/python3
 
-.PHONY: run test test-python test-deploy lint generate build tools python-tools python-rpc-protos grpcurl e2e bench screenshots clean proto-baseline image image-test bench-import
+.PHONY: run test test-python test-deploy lint generate build tools python-tools python-rpc-protos grpcurl golangci-lint e2e bench screenshots clean proto-baseline image image-test bench-import
 
 # What `aiconfigd version` and aiconfig_build_info report: from git when
 # this is a checkout (the nearest tag, else the commit), else "devel".
@@ -128,13 +129,14 @@ e2e:
 	@$(MAKE) --no-print-directory build grpcurl
 	scripts/e2e.sh
 
-## lint: gofmt, go vet, buf lint, no breaking change against the released API, generated code up to date
+## lint: gofmt, go vet, golangci-lint (.golangci.yml: 0 findings), buf lint, no breaking change against the released API, generated code up to date
 lint:
 	@scripts/prereqs.sh lint
-	@$(MAKE) --no-print-directory tools
+	@$(MAKE) --no-print-directory tools golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^gen/')); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 	go vet ./...
 	cd deploy && go vet ./...
+	golangci-lint run ./...
 	buf lint
 	buf breaking --against proto-baseline
 	$(MAKE) generate
@@ -178,6 +180,10 @@ tools:
 	@command -v buf >/dev/null || go install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
 	@command -v protoc-gen-go >/dev/null || go install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO)
 	@command -v protoc-gen-go-grpc >/dev/null || go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC)
+
+# golangci-lint, at the pinned version (an older one on PATH is replaced).
+golangci-lint:
+	@golangci-lint version 2>/dev/null | grep -q "version $(GOLANGCI_LINT_VERSION:v%=%) " || go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
 
 grpcurl:
 	@command -v grpcurl >/dev/null || go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$(GRPCURL_VERSION)

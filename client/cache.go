@@ -133,7 +133,7 @@ func (c *cache) get(k key) (any, bool) {
 	}
 	c.hits++
 	c.lru.MoveToFront(el)
-	return el.Value.(*entry).val, true
+	return el.Value.(*entry).val, true //nolint:forcetypeassert // the LRU list holds only *entry
 }
 
 // fallback returns what is held for k, fresh or not, if the feed left step
@@ -145,7 +145,7 @@ func (c *cache) fallback(k key, maxStale time.Duration) (any, bool) {
 	if !ok || (!c.inStep && time.Since(c.leftStep) >= maxStale) {
 		return nil, false
 	}
-	return el.Value.(*entry).val, true
+	return el.Value.(*entry).val, true //nolint:forcetypeassert // the LRU list holds only *entry
 }
 
 // served counts a fallback answer that was served.
@@ -189,7 +189,7 @@ func (c *cache) finish(t *ticket, k key, val any, ok bool) {
 		return
 	}
 	if el, found := c.entries[k]; found {
-		el.Value.(*entry).val = val
+		el.Value.(*entry).val = val //nolint:forcetypeassert // the LRU list holds only *entry
 		c.lru.MoveToFront(el)
 		return
 	}
@@ -202,7 +202,7 @@ func (c *cache) finish(t *ticket, k key, val any, ok bool) {
 }
 
 func (c *cache) evict(el *list.Element) {
-	k := el.Value.(*entry).key
+	k := el.Value.(*entry).key //nolint:forcetypeassert // the LRU list holds only *entry
 	c.lru.Remove(el)
 	delete(c.entries, k)
 	els := c.byAcct[k.account]
@@ -223,7 +223,7 @@ func (c *cache) evict(el *list.Element) {
 func (c *cache) dropAccount(account string) {
 	for _, el := range c.byAcct[account] {
 		c.lru.Remove(el)
-		delete(c.entries, el.Value.(*entry).key)
+		delete(c.entries, el.Value.(*entry).key) //nolint:forcetypeassert // the LRU list holds only *entry
 	}
 	delete(c.byAcct, account)
 	if l := c.loads[account]; l != nil {

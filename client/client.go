@@ -43,8 +43,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	pb "github.com/igny8/aiconfig/gen/aiconfig/v1"
-	"github.com/igny8/aiconfig/internal/domain"
-	"github.com/igny8/aiconfig/internal/resolve"
+	"github.com/igny8/aiconfig/render"
 )
 
 // Client is safe for concurrent use. Close it when done.
@@ -141,7 +140,7 @@ func (m ModelConfig) redacted() *pb.ModelConfig {
 	if m.ModelConfig == nil || m.GetApiKey() == "" {
 		return m.ModelConfig
 	}
-	r := proto.Clone(m.ModelConfig).(*pb.ModelConfig)
+	r := proto.Clone(m.ModelConfig).(*pb.ModelConfig) //nolint:forcetypeassert // Clone returns the type it is given
 	r.ApiKey = "[redacted]"
 	return r
 }
@@ -164,7 +163,7 @@ func (m ModelConfig) MarshalJSON() ([]byte, error) { return protojson.Marshal(m.
 func (c *Client) ModelConfig(ctx context.Context, accountID, function string) (ModelConfig, error) {
 	k := key{account: accountID, kind: kindModelConfig, name: function}
 	if v, ok := c.cache.get(k); ok {
-		return ModelConfig{v.(*pb.ModelConfig)}, nil
+		return ModelConfig{v.(*pb.ModelConfig)}, nil //nolint:forcetypeassert // the cache stores each key kind with one message type
 	}
 	m, err := load(c, ctx, k, func(ctx context.Context) (*pb.ModelConfig, error) {
 		return c.config.GetModelConfig(ctx, &pb.GetModelConfigRequest{AccountId: accountID, Function: function})
@@ -177,7 +176,7 @@ func (c *Client) ModelConfig(ctx context.Context, accountID, function string) (M
 func (c *Client) EffectivePrompt(ctx context.Context, accountID, promptType string) (*pb.EffectivePrompt, error) {
 	k := key{account: accountID, kind: kindEffectivePrompt, name: promptType}
 	if v, ok := c.cache.get(k); ok {
-		return v.(*pb.EffectivePrompt), nil
+		return v.(*pb.EffectivePrompt), nil //nolint:forcetypeassert // the cache stores each key kind with one message type
 	}
 	return load(c, ctx, k, func(ctx context.Context) (*pb.EffectivePrompt, error) {
 		return c.prompts.GetEffectivePrompt(ctx, &pb.GetEffectivePromptRequest{AccountId: accountID, PromptType: promptType})
@@ -204,7 +203,7 @@ func (g GenerationContext) redacted() *pb.GenerationContext {
 	if g.GenerationContext == nil || g.APIKey() == "" {
 		return g.GenerationContext
 	}
-	r := proto.Clone(g.GenerationContext).(*pb.GenerationContext)
+	r := proto.Clone(g.GenerationContext).(*pb.GenerationContext) //nolint:forcetypeassert // Clone returns the type it is given
 	r.ModelConfig.ApiKey = "[redacted]"
 	return r
 }
@@ -231,7 +230,7 @@ func (g GenerationContext) MarshalJSON() ([]byte, error) { return protojson.Mars
 func (c *Client) GenerationContext(ctx context.Context, req *pb.GetGenerationContextRequest) (GenerationContext, error) {
 	k := key{account: req.GetAccountId(), kind: kindGenerationContext, name: contextName(req)}
 	if v, ok := c.cache.get(k); ok {
-		return GenerationContext{v.(*pb.GenerationContext)}, nil
+		return GenerationContext{v.(*pb.GenerationContext)}, nil //nolint:forcetypeassert // the cache stores each key kind with one message type
 	}
 	g, err := load(c, ctx, k, func(ctx context.Context) (*pb.GenerationContext, error) {
 		return c.config.GetGenerationContext(ctx, req)
@@ -248,7 +247,7 @@ func contextName(req *pb.GetGenerationContextRequest) string {
 }
 
 // RenderPrompt fills the effective prompt's {{variables}} here, by the
-// server's own rules (resolve.Render): every placeholder needs a value (a
+// server's own rules (package render, which the server uses too): every placeholder needs a value (a
 // missing one is INVALID_ARGUMENT naming it), a variable the prompt does
 // not declare is refused, and values are inserted literally, never
 // expanded again or escaped.
@@ -257,20 +256,20 @@ func (c *Client) RenderPrompt(ctx context.Context, accountID, promptType string,
 	if err != nil {
 		return "", err
 	}
-	text, err := resolve.Render(p.GetText(), p.GetVariables(), vars)
+	text, err := render.Render(p.GetText(), p.GetVariables(), vars)
 	if err != nil {
-		var de *domain.Error
-		if errors.As(err, &de) { // Render fails only with INVALID_ARGUMENT
-			return "", &Error{Code: codes.InvalidArgument, Reason: de.Reason, Message: de.Error(), Metadata: de.Metadata, FieldViolations: violations(de)}
+		var re *render.Error
+		if errors.As(err, &re) { // the server answers these as INVALID_ARGUMENT
+			return "", &Error{Code: codes.InvalidArgument, Reason: re.Reason, Message: re.Error(), FieldViolations: violations(re)}
 		}
 		return "", err
 	}
 	return text, nil
 }
 
-func violations(de *domain.Error) []FieldViolation {
-	out := make([]FieldViolation, len(de.Violations))
-	for i, v := range de.Violations {
+func violations(re *render.Error) []FieldViolation {
+	out := make([]FieldViolation, len(re.Violations))
+	for i, v := range re.Violations {
 		out[i] = FieldViolation{Field: v.Field, Description: v.Description}
 	}
 	return out
@@ -290,7 +289,7 @@ func load[T proto.Message](c *Client, ctx context.Context, k key, call func(cont
 	if held && c.conn.GetState() != connectivity.Ready {
 		c.conn.Connect()
 		c.cache.served()
-		return fb.(T), nil
+		return fb.(T), nil //nolint:forcetypeassert // entries under a key are always that key's T
 	}
 	t := c.cache.begin(k.account)
 	if t == nil && k.account != "" && c.cache.awaitFirstStep(ctx) {
@@ -310,7 +309,7 @@ func load[T proto.Message](c *Client, ctx context.Context, k key, call func(cont
 		if unavailable(err) {
 			if v, ok := c.cache.fallback(k, c.opts.maxStale); ok {
 				c.cache.served()
-				return v.(T), nil
+				return v.(T), nil //nolint:forcetypeassert // entries under a key are always that key's T
 			}
 		}
 		return zero, ErrorFrom(err)

@@ -25,7 +25,10 @@ func (c *Client) follow(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		e := ErrorFrom(err).(*Error)
+		e, ok := ErrorFrom(err).(*Error)
+		if !ok { // watch ended without an error: treat it as any other end
+			e = &Error{Code: codes.Unknown, Message: "the change feed ended"}
+		}
 		if e.Code == codes.OutOfRange && e.Reason == ReasonRevisionCompacted {
 			oldest, perr := strconv.ParseInt(e.Metadata["oldest_revision"], 10, 64)
 			if perr == nil {

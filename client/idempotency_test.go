@@ -111,7 +111,7 @@ func writesOf(t *testing.T, dbURL, resource string) (audits, changes, keys int) 
 // the connection before the answer reaches the caller. It returns what
 // the call finally answered and the profile as the server holds it.
 func createLosingAnswer(t *testing.T, s *server, p *cutProxy, create func(context.Context, *pb.CreateAuthorProfileRequest) (*pb.AuthorProfile, error),
-	id string) (*pb.AuthorProfile, error, *pb.AuthorProfile) {
+	id string) (*pb.AuthorProfile, error, *pb.AuthorProfile) { //nolint:staticcheck // ST1008: the call's (answer, error) pair, then what the server holds
 	t.Helper()
 	type result struct {
 		p   *pb.AuthorProfile

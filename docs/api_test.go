@@ -80,7 +80,7 @@ func rpcProblems(page string, rpcs []rpc) []string {
 	}
 	type cells struct{ roles, plan string }
 	documented := map[string]cells{} // "Service/Method" → its row's cells
-	heading := regexp.MustCompile("^\\| \\*\\*(\\w+)\\*\\* \\|")
+	heading := regexp.MustCompile(`^\| \*\*(\w+)\*\* \|`)
 	name := regexp.MustCompile("`(\\w+)`")
 	service := ""
 	var problems []string

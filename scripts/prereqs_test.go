@@ -60,7 +60,9 @@ func newMachine(t *testing.T, hide ...string) *machine {
 			add(m)
 		}
 	}
-	os.MkdirAll(m.bin, 0o755)
+	if err := os.MkdirAll(m.bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	// The stub Python, asked which modules it lacks (python3 -c CODE
 	// MODULE...), names each hidden one, as Debian's does without the
 	// package.
@@ -84,9 +86,15 @@ func newMachine(t *testing.T, hide ...string) *machine {
 	return m
 }
 
+// stub panics on a failure (the stubs table has no *testing.T): the test
+// fails with the error rather than later, on a missing tool.
 func stub(dir, name string) {
-	os.MkdirAll(dir, 0o755)
-	os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\nexit 0\n"), 0o755)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		panic(err)
+	}
 }
 
 func write(t *testing.T, path, text string) {

@@ -119,6 +119,8 @@ func callOf(id string, functions, promptTypes []string, j int) (method string, r
 //
 // Workers take accounts in turn: an account's first call loads it, the
 // others hit the cache. It returns the answers and the calls made.
+//
+//nolint:gocognit // one measured sequence (warm, capture, check) whose steps share the counters; a bench tool, not served code
 func warmAndCapture(ctx context.Context, a *server, ids, functions, promptTypes []string, sample int, touchAll bool) (*answers, int, error) {
 	ans := &answers{ids: ids[:sample], functions: functions, promptTypes: promptTypes}
 	w := ans.width()
@@ -396,7 +398,7 @@ func serveReference(args []string) error {
 		return err
 	}
 	t := newReferenceTable(a)
-	a = nil
+	a = nil              //nolint:ineffassign,staticcheck // drop the reference so FreeOSMemory below can return the file's copy
 	debug.FreeOSMemory() // collect the file's copy now, not while measured
 	opts, err := referenceOptions(*grpcDefaults)
 	if err != nil {

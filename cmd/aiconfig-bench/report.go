@@ -108,6 +108,7 @@ func medianOf(q []float64) float64 {
 
 func numCPU() int { return runtime.NumCPU() }
 
+//nolint:gocognit // a flat sequence of optional report sections, each an if; a bench tool, not served code
 func (rep *report) print(w io.Writer) {
 	placement := fmt.Sprintf("load driver and servers share %d CPUs", numCPU())
 	if *serverCPUs != "" {

@@ -143,8 +143,12 @@ func (s *server) cpu() time.Duration {
 		return 0
 	}
 	var ut, st int64
-	fmt.Sscan(f[11], &ut)
-	fmt.Sscan(f[12], &st)
+	if _, err := fmt.Sscan(f[11], &ut); err != nil {
+		return 0
+	}
+	if _, err := fmt.Sscan(f[12], &st); err != nil {
+		return 0
+	}
 	return time.Duration(ut+st) * time.Second / 100 // USER_HZ
 }
 
@@ -166,7 +170,9 @@ func (s *server) rssMB() float64 {
 	for _, line := range strings.Split(string(b), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			var kb float64
-			fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb)
+			if _, err := fmt.Sscan(strings.TrimSuffix(strings.TrimSpace(v), " kB"), &kb); err != nil {
+				return 0
+			}
 			return kb / 1024
 		}
 	}

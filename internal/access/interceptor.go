@@ -191,7 +191,7 @@ func (g *Guard) authorize(ctx context.Context, p domain.Principal, fullMethod st
 		return err
 	}
 	if a.Plan < rule.MinPlan {
-		cur, req := a.Plan.APIName(), rule.MinPlan.APIName()
+		cur, req := a.Plan.EnumName(), rule.MinPlan.EnumName()
 		return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonPlanUpgradeRequired,
 			Message:  fmt.Sprintf("account %q is on %s; this needs %s or higher", target, cur, req),
 			Metadata: map[string]string{"current_plan": cur, "required_plan": req, "account_id": target}}
@@ -204,11 +204,11 @@ func (g *Guard) authorize(ctx context.Context, p domain.Principal, fullMethod st
 func roleNotAllowed(role domain.Role, method string, allowed []domain.Role, scope string) error {
 	names := make([]string, len(allowed))
 	for i, r := range allowed {
-		names[i] = "ROLE_" + strings.ToUpper(r.String())
+		names[i] = r.EnumName()
 	}
 	return &domain.Error{Code: domain.CodePermissionDenied, Reason: domain.ReasonRoleNotAllowed,
-		Message:  fmt.Sprintf("role ROLE_%s may not call %s%s; allowed: %s", strings.ToUpper(role.String()), method, scope, strings.Join(names, ", ")),
-		Metadata: map[string]string{"role": "ROLE_" + strings.ToUpper(role.String()), "allowed_roles": strings.Join(names, ",")}}
+		Message:  fmt.Sprintf("role %s may not call %s%s; allowed: %s", role.EnumName(), method, scope, strings.Join(names, ", ")),
+		Metadata: map[string]string{"role": role.EnumName(), "allowed_roles": strings.Join(names, ",")}}
 }
 
 func fieldPath(r Rule) string {

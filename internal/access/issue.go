@@ -25,7 +25,7 @@ func IssueToken(ctx context.Context, store TokenCreator, name string, role domai
 	}
 	if role == domain.RoleAccount {
 		if err := validate.CheckAccountID("account_id", accountID); err != nil {
-			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+			c.Merge("account_id", err)
 		}
 	} else if accountID != "" {
 		c.Add("account_id", "only ROLE_ACCOUNT tokens are bound to an account; leave it empty")

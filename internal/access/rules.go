@@ -82,7 +82,7 @@ func ruleOf(md protoreflect.MethodDescriptor) (Rule, bool, error) {
 	if opts == nil || !proto.HasExtension(opts, aiconfigv1.E_Access) {
 		return Rule{}, false, nil
 	}
-	pb := proto.GetExtension(opts, aiconfigv1.E_Access).(*aiconfigv1.AccessRule)
+	pb := proto.GetExtension(opts, aiconfigv1.E_Access).(*aiconfigv1.AccessRule) //nolint:forcetypeassert // GetExtension returns the extension's declared type
 	r := Rule{Method: MethodName(md), MinPlan: domain.Plan(pb.GetMinPlan()), Write: IsWrite(md)}
 	for _, role := range pb.GetRoles() {
 		r.Roles = append(r.Roles, domain.Role(role))
@@ -192,7 +192,7 @@ func (r Rule) OnlyClears(req proto.Message) bool {
 		return false
 	}
 	m := req.ProtoReflect()
-	paths := m.Get(r.clears.mask).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths()
+	paths := m.Get(r.clears.mask).Message().Interface().(*fieldmaskpb.FieldMask).GetPaths() //nolint:forcetypeassert // the field is a FieldMask by the rule's own descriptor check
 	if len(paths) == 0 {
 		return false
 	}

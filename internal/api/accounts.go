@@ -22,7 +22,7 @@ type AccountServer struct {
 func (s *AccountServer) UpsertAccount(ctx context.Context, req *pb.UpsertAccountRequest) (*pb.Account, error) {
 	in := req.GetAccount()
 	a := domain.Account{ID: in.GetId(), Name: in.GetName(), Plan: domain.Plan(in.GetPlan())}
-	if err := validate.ValidateAccount(a); err != nil {
+	if err := validate.Account(a); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertAccount(ctx, a, req.ExpectedRevision)
@@ -84,7 +84,7 @@ func (s *AccountServer) SetAccountDefaults(ctx context.Context, req *pb.SetAccou
 	for k, id := range defaults {
 		if id != "" {
 			if err := validate.CheckSlug(string(setDefaultsFields[k].Name()), id); err != nil {
-				c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+				c.Merge(string(setDefaultsFields[k].Name()), err)
 			}
 		}
 	}
@@ -93,7 +93,7 @@ func (s *AccountServer) SetAccountDefaults(ctx context.Context, req *pb.SetAccou
 	}
 	a, err := s.Store.SetAccountDefaults(ctx, req.GetAccountId(), defaults, req.ExpectedRevision,
 		func(g *domain.GlobalItem, stored *domain.AccountItem, a domain.Account) bool {
-			return resolve.ResolveItem(g, a, stored).Usable
+			return resolve.Item(g, a, stored).Usable
 		})
 	if err != nil {
 		return nil, err

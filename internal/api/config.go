@@ -244,7 +244,7 @@ func (s *ConfigServer) build(acct *cache.Account, g *cache.Global, function stri
 	}
 	in := resolve.ModelInput{Function: function, Global: g.Settings, Catalog: g.Catalog, Account: acct.Account, Caller: caller}
 	in.Override = acct.Overrides[integ]
-	mc, err := resolve.ResolveModelConfig(in)
+	mc, err := resolve.Config(in)
 	if err != nil {
 		return nil, err
 	}
@@ -362,11 +362,11 @@ func (s *ConfigServer) ListModels(ctx context.Context, req *pb.ListModelsRequest
 // would leave a global default invalid.
 func (s *ConfigServer) UpsertModel(ctx context.Context, req *pb.UpsertModelRequest) (*pb.Model, error) {
 	m := modelFromPB(req.GetModel())
-	if err := validate.ValidateModel(m); err != nil {
+	if err := validate.Model(m); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertModel(ctx, m, req.ExpectedRevision, func(g domain.GlobalSettings, after []domain.Model) error {
-		if err := validate.ValidateGlobal(g, domain.NewCatalog(after), nil); err != nil {
+		if err := validate.GlobalSettings(g, domain.NewCatalog(after), nil); err != nil {
 			return &domain.Error{Code: domain.CodeFailedPrecondition, Reason: domain.ReasonModelInUse,
 				Message:  fmt.Sprintf("this change would make the global defaults invalid (%v); change the global settings first", err),
 				Metadata: map[string]string{"model": m.ID, "integration": m.Integration.String()}}
@@ -465,7 +465,7 @@ func (s *ConfigServer) UpsertIntegrationOverride(ctx context.Context, req *pb.Up
 			if err != nil {
 				return next, err
 			}
-			return next, validate.ValidateOverride(domain.Override{Integration: integ, Params: next}, g, domain.NewCatalog(models))
+			return next, validate.Override(domain.Override{Integration: integ, Params: next}, g, domain.NewCatalog(models))
 		})
 	if err != nil {
 		return nil, err

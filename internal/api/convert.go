@@ -131,7 +131,7 @@ var settingsFields = func() map[domain.Integration]protoreflect.FieldDescriptor 
 // defaultsIn is a provider's part of settings (empty when absent).
 func defaultsIn(settings *pb.GlobalSettings, integ domain.Integration) *pb.IntegrationDefaults {
 	if m := settings.ProtoReflect(); m.IsValid() && m.Has(settingsFields[integ]) {
-		return m.Get(settingsFields[integ]).Message().Interface().(*pb.IntegrationDefaults)
+		return m.Get(settingsFields[integ]).Message().Interface().(*pb.IntegrationDefaults) //nolint:forcetypeassert // settingsFields holds only IntegrationDefaults fields
 	}
 	return &pb.IntegrationDefaults{}
 }

@@ -54,11 +54,11 @@ func usableItem(acct *cache.Account, g *cache.Global, key domain.ItemKey) (resol
 	if global == nil && stored == nil {
 		return resolve.EffectiveItem{}, store.ItemNotFound(key.Kind, acct.Account.ID, key.ID, "")
 	}
-	e := resolve.ResolveItem(global, acct.Account, stored)
+	e := resolve.Item(global, acct.Account, stored)
 	if e.Usable {
 		return e, nil
 	}
-	plan := acct.Account.Plan.APIName()
+	plan := acct.Account.Plan.EnumName()
 	why := "it is archived"
 	switch {
 	case global == nil:
@@ -99,11 +99,11 @@ func itemAnswer(c *cache.Cache, acct *cache.Account, g *cache.Global, key domain
 func accountItems(acct *cache.Account, g *cache.Global, k domain.ItemKind) []resolve.EffectiveItem {
 	var out []resolve.EffectiveItem
 	for _, global := range g.ItemList[k] {
-		out = append(out, resolve.ResolveItem(&global, acct.Account, acct.Items[domain.ItemKey{Kind: k, ID: global.ID}]))
+		out = append(out, resolve.Item(&global, acct.Account, acct.Items[domain.ItemKey{Kind: k, ID: global.ID}]))
 	}
 	for key, stored := range acct.Items {
 		if _, shadows := g.Items[key]; key.Kind == k && stored.Own() && !shadows {
-			out = append(out, resolve.ResolveItem(nil, acct.Account, stored))
+			out = append(out, resolve.Item(nil, acct.Account, stored))
 		}
 	}
 	slices.SortFunc(out, func(a, b resolve.EffectiveItem) int { return strings.Compare(a.ID, b.ID) })

@@ -193,7 +193,7 @@ func (s *itemService[M]) changed(ctx context.Context, accountID, id string, expe
 		var none M
 		return none, err
 	}
-	return s.codec.message(resolve.ResolveItem(st.Global, st.Account, st.Stored)), nil
+	return s.codec.message(resolve.Item(st.Global, st.Account, st.Stored)), nil
 }
 
 func (s *itemService[M]) create(ctx context.Context, accountID string, in M) (M, error) {
@@ -201,7 +201,7 @@ func (s *itemService[M]) create(ctx context.Context, accountID string, in M) (M,
 	id, content := s.idOf(in), s.codec.fromPB(in)
 	var c domain.Collector
 	if err := validate.CheckSlug(s.prefix()+"id", id); err != nil {
-		c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		c.Merge(s.prefix()+"id", err)
 	}
 	s.codec.valid(&c, s.prefix(), content)
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {
@@ -255,7 +255,7 @@ func (s *itemService[M]) upsertGlobal(ctx context.Context, in M, expected *int64
 		Archived: in.ProtoReflect().Get(s.codec.fields["archived"]).Bool()}
 	var c domain.Collector
 	if err := validate.CheckSlug(s.prefix()+"id", it.ID); err != nil {
-		c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		c.Merge(s.prefix()+"id", err)
 	}
 	s.codec.valid(&c, s.prefix(), it.Content)
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {

@@ -12,7 +12,7 @@ import (
 var authorProfiles = newItemCodec(domain.ItemAuthorProfile,
 	// content → message (bookkeeping fields are set by the mechanism)
 	func(c domain.Content) *pb.AuthorProfile {
-		p := c.(domain.AuthorProfile)
+		p := c.(domain.AuthorProfile) //nolint:forcetypeassert // the author-profile codec only ever sees its own kind's content
 		return &pb.AuthorProfile{Name: p.Name, Description: p.Description, Tone: p.Tone, Language: p.Language,
 			Audience: p.Audience, StyleGuide: p.StyleGuide}
 	},
@@ -23,7 +23,7 @@ var authorProfiles = newItemCodec(domain.ItemAuthorProfile,
 	},
 	// validation
 	func(c *domain.Collector, prefix string, content domain.Content) {
-		validate.AuthorProfile(c, prefix, content.(domain.AuthorProfile))
+		validate.AuthorProfile(c, prefix, content.(domain.AuthorProfile)) //nolint:forcetypeassert // the author-profile codec only ever sees its own kind's content
 	},
 )
 

@@ -210,7 +210,7 @@ func (s *PromptServer) ListGlobalPrompts(ctx context.Context, _ *pb.ListGlobalPr
 func (s *PromptServer) UpsertGlobalPrompt(ctx context.Context, req *pb.UpsertGlobalPromptRequest) (*pb.GlobalPrompt, error) {
 	in := req.GetPrompt()
 	p := domain.GlobalPrompt{PromptType: in.GetPromptType(), Text: in.GetText(), Description: in.GetDescription(), Variables: in.GetVariables()}
-	if err := validate.ValidateGlobalPrompt(p); err != nil {
+	if err := validate.GlobalPrompt(p); err != nil {
 		return nil, err
 	}
 	saved, err := s.Store.UpsertGlobalItem(ctx, p.Item(), req.ExpectedRevision)
@@ -228,12 +228,12 @@ func (s *PromptServer) BulkResetPrompts(ctx context.Context, req *pb.BulkResetPr
 	}
 	for i, id := range req.GetAccountIds() {
 		if err := validate.CheckAccountID("account_ids["+strconv.Itoa(i)+"]", id); err != nil {
-			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+			c.Merge("account_ids["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	for i, t := range req.GetPromptTypes() {
 		if err := validate.CheckPromptType("prompt_types["+strconv.Itoa(i)+"]", t); err != nil {
-			c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+			c.Merge("prompt_types["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	if err := c.Err(domain.ReasonValidationFailed); err != nil {

@@ -12,7 +12,7 @@ import (
 var contentStrategies = newItemCodec(domain.ItemContentStrategy,
 	// content → message (bookkeeping fields are set by the mechanism)
 	func(c domain.Content) *pb.ContentStrategy {
-		s := c.(domain.ContentStrategy)
+		s := c.(domain.ContentStrategy) //nolint:forcetypeassert // the content-strategy codec only ever sees its own kind's content
 		return &pb.ContentStrategy{Name: s.Name, Description: s.Description, Objective: s.Objective, Audience: s.Audience,
 			ArticleTypes: s.ArticleTypes, WordCountMin: s.WordCountMin, WordCountMax: s.WordCountMax,
 			KeywordGuidelines: s.KeywordGuidelines, StructureGuidelines: s.StructureGuidelines}
@@ -25,7 +25,7 @@ var contentStrategies = newItemCodec(domain.ItemContentStrategy,
 	},
 	// validation
 	func(c *domain.Collector, prefix string, content domain.Content) {
-		validate.ContentStrategy(c, prefix, content.(domain.ContentStrategy))
+		validate.ContentStrategy(c, prefix, content.(domain.ContentStrategy)) //nolint:forcetypeassert // the content-strategy codec only ever sees its own kind's content
 	},
 )
 

@@ -210,7 +210,7 @@ func byteHandler[Req any, PReq interface {
 			return nil, err
 		}
 		h := func(ctx context.Context, req any) (any, error) {
-			b, err := fn(ctx, req.(PReq))
+			b, err := fn(ctx, req.(PReq)) //nolint:forcetypeassert // the generated handler decodes into the PReq the route was registered with
 			if err != nil {
 				return nil, err
 			}

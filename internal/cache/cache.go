@@ -88,7 +88,7 @@ func (g *Global) Shared(key SharedKey, compute func() ([]byte, error)) ([]byte, 
 // APIKey opens a sealed key once per layer version; open does the work.
 func (g *Global) APIKey(i domain.Integration, sealed string, open func(sealed string) (string, error)) (string, error) {
 	if k, ok := g.keys.Load(i); ok {
-		return k.(string), nil
+		return k.(string), nil //nolint:forcetypeassert // keys holds only strings
 	}
 	k, err := open(sealed)
 	if err != nil {
@@ -225,8 +225,8 @@ func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]b
 // MemoItem is Memo keyed by an item the account stores (a bounded set).
 func (a *Account) MemoItem(key domain.ItemKey, g *Global, compute func() ([]byte, error)) ([]byte, error) {
 	m := a.memo()
-	if v, ok := m.items.Load(key); ok && v.(*memoEntry).g == g {
-		return v.(*memoEntry).b, nil
+	if v, ok := m.items.Load(key); ok && v.(*memoEntry).g == g { //nolint:forcetypeassert // items holds only *memoEntry
+		return v.(*memoEntry).b, nil //nolint:forcetypeassert // items holds only *memoEntry
 	}
 	return remember(g, compute, func(e *memoEntry) { m.items.Store(key, e) })
 }
@@ -518,7 +518,7 @@ func (c *Cache) Global(ctx context.Context) (*Global, error) {
 		}
 		return nil, err
 	}
-	return v.(*Global), nil
+	return v.(*Global), nil //nolint:forcetypeassert // singleflight returns what the load returned, a *Global
 }
 
 // Account returns an account's data.
@@ -563,7 +563,7 @@ func (c *Cache) Account(ctx context.Context, id string) (*Account, error) {
 		}
 		return nil, err
 	}
-	return v.(*Account), nil
+	return v.(*Account), nil //nolint:forcetypeassert // singleflight returns what the load returned, an *Account
 }
 
 // cached finds an account in memory; fresh says it may be served without

@@ -42,7 +42,7 @@ func Import(ctx context.Context, st *store.Store, r io.Reader, opt Options) (sto
 	rep, err := st.ImportDump(ctx, store.DumpSource{Rows: d, Finish: d.Global}, store.ImportOptions{
 		Apply: opt.Apply, Keys: opt.Keys, Samples: samples, DumpSHA256: d.SHA256,
 		CheckGlobal: func(next domain.GlobalSettings, models []domain.Model) error {
-			return validate.ValidateGlobal(next, domain.NewCatalog(models), nil)
+			return validate.GlobalSettings(next, domain.NewCatalog(models), nil)
 		},
 	})
 	if len(d.KeysInDump) > 0 {

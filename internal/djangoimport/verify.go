@@ -111,7 +111,7 @@ func (v *verifier) modelConfig(a *store.VerifyAccount, fn string) error {
 	if err != nil {
 		return err
 	}
-	mc, err := resolve.ResolveModelConfig(resolve.ModelInput{Function: fn, Global: v.layer.Settings, Catalog: v.cat,
+	mc, err := resolve.Config(resolve.ModelInput{Function: fn, Global: v.layer.Settings, Catalog: v.cat,
 		Account: *a.Stored, Override: a.Overrides[integ], Caller: domain.RoleAdmin})
 	if err != nil {
 		return err
@@ -177,7 +177,7 @@ func (v *verifier) prompt(a *store.VerifyAccount, ptype, dumpGlobal string) {
 		row = &p
 	}
 	want := legacyPrompt(row, dumpGlobal)
-	eff := resolve.ResolveItem(v.prompts[ptype], *a.Stored, a.Items[ptype])
+	eff := resolve.Item(v.prompts[ptype], *a.Stored, a.Items[ptype])
 	have := promptTextOf(eff.Content)
 	if want == have {
 		v.res.Equal++

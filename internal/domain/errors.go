@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -132,6 +133,20 @@ type Collector struct{ Violations []Violation }
 // Add records a violation.
 func (c *Collector) Add(field, format string, args ...any) {
 	c.Violations = append(c.Violations, Violation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// Merge adds the violations of err, a validation *Error or one wrapping
+// it (the Check* helpers of validate return those). Any other non-nil error
+// is recorded as one violation of field with its message, rather than lost.
+func (c *Collector) Merge(field string, err error) {
+	var de *Error
+	switch {
+	case err == nil:
+	case errors.As(err, &de) && len(de.Violations) > 0:
+		c.Violations = append(c.Violations, de.Violations...)
+	default:
+		c.Violations = append(c.Violations, Violation{Field: field, Description: err.Error()})
+	}
 }
 
 // Err returns nil when nothing was recorded, else an INVALID_ARGUMENT with reason.

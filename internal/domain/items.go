@@ -157,7 +157,11 @@ func (k ItemKind) DecodeContent(b []byte) (Content, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stored %s content: %w", i.Name, err)
 	}
-	return v.(Content), nil
+	c, ok := v.(Content)
+	if !ok {
+		return nil, fmt.Errorf("stored %s content decodes to %T, not a Content", i.Name, v)
+	}
+	return c, nil
 }
 
 // DecodeMeta reads a stored global item's meta of kind k (nil when the

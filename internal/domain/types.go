@@ -33,12 +33,17 @@ func (p Plan) String() string {
 	return fmt.Sprintf("plan(%d)", int(p))
 }
 
-// APIName is the plan as the API's enum names it (PLAN_STARTER), for
+// EnumName is the plan as the API's enum names it (PLAN_STARTER), for
 // messages a caller acts on.
-func (p Plan) APIName() string { return "PLAN_" + strings.ToUpper(p.String()) }
+func (p Plan) EnumName() string { return enumName("PLAN_", p.String()) }
+
+// enumName is the proto enum value name of a Plan, Integration or Role:
+// the enum's prefix and the database name in upper case. The one place
+// that rule is written (the proto's numbers match, see Plan).
+func enumName(prefix, name string) string { return prefix + strings.ToUpper(name) }
 
 // MarshalText writes the database name, for JSON.
-func (x Plan) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (p Plan) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // Valid reports whether p is one of the four plans.
 func (p Plan) Valid() bool { _, ok := planNames[p]; return ok }
@@ -133,10 +138,10 @@ func (i Integration) String() string {
 }
 
 // EnumName is the integration's proto enum name, e.g. INTEGRATION_OPENAI.
-func (i Integration) EnumName() string { return "INTEGRATION_" + strings.ToUpper(i.String()) }
+func (i Integration) EnumName() string { return enumName("INTEGRATION_", i.String()) }
 
 // MarshalText writes the database name, for JSON.
-func (x Integration) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (i Integration) MarshalText() ([]byte, error) { return []byte(i.String()), nil }
 
 // Valid reports whether i is a known provider.
 func (i Integration) Valid() bool { _, ok := i.provider(); return ok }
@@ -189,8 +194,11 @@ func (r Role) String() string {
 	return fmt.Sprintf("role(%d)", int(r))
 }
 
+// EnumName is the role's proto enum name, e.g. ROLE_ADMIN.
+func (r Role) EnumName() string { return enumName("ROLE_", r.String()) }
+
 // MarshalText writes the database name, for JSON.
-func (x Role) MarshalText() ([]byte, error) { return []byte(x.String()), nil }
+func (r Role) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { _, ok := roleNames[r]; return ok }

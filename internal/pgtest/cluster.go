@@ -42,7 +42,7 @@ func NewCluster(t testing.TB) *Cluster {
 	}
 	c.dir = filepath.Join(base, "data")
 	t.Cleanup(func() {
-		c.run("pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop")
+		_, _ = c.run("pg_ctl", "-D", c.dir, "-m", "immediate", "-w", "stop") // best effort: the directory goes next
 		_ = os.RemoveAll(base)
 	})
 	if os.Geteuid() == 0 {
@@ -132,5 +132,5 @@ func freePort(t testing.TB) int {
 		t.Fatal(err)
 	}
 	defer lis.Close()
-	return lis.Addr().(*net.TCPAddr).Port
+	return lis.Addr().(*net.TCPAddr).Port //nolint:forcetypeassert // a tcp listener's address is a *net.TCPAddr
 }

@@ -30,7 +30,7 @@ type EffectiveItem struct {
 	Usable bool
 }
 
-// ResolveItem decides what an account uses for one item id: its
+// Item decides what an account uses for one item id: its
 // customization when it has one and its plan applies it, else the live
 // global item; or its own item when its plan applies it. g is the global
 // item of the id and stored the account's (each nil when there is none;
@@ -41,7 +41,7 @@ type EffectiveItem struct {
 // own, and only while its plan does not apply own items does it get the
 // global (unless archived), as it would for a customization its plan does
 // not apply.
-func ResolveItem(g *domain.GlobalItem, a domain.Account, stored *domain.AccountItem) EffectiveItem {
+func Item(g *domain.GlobalItem, a domain.Account, stored *domain.AccountItem) EffectiveItem {
 	out := EffectiveItem{Plan: a.Plan, Source: SourceGlobal}
 	applies := a.Plan.AppliesOverrides()
 	if stored != nil && stored.Own() && g != nil && (applies || g.Archived) {

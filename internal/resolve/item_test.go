@@ -14,7 +14,7 @@ func TestResolveAndCustomizeItem(t *testing.T) {
 	starter := domain.Account{ID: "a", Plan: domain.PlanStarter}
 	free := domain.Account{ID: "a", Plan: domain.PlanFree}
 
-	e := ResolveItem(&g, starter, nil)
+	e := Item(&g, starter, nil)
 	if !e.Content.Equal(g.Content) || e.Source != SourceGlobal || e.IsCustomized || e.GlobalRevision != 7 || !e.Usable {
 		t.Fatalf("nothing stored: %+v", e)
 	}
@@ -22,15 +22,15 @@ func TestResolveAndCustomizeItem(t *testing.T) {
 	if !custom.IsCustomized || !custom.Default.Equal(g.Content) {
 		t.Fatalf("customize: %+v", custom)
 	}
-	if e := ResolveItem(&g, starter, &custom); !e.Content.Equal(custom.Content) || e.Source != SourceAccount || e.DefaultChanged {
+	if e := Item(&g, starter, &custom); !e.Content.Equal(custom.Content) || e.Source != SourceAccount || e.DefaultChanged {
 		t.Fatalf("customized: %+v", e)
 	}
-	if e := ResolveItem(&g, free, &custom); !e.Content.Equal(g.Content) || e.Source != SourceGlobal || !e.OverridesSuppressed || !e.IsCustomized || !e.Usable {
+	if e := Item(&g, free, &custom); !e.Content.Equal(g.Content) || e.Source != SourceGlobal || !e.OverridesSuppressed || !e.IsCustomized || !e.Usable {
 		t.Fatalf("customized but free: %+v", e)
 	}
 	g2 := g
 	g2.Content = domain.PromptText("Better ideas for {{clusters}}")
-	if e := ResolveItem(&g2, starter, &custom); !e.DefaultChanged {
+	if e := Item(&g2, starter, &custom); !e.DefaultChanged {
 		t.Fatalf("global changed: %+v", e)
 	}
 	// Editing a customization keeps the base it started from.
@@ -47,27 +47,27 @@ func TestResolveAndCustomizeItem(t *testing.T) {
 
 	// Archived: not usable, unless the account's customization applies.
 	p := domain.GlobalItem{Kind: domain.ItemAuthorProfile, ID: "guide", Content: domain.AuthorProfile{Name: "Guide", Language: "en"}, Archived: true, Revision: 3}
-	if e := ResolveItem(&p, starter, nil); e.Usable || !e.Archived {
+	if e := Item(&p, starter, nil); e.Usable || !e.Archived {
 		t.Fatalf("archived, nothing stored: %+v", e)
 	}
 	mine := Customize(p, nil, domain.AuthorProfile{Name: "My guide", Language: "en"})
-	if e := ResolveItem(&p, starter, &mine); !e.Usable || e.Source != SourceAccount {
+	if e := Item(&p, starter, &mine); !e.Usable || e.Source != SourceAccount {
 		t.Fatalf("archived, customized: %+v", e)
 	}
-	if e := ResolveItem(&p, free, &mine); e.Usable || !e.OverridesSuppressed {
+	if e := Item(&p, free, &mine); e.Usable || !e.OverridesSuppressed {
 		t.Fatalf("archived, customized, free: %+v", e)
 	}
 	reset := Reset(p)
-	if e := ResolveItem(&p, starter, &reset); e.Usable {
+	if e := Item(&p, starter, &reset); e.Usable {
 		t.Fatalf("archived, reset: %+v", e)
 	}
 
 	// Own items apply while the plan applies account items.
 	own := domain.AccountItem{Kind: domain.ItemAuthorProfile, ID: "mine", Content: domain.AuthorProfile{Name: "Mine", Language: "de"}, Revision: 9}
-	if e := ResolveItem(nil, starter, &own); !e.Usable || e.Source != SourceAccount || e.IsCustomized || e.Revision != 9 || e.GlobalRevision != 0 {
+	if e := Item(nil, starter, &own); !e.Usable || e.Source != SourceAccount || e.IsCustomized || e.Revision != 9 || e.GlobalRevision != 0 {
 		t.Fatalf("own: %+v", e)
 	}
-	if e := ResolveItem(nil, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount {
+	if e := Item(nil, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount {
 		t.Fatalf("own on free: %+v", e)
 	}
 }
@@ -104,26 +104,26 @@ func TestOwnItemShadowsGlobal(t *testing.T) {
 	starter := domain.Account{ID: "a", Plan: domain.PlanStarter}
 	free := domain.Account{ID: "a", Plan: domain.PlanFree}
 
-	e := ResolveItem(&g, starter, &own)
+	e := Item(&g, starter, &own)
 	if !e.Content.Equal(own.Content) || e.Source != SourceAccount || !e.Usable || e.GlobalRevision != 0 || e.Meta != nil ||
 		e.IsCustomized || e.DefaultChanged || e.OverridesSuppressed || e.Revision != 4 {
 		t.Fatalf("own shadowing a global: %+v", e)
 	}
 	archived := g
 	archived.Archived = true
-	if e := ResolveItem(&archived, starter, &own); !e.Usable || e.Archived || !e.Content.Equal(own.Content) {
+	if e := Item(&archived, starter, &own); !e.Usable || e.Archived || !e.Content.Equal(own.Content) {
 		t.Fatalf("own shadowing an archived global: %+v", e)
 	}
 	// On Free own items do not apply: the global does, flagged.
-	e = ResolveItem(&g, free, &own)
+	e = Item(&g, free, &own)
 	if !e.Content.Equal(g.Content) || e.Source != SourceGlobal || !e.Usable || !e.OverridesSuppressed || e.GlobalRevision != 9 || e.Revision != 4 {
 		t.Fatalf("own shadowing a global, on Free: %+v", e)
 	}
-	if e := ResolveItem(&archived, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount || !e.Content.Equal(own.Content) {
+	if e := Item(&archived, free, &own); e.Usable || !e.OverridesSuppressed || e.Source != SourceAccount || !e.Content.Equal(own.Content) {
 		t.Fatalf("own shadowing an archived global, on Free: %+v", e)
 	}
 	// Another account gets the global.
-	if e := ResolveItem(&g, domain.Account{ID: "b", Plan: domain.PlanStarter}, nil); !e.Content.Equal(g.Content) || e.Source != SourceGlobal {
+	if e := Item(&g, domain.Account{ID: "b", Plan: domain.PlanStarter}, nil); !e.Content.Equal(g.Content) || e.Source != SourceGlobal {
 		t.Fatalf("another account: %+v", e)
 	}
 }

@@ -82,9 +82,9 @@ func ModelConfigRevision(g domain.GlobalSettings, cat domain.Catalog, a domain.A
 	return max(g.Revision, cat.Revision(), a.ConfigRevision)
 }
 
-// ResolveModelConfig merges global defaults, the account's override (when
+// Config merges global defaults, the account's override (when
 // its plan applies overrides) and the catalog's limits, field by field.
-func ResolveModelConfig(in ModelInput) (ModelConfig, error) {
+func Config(in ModelInput) (ModelConfig, error) {
 	integ, err := IntegrationFor(in.Function, in.Global)
 	if err != nil {
 		return ModelConfig{}, err

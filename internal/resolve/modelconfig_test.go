@@ -123,7 +123,7 @@ func TestResolveModelConfig(t *testing.T) {
 			if caller == domain.RoleUnknown {
 				caller = domain.RoleAdmin
 			}
-			got, err := ResolveModelConfig(ModelInput{Function: tc.function, Global: tc.global, Catalog: Catalog(), Account: tc.account, Override: tc.override, Caller: caller})
+			got, err := Config(ModelInput{Function: tc.function, Global: tc.global, Catalog: Catalog(), Account: tc.account, Override: tc.override, Caller: caller})
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
@@ -182,26 +182,26 @@ func TestResolveModelConfigKeys(t *testing.T) {
 	g := Global()
 	acct := domain.Account{ID: "a1", Plan: domain.PlanGrowth}
 	for _, role := range []domain.Role{domain.RoleAdmin, domain.RoleAccount} {
-		got, err := ResolveModelConfig(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: role})
+		got, err := Config(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: role})
 		if err != nil || got.SealedAPIKey != "" || !got.APIKeySet {
 			t.Errorf("%s: key=%q set=%t err=%v; want no key, api_key_set", role, got.SealedAPIKey, got.APIKeySet, err)
 		}
 	}
 	// Anthropic has no key: workers must not get an empty one.
 	g.TextIntegration = domain.Anthropic
-	_, err := ResolveModelConfig(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: domain.RoleService})
+	_, err := Config(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: domain.RoleService})
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Code != domain.CodeFailedPrecondition || de.Reason != domain.ReasonAPIKeyNotConfigured {
 		t.Fatalf("service caller without key: err = %v, want FAILED_PRECONDITION API_KEY_NOT_CONFIGURED", err)
 	}
-	got, err := ResolveModelConfig(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: domain.RoleAdmin})
+	got, err := Config(ModelInput{Function: "generate_content", Global: g, Catalog: Catalog(), Account: acct, Caller: domain.RoleAdmin})
 	if err != nil || got.APIKeySet {
 		t.Errorf("admin without key: set=%t err=%v; want api_key_set false, no error", got.APIKeySet, err)
 	}
 }
 
 func TestUnknownFunction(t *testing.T) {
-	_, err := ResolveModelConfig(ModelInput{Function: "generate_poems", Global: Global(), Catalog: Catalog(), Account: domain.Account{Plan: domain.PlanScale}})
+	_, err := Config(ModelInput{Function: "generate_poems", Global: Global(), Catalog: Catalog(), Account: domain.Account{Plan: domain.PlanScale}})
 	var de *domain.Error
 	if !errors.As(err, &de) || de.Reason != domain.ReasonUnknownFunction || de.Violations[0].Field != "function" {
 		t.Fatalf("err = %v, want UNKNOWN_FUNCTION on field function", err)

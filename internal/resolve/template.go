@@ -1,40 +1,23 @@
 package resolve
 
 import (
-	"slices"
-	"sort"
+	"errors"
 
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/render"
 )
 
-// Render replaces each {{name}} in text with vars[name], in one pass, so
-// values are inserted literally and never expanded again; nothing is
-// escaped. Every placeholder needs a value (strict); a supplied variable
-// must be one the prompt declares (declared), which catches typos.
+// Render is render.Render (the one implementation, shared with the Go
+// client) with its failure as the server's INVALID_ARGUMENT domain error.
 func Render(text string, declared []string, vars map[string]string) (string, error) {
-	var c domain.Collector
-	var missing []string
-	used := domain.Placeholders(text)
-	for _, name := range used {
-		if _, ok := vars[name]; !ok {
-			missing = append(missing, name)
+	out, err := render.Render(text, declared, vars)
+	var re *render.Error
+	if errors.As(err, &re) {
+		vs := make([]domain.Violation, len(re.Violations))
+		for i, v := range re.Violations {
+			vs[i] = domain.Violation{Field: v.Field, Description: v.Description}
 		}
+		return "", domain.Invalid(re.Reason, vs...)
 	}
-	if len(missing) > 0 {
-		c.Add("variables", "missing values for %s", domain.PlaceholderList(missing))
-	}
-	var extra []string
-	for name := range vars {
-		if !slices.Contains(declared, name) && !slices.Contains(used, name) {
-			extra = append(extra, name)
-		}
-	}
-	sort.Strings(extra)
-	for _, name := range extra {
-		c.Add("variables["+name+"]", "this prompt has no variable %q; its variables: %s", name, domain.PlaceholderList(declared))
-	}
-	if err := c.Err(domain.ReasonValidationFailed); err != nil {
-		return "", err
-	}
-	return domain.Substitute(text, func(name string) string { return vars[name] }), nil
+	return out, err
 }

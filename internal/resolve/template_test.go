@@ -7,6 +7,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/domain"
 	. "github.com/igny8/aiconfig/internal/domain/domaintest"
+	"github.com/igny8/aiconfig/render"
 )
 
 func TestRender(t *testing.T) {
@@ -44,7 +45,7 @@ func FuzzRender(f *testing.F) {
 	f.Add("no placeholders", "x", "y")
 	f.Add("{{ name }} {{name}}{{", "}}", "{{")
 	f.Fuzz(func(t *testing.T, text, v1, v2 string) {
-		declared := domain.Placeholders(text)
+		declared := render.Placeholders(text)
 		vars := map[string]string{}
 		for i, name := range declared {
 			vars[name] = []string{v1, v2}[i%2]

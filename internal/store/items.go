@@ -204,7 +204,7 @@ func (s *Store) UpsertGlobalItem(ctx context.Context, it domain.GlobalItem, expe
 // replaces, or nil) with its history entry, and records it. The platform's
 // default may not be archived. Any id may be published: an account that
 // already has an own item of that id keeps it, and it shadows the global
-// for that account only (resolve.ResolveItem; docs/items.md).
+// for that account only (resolve.Item; docs/items.md).
 func writeGlobalItem(ctx context.Context, w *Write, it domain.GlobalItem, before *domain.GlobalItem, action string) (domain.GlobalItem, domain.HistoryEntry, error) {
 	info := it.Kind.Info()
 	if it.Archived && info.Own {
@@ -364,7 +364,7 @@ func checkOwnLimit(ctx context.Context, w *Write, a domain.Account, k domain.Ite
 		return err
 	}
 	info := k.Info()
-	plan := a.Plan.APIName()
+	plan := a.Plan.EnumName()
 	return &domain.Error{Code: domain.CodeResourceExhausted, Reason: domain.ReasonPlanLimitReached,
 		Message: fmt.Sprintf("account %q keeps %d %s items of its own, the limit of %s; delete one or upgrade the plan",
 			a.ID, n, info.Noun, plan),

@@ -18,6 +18,8 @@ type LayerChanges struct {
 
 // ApplyLayer plans against the global layer as it is and writes the plan
 // as one write, every change audited: all of it or none of it.
+//
+//nolint:gocognit // one transaction applying a layer's rows in order; issue 22 item 3 tracks splitting it
 func (s *Store) ApplyLayer(ctx context.Context, plan func(cur GlobalLayer) (LayerChanges, error)) error {
 	return s.write(ctx, func(w *Write) error {
 		var cur GlobalLayer

@@ -130,6 +130,7 @@ func (s *Store) writeStaged(ctx context.Context, stage func(tx pgx.Tx) error, fn
 // so it cannot make a second one (which would wait for the first's lock).
 var errTwoKeyedWrites = errors.New("a call with an idempotency key made two writes")
 
+//nolint:gocognit // the one write path's fixed step order (lock, revision, rows, history, audit, change, NOTIFY), kept in one place on purpose (DESIGN: one write path)
 func (s *Store) writeOnce(ctx context.Context, stage func(tx pgx.Tx) error, fn func(w *Write) error) (committing bool, err error) {
 	var ch Change
 	w := &Write{}

@@ -75,7 +75,7 @@ func Messages(t testing.TB, method string) (proto.Message, proto.Message) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m))
+	md := d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m)) //nolint:forcetypeassert // the name was found as a service
 	in, err := protoregistry.GlobalTypes.FindMessageByName(md.Input().FullName())
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func Call(ctx context.Context, conn *grpc.ClientConn, method string, req, resp p
 	if err != nil {
 		return err
 	}
-	if !d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m)).IsStreamingServer() {
+	if !d.(protoreflect.ServiceDescriptor).Methods().ByName(protoreflect.Name(m)).IsStreamingServer() { //nolint:forcetypeassert // the name was found as a service
 		return conn.Invoke(ctx, method, req, resp)
 	}
 	ctx, cancel := context.WithCancel(ctx)

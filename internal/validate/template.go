@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/igny8/aiconfig/internal/domain"
+	"github.com/igny8/aiconfig/render"
 )
 
 // MaxPromptBytes is the largest prompt text accepted (64 KiB).
@@ -37,7 +38,7 @@ func CheckTemplate(c *domain.Collector, field, text string, variables []string) 
 		c.Add(field, "is %d bytes; the limit is %d (64 KiB)", len(text), MaxPromptBytes)
 		return
 	}
-	used := domain.Placeholders(text)
+	used := render.Placeholders(text)
 	var unknown, missing []string
 	for _, u := range used {
 		if !slices.Contains(variables, u) {
@@ -53,12 +54,12 @@ func CheckTemplate(c *domain.Collector, field, text string, variables []string) 
 		c.Add(field, "must use every declared variable; missing %s", strings.Join(missing, ", "))
 	}
 	if len(unknown) > 0 {
-		c.Add(field, "uses undeclared %s; declared variables: %s", strings.Join(unknown, ", "), domain.PlaceholderList(variables))
+		c.Add(field, "uses undeclared %s; declared variables: %s", strings.Join(unknown, ", "), render.PlaceholderList(variables))
 	}
 }
 
-// ValidateGlobalPrompt checks a global prompt before it is stored.
-func ValidateGlobalPrompt(p domain.GlobalPrompt) error {
+// GlobalPrompt checks a global prompt before it is stored.
+func GlobalPrompt(p domain.GlobalPrompt) error {
 	var c domain.Collector
 	if !promptTypeRE.MatchString(p.PromptType) {
 		c.Add("prompt.prompt_type", "must be 1-64 characters of lower-case letters, digits and '_', starting with a letter")

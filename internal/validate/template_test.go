@@ -7,6 +7,7 @@ import (
 
 	"github.com/igny8/aiconfig/internal/domain"
 	. "github.com/igny8/aiconfig/internal/domain/domaintest"
+	"github.com/igny8/aiconfig/render"
 )
 
 func checkErr(text string, vars []string) error {
@@ -55,21 +56,21 @@ func TestCheckTemplate(t *testing.T) {
 
 func TestValidateGlobalPrompt(t *testing.T) {
 	ok := domain.GlobalPrompt{PromptType: "clustering", Text: "Group {{keywords}}", Variables: []string{"keywords"}}
-	if err := ValidateGlobalPrompt(ok); err != nil {
+	if err := GlobalPrompt(ok); err != nil {
 		t.Fatal(err)
 	}
 	bad := ok
 	bad.PromptType = "Clustering!"
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.prompt_type")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.prompt_type")
 	bad = ok
 	bad.Variables = []string{"keywords", "keywords"}
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[1]")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[1]")
 	bad = ok
 	bad.Variables = []string{"Key Words"}
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[0]")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.variables[0]")
 	bad = ok
 	bad.Text = "Group {{keyword}}"
-	WantViolation(t, ValidateGlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.text")
+	WantViolation(t, GlobalPrompt(bad), domain.ReasonValidationFailed, "prompt.text")
 }
 
 // FuzzCheckTemplate: the check never panics, and accepts a text exactly
@@ -83,7 +84,7 @@ func FuzzCheckTemplate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text, variable string) {
 		vars := []string{variable}
 		err := checkErr(text, vars)
-		used := domain.Placeholders(text)
+		used := render.Placeholders(text)
 		valid := utf8.ValidString(text) && !strings.Contains(text, "\x00") && strings.TrimSpace(text) != "" && len(text) <= MaxPromptBytes &&
 			len(used) == 1 && used[0] == variable
 		if valid != (err == nil) {

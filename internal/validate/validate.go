@@ -116,11 +116,11 @@ func validAccountID(id string) bool {
 	return true
 }
 
-// ValidateAccount checks an account before it is stored.
-func ValidateAccount(a domain.Account) error {
+// Account checks an account before it is stored.
+func Account(a domain.Account) error {
 	var c domain.Collector
 	if err := CheckAccountID("account.id", a.ID); err != nil {
-		c.Violations = append(c.Violations, err.(*domain.Error).Violations...)
+		c.Merge("account.id", err)
 	}
 	if len(a.Name) > 256 {
 		c.Add("account.name", "must be at most 256 bytes")
@@ -133,8 +133,10 @@ func ValidateAccount(a domain.Account) error {
 	return c.Err(domain.ReasonValidationFailed)
 }
 
-// ValidateModel checks a catalog entry on its own.
-func ValidateModel(m domain.Model) error {
+// Model checks a catalog entry on its own.
+//
+//nolint:gocognit // a flat list of independent field checks, one if each
+func Model(m domain.Model) error {
 	var c domain.Collector
 	if !m.Integration.Valid() {
 		c.Add("model.integration", "must be one of %s", domain.EnumNames(0))
@@ -188,11 +190,11 @@ func ValidateModel(m domain.Model) error {
 	return c.Err(domain.ReasonValidationFailed)
 }
 
-// ValidateGlobal checks that every default passes validation against the
+// GlobalSettings checks that every default passes validation against the
 // catalog. explicit lists the "integration.field" paths the request set:
 // those must also apply to the model; older inapplicable values are left
 // for resolution to drop.
-func ValidateGlobal(g domain.GlobalSettings, cat domain.Catalog, explicit []string) error {
+func GlobalSettings(g domain.GlobalSettings, cat domain.Catalog, explicit []string) error {
 	var c domain.Collector
 	if g.TextIntegration.Kind() != domain.KindText || !g.TextIntegration.Valid() {
 		c.Add("settings.text_integration", "must be a text provider: %s", domain.EnumNames(domain.KindText))
@@ -234,10 +236,10 @@ func CheckAPIKey(c *domain.Collector, field, key string) {
 	}
 }
 
-// ValidateOverride checks an override's fields against the effective
+// Override checks an override's fields against the effective
 // combination: each set field against the effective model (its own model
 // if set, else the global one).
-func ValidateOverride(o domain.Override, g domain.GlobalSettings, cat domain.Catalog) error {
+func Override(o domain.Override, g domain.GlobalSettings, cat domain.Catalog) error {
 	var c domain.Collector
 	const prefix = "override."
 	KindFields(&c, prefix, o.Integration, o.Params)

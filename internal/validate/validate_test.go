@@ -24,7 +24,7 @@ func TestValidateOverride(t *testing.T) {
 		{"gpt-5 without temperature", domain.Override{Integration: domain.OpenAI, Params: domain.Params{Model: Ptr("gpt-5"), MaxTokens: Ptr[int32](100000)}}},
 	}
 	for _, tc := range ok {
-		if err := ValidateOverride(tc.o, g, cat); err != nil {
+		if err := Override(tc.o, g, cat); err != nil {
 			t.Errorf("%s: unexpected error %v", tc.name, err)
 		}
 	}
@@ -52,28 +52,28 @@ func TestValidateOverride(t *testing.T) {
 		{"quality checked against the overridden model", domain.ReasonValidationFailed, "override.image_quality", domain.Override{Integration: domain.DallE, Params: domain.Params{Model: Ptr("dall-e-2"), ImageQuality: Ptr("hd")}}},
 	}
 	for _, tc := range bad {
-		t.Run(tc.name, func(t *testing.T) { WantViolation(t, ValidateOverride(tc.o, g, cat), tc.reason, tc.field) })
+		t.Run(tc.name, func(t *testing.T) { WantViolation(t, Override(tc.o, g, cat), tc.reason, tc.field) })
 	}
 }
 
 func TestUnknownModelMessageListsAllowed(t *testing.T) {
-	err := ValidateOverride(domain.Override{Integration: domain.OpenAI, Params: domain.Params{Model: Ptr("gpt-4")}}, Global(), Catalog())
+	err := Override(domain.Override{Integration: domain.OpenAI, Params: domain.Params{Model: Ptr("gpt-4")}}, Global(), Catalog())
 	if msg := err.Error(); !strings.Contains(msg, "gpt-4.1") || !strings.Contains(msg, "gpt-4o-mini") || strings.Contains(msg, "gpt-4-legacy") {
 		t.Errorf("message %q should list the enabled models and only those", msg)
 	}
 }
 
 func TestValidateModelAndAccount(t *testing.T) {
-	if err := ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "gpt-4.5", MaxOutputTokens: Ptr[int32](16384), MinTemperature: Ptr(0.0), MaxTemperature: Ptr(2.0)}); err != nil {
+	if err := Model(domain.Model{Integration: domain.OpenAI, ID: "gpt-4.5", MaxOutputTokens: Ptr[int32](16384), MinTemperature: Ptr(0.0), MaxTemperature: Ptr(2.0)}); err != nil {
 		t.Errorf("valid text model: %v", err)
 	}
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "x"}), domain.ReasonValidationFailed, "model.max_output_tokens")
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.DallE, ID: "img"}), domain.ReasonValidationFailed, "model.image_sizes")
-	WantViolation(t, ValidateModel(domain.Model{Integration: domain.OpenAI, ID: "y", MaxOutputTokens: Ptr[int32](1), MinTemperature: Ptr(1.5), MaxTemperature: Ptr(0.5)}), domain.ReasonValidationFailed, "model.min_temperature")
-	WantViolation(t, ValidateAccount(domain.Account{ID: "", Plan: domain.PlanFree}), domain.ReasonValidationFailed, "account.id")
-	WantViolation(t, ValidateAccount(domain.Account{ID: "ok", Plan: domain.PlanUnknown}), domain.ReasonValidationFailed, "account.plan")
-	WantViolation(t, ValidateAccount(domain.Account{ID: "ok", Plan: domain.Plan(9)}), domain.ReasonValidationFailed, "account.plan")
-	WantViolation(t, ValidateAccount(domain.Account{ID: "bad id!", Plan: domain.PlanFree}), domain.ReasonValidationFailed, "account.id")
+	WantViolation(t, Model(domain.Model{Integration: domain.OpenAI, ID: "x"}), domain.ReasonValidationFailed, "model.max_output_tokens")
+	WantViolation(t, Model(domain.Model{Integration: domain.DallE, ID: "img"}), domain.ReasonValidationFailed, "model.image_sizes")
+	WantViolation(t, Model(domain.Model{Integration: domain.OpenAI, ID: "y", MaxOutputTokens: Ptr[int32](1), MinTemperature: Ptr(1.5), MaxTemperature: Ptr(0.5)}), domain.ReasonValidationFailed, "model.min_temperature")
+	WantViolation(t, Account(domain.Account{ID: "", Plan: domain.PlanFree}), domain.ReasonValidationFailed, "account.id")
+	WantViolation(t, Account(domain.Account{ID: "ok", Plan: domain.PlanUnknown}), domain.ReasonValidationFailed, "account.plan")
+	WantViolation(t, Account(domain.Account{ID: "ok", Plan: domain.Plan(9)}), domain.ReasonValidationFailed, "account.plan")
+	WantViolation(t, Account(domain.Account{ID: "bad id!", Plan: domain.PlanFree}), domain.ReasonValidationFailed, "account.id")
 }
 
 func TestCheckAPIKey(t *testing.T) {
