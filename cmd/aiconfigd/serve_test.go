@@ -43,7 +43,9 @@ func TestServeCacheBudget(t *testing.T) {
 	budget := func(s *serving) (bytes, source string) {
 		// JSON numbers come back as floats: print them whole.
 		var n float64
-		fmt.Sscan(s.logged(t, "cache budget", "cache_max_bytes"), &n)
+		if _, err := fmt.Sscan(s.logged(t, "cache budget", "cache_max_bytes"), &n); err != nil {
+			t.Fatalf("cache budget: cache_max_bytes: %v", err)
+		}
 		return fmt.Sprintf("%.0f", n), s.logged(t, "cache budget", "source")
 	}
 

@@ -146,55 +146,55 @@ func (d *Reader) readObject() error {
 		if err != nil {
 			return err
 		}
-		switch name.String() {
-		case "model":
-			v, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			if v.Kind() == '"' {
-				s, err := jsonText(json.RawMessage(v))
-				if err != nil {
-					return err
-				}
-				o.Model = s
-			}
-		case "pk":
-			v, err := d.dec.ReadValue()
-			if err != nil {
-				return err
-			}
-			o.PK = d.keep(v)
-		case "fields":
-			if d.dec.PeekKind() != '{' {
-				if _, err := d.dec.ReadValue(); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := d.dec.ReadToken(); err != nil {
-				return err
-			}
-			for d.dec.PeekKind() != '}' {
-				f, err := d.dec.ReadToken()
-				if err != nil {
-					return err
-				}
-				name := f.String()
-				v, err := d.dec.ReadValue()
-				if err != nil {
-					return err
-				}
-				o.Fields[name] = d.keep(v)
-			}
-			if _, err := d.dec.ReadToken(); err != nil {
-				return err
-			}
-		default:
-			if _, err := d.dec.ReadValue(); err != nil {
-				return err
-			}
+		if err := d.readMember(name.String()); err != nil {
+			return err
 		}
+	}
+	_, err := d.dec.ReadToken()
+	return err
+}
+
+// readMember reads the value of one member of an object into d.obj.
+func (d *Reader) readMember(name string) error {
+	o := &d.obj
+	if name == "fields" && d.dec.PeekKind() == '{' {
+		return d.readFields()
+	}
+	v, err := d.dec.ReadValue()
+	if err != nil {
+		return err
+	}
+	switch name {
+	case "model":
+		if v.Kind() == '"' {
+			s, err := jsonText(json.RawMessage(v))
+			if err != nil {
+				return err
+			}
+			o.Model = s
+		}
+	case "pk":
+		o.PK = d.keep(v)
+	}
+	return nil
+}
+
+// readFields reads the object of an object's fields into d.obj.Fields.
+func (d *Reader) readFields() error {
+	if _, err := d.dec.ReadToken(); err != nil {
+		return err
+	}
+	for d.dec.PeekKind() != '}' {
+		f, err := d.dec.ReadToken()
+		if err != nil {
+			return err
+		}
+		name := f.String()
+		v, err := d.dec.ReadValue()
+		if err != nil {
+			return err
+		}
+		d.obj.Fields[name] = d.keep(v)
 	}
 	_, err := d.dec.ReadToken()
 	return err
