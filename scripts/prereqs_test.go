@@ -235,3 +235,34 @@ func TestPrereqsRunningServer(t *testing.T) {
 		t.Errorf("client tools and a running server: exit %d, want 0:\n%s", code, out)
 	}
 }
+
+// TestCIInstallsEveryPrerequisite: .ci/run installs, by name, every Debian
+// package prereqs.sh may ask for, so a fresh CI machine has them all
+// before the first test starts.
+func TestCIInstallsEveryPrerequisite(t *testing.T) {
+	script, err := os.ReadFile("prereqs.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := os.ReadFile("../.ci/run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := regexp.MustCompile(`(?s)ci_packages=\((.*?)\)`).FindSubmatch(ci)
+	if list == nil {
+		t.Fatal(".ci/run has no ci_packages=(...) list")
+	}
+	installed := map[string]bool{}
+	for _, p := range strings.Fields(string(list[1])) {
+		installed[p] = true
+	}
+	needs := regexp.MustCompile(`need ([a-z0-9.+-]+) `).FindAllStringSubmatch(string(script), -1)
+	if len(needs) < 10 {
+		t.Fatalf("found only %d packages prereqs.sh asks for: the pattern no longer matches it", len(needs))
+	}
+	for _, n := range needs {
+		if !installed[n[1]] {
+			t.Errorf(".ci/run's ci_packages lacks %s, which scripts/prereqs.sh may ask for", n[1])
+		}
+	}
+}
