@@ -225,8 +225,10 @@ func (a *Account) Memo(slot int, g *Global, compute func() ([]byte, error)) ([]b
 // MemoItem is Memo keyed by an item the account stores (a bounded set).
 func (a *Account) MemoItem(key domain.ItemKey, g *Global, compute func() ([]byte, error)) ([]byte, error) {
 	m := a.memo()
-	if v, ok := m.items.Load(key); ok && v.(*memoEntry).g == g { //nolint:forcetypeassert // items holds only *memoEntry
-		return v.(*memoEntry).b, nil //nolint:forcetypeassert // items holds only *memoEntry
+	if v, ok := m.items.Load(key); ok {
+		if e, ok := v.(*memoEntry); ok && e.g == g {
+			return e.b, nil
+		}
 	}
 	return remember(g, compute, func(e *memoEntry) { m.items.Store(key, e) })
 }
